@@ -1,0 +1,387 @@
+// Classification rules: phrases, Q.850 causes, Retry-After, overload control, timing, load, dialogs, scope, relays.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "classifier.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "text.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr int kMinimumScore = 40;  // below this no cause is asserted: the verdict is unknown
+constexpr int kMaximumConfidence = 95;
+
+struct Finding {
+    Cause cause;
+    int weight;  // >0 supports the cause, <0 argues against it, 0 is a neutral note
+    Evidence evidence;
+};
+
+class Findings {
+public:
+    void add(Cause cause, int weight, std::string sentence, std::vector<std::uint32_t> frames = {}) {
+        items_.push_back({cause, weight, {std::move(sentence), std::move(frames)}});
+    }
+    void note(std::string sentence, std::vector<std::uint32_t> frames = {}) {
+        add(Cause::unknown, 0, std::move(sentence), std::move(frames));
+    }
+    const std::vector<Finding>& items() const { return items_; }
+
+private:
+    std::vector<Finding> items_;
+};
+
+std::string format_duration(std::int64_t microseconds) {
+    char text[48];
+    const double value = static_cast<double>(microseconds);
+    if (microseconds < 0) return "-" + format_duration(-microseconds);
+    if (microseconds < 1000000) std::snprintf(text, sizeof text, "%.1f ms", value / 1000.0);
+    else std::snprintf(text, sizeof text, "%.3f s", value / 1000000.0);
+    return text;
+}
+
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// Ordered from the most specific to the most generic: a DNS failure toward a carrier is a DNS failure.
+struct PhraseRule {
+    Cause cause;
+    std::array<std::string_view, 12> needles;
+};
+const std::array<PhraseRule, 7> kPhraseRules = {{
+    {Cause::dns_failure, {"dns", "srv lookup", "naptr", "resolv", "nxdomain", "servfail", "no such host",
+                          "host not found", "name lookup"}},
+    {Cause::tls_failure, {"tls", "ssl", "certificate", "handshake", "x509"}},
+    {Cause::database_failure, {"database", "db connection", "db error", "db unavailable", "sql", "postgres",
+                               "redis", "mongo", "odbc"}},
+    {Cause::maintenance, {"maintenance", "draining", "drain", "paused", "shutting down", "shutdown",
+                          "out of service", "administratively"}},
+    {Cause::capacity_limit, {"maximum calls", "max calls", "call limit", "calls limit", "too many calls",
+                             "concurrent", "licen", "limit reached", "channel", "circuit", "capacity",
+                             "congestion"}},
+    {Cause::overload, {"overload", "too busy", "server busy", "rate limit", "ratelimit", "throttl",
+                       "too many requests", "load shed", "flood"}},
+    {Cause::upstream_failure, {"gateway", "trunk", "no route", "unreachable", "timed out", "timeout",
+                               "out of order", "temporary failure", "no response", "next hop", "carrier",
+                               "upstream"}},
+}};
+
+}  // namespace
+
+std::optional<Cause> cause_of_phrase(const std::string& text) {
+    for (const auto& rule : kPhraseRules)
+        for (std::string_view needle : rule.needles)
+            if (!needle.empty() && icontains(text, needle)) return rule.cause;
+    return std::nullopt;
+}
+
+std::optional<Cause> cause_of_q850(std::uint32_t q850_cause) {
+    switch (q850_cause) {
+        case 34:  // no circuit/channel available
+        case 42:  // switching equipment congestion
+            return Cause::capacity_limit;
+        case 3:   // no route to destination
+        case 27:  // destination out of order
+        case 38:  // network out of order
+        case 41:  // temporary failure
+        case 47:  // resource unavailable, unspecified
+        case 58:  // bearer capability not presently available
+        case 88:  // incompatible destination
+        case 102: // recovery on timer expiry
+            return Cause::upstream_failure;
+        default:
+            return std::nullopt;
+    }
+}
+
+namespace {
+
+void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    auto consider = [&](const std::string& text, const char* where, int weight) {
+        if (auto cause = cause_of_phrase(text))
+            findings.add(*cause, weight, std::string(where) + " " + quoted(text) + " names the cause.", {frame});
+    };
+    consider(response.reason_phrase, "Reason phrase", 60);
+    for (const auto& warning : response.warnings)
+        consider(warning.text, ("Warning " + std::to_string(warning.code) + " from " + warning.agent + ":").c_str(), 60);
+    for (const auto& header : response.reason_headers) consider(header, "Header", 60);
+    for (const auto& reason : response.reasons)
+        if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", 50);
+}
+
+void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    for (const auto& reason : response.reasons) {
+        if (!reason.cause) continue;
+        const std::string label = "Reason: " + reason.protocol + " cause " + std::to_string(*reason.cause) +
+                                  (reason.text.empty() ? "" : " (" + quoted(reason.text) + ")");
+        if (!iequals(reason.protocol, "Q.850")) {
+            findings.note(label + " is carried along; it does not name a Q.850 cause.", {frame});
+            continue;
+        }
+        if (auto cause = cause_of_q850(*reason.cause)) {
+            findings.add(*cause, 60, label + ": " + (*cause == Cause::capacity_limit
+                                                          ? "the network had no free circuit or capacity."
+                                                          : "the next network or hop failed."), {frame});
+        } else if (*reason.cause == 0 || *reason.cause > 127) {
+            findings.note(label + " is not a defined Q.850 cause value; ignored.", {frame});
+        } else {
+            findings.note(label + " does not point at a cause of unavailability.", {frame});
+        }
+    }
+}
+
+void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Settings& settings, Findings& findings) {
+    const auto& retry = response.retry_after;
+    if (!retry.present) {
+        findings.note("No Retry-After: per RFC 3261 §21.5.4 clients treat this 503 like a 500 and do not back off.", {frame});
+        return;
+    }
+    if (!retry.valid) {
+        findings.note("Retry-After " + quoted(retry.raw) + " is not a valid delta-seconds value (RFC 3261 §20.33); ignored.", {frame});
+        return;
+    }
+    std::string label = "Retry-After: " + std::to_string(retry.seconds) + " s";
+    if (retry.duration_seconds) label += " (duration " + std::to_string(*retry.duration_seconds) + " s)";
+    if (!retry.comment.empty()) label += " " + quoted(retry.comment);
+    if (retry.seconds <= settings.short_retry_after_s) {
+        findings.add(Cause::overload, retry.seconds == 0 ? 30 : 40,
+                     label + " is short: the server expects to recover within seconds (transient load).", {frame});
+    } else if (retry.seconds >= settings.long_retry_after_s) {
+        findings.add(Cause::maintenance, 50, label + " is long: a planned or lengthy unavailability.", {frame});
+        findings.add(Cause::overload, -20, label + " is too long for transient load.", {frame});
+    } else {
+        findings.note(label + " is between a transient pause and planned downtime.", {frame});
+    }
+}
+
+void overload_control_rules(const CaseFacts& facts, Findings& findings) {
+    const auto& vias = facts.response->vias;
+    if (!vias.empty() && vias.front().overload_control) {
+        const auto& control = *vias.front().overload_control;
+        std::string sentence = "RFC 7339 overload control on this 503's Via";
+        if (control.reduction_percent) sentence += ": reduce traffic by " + std::to_string(*control.reduction_percent) + "%";
+        if (!control.algorithm.empty()) sentence += " (oc-algo " + control.algorithm + ")";
+        findings.add(Cause::overload, 50, sentence + ".", {facts.frame});
+    } else if (facts.overload_signal_frame != 0) {
+        findings.add(Cause::overload, 40,
+                     "The server signalled RFC 7339 overload control shortly before (frame " +
+                         std::to_string(facts.overload_signal_frame) + ").", {facts.overload_signal_frame});
+    }
+}
+
+void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    if (facts.request_frame == 0) {
+        findings.note("The request was not captured: response time and the request's history are unknown.");
+        return;
+    }
+    const std::int64_t elapsed = facts.time_us - facts.request_time_us;
+    const std::vector<std::uint32_t> frames = {facts.request_frame, facts.frame};
+    if (elapsed < 0) {
+        findings.note("The 503 is time-stamped " + format_duration(-elapsed) +
+                      " before its request (out-of-order capture); timing is ignored.", frames);
+        return;
+    }
+    const std::string when = "Answered " + format_duration(elapsed) + " after the request (frame " +
+                             std::to_string(facts.request_frame) + ")";
+    if (facts.request_retransmissions > 0)
+        findings.note("The client retransmitted the request " + std::to_string(facts.request_retransmissions) +
+                      " time(s) before this answer.", frames);
+    if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
+        const std::string sentence = when + ": refused at once, without trying any other hop.";
+        findings.add(Cause::upstream_failure, -25, sentence, frames);
+        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+            findings.add(local, 10, sentence, frames);
+    } else if (elapsed >= static_cast<std::int64_t>(settings.delayed_response_ms) * 1000) {
+        std::string sentence = when;
+        std::vector<std::uint32_t> delayed_frames = frames;
+        if (facts.provisional_frame != 0) {
+            sentence += ", after a provisional answer in frame " + std::to_string(facts.provisional_frame);
+            delayed_frames.insert(delayed_frames.begin() + 1, facts.provisional_frame);
+        }
+        findings.add(Cause::upstream_failure, facts.provisional_frame ? 50 : 45,
+                     sentence + ": the server waited on a downstream hop that failed or did not answer.", delayed_frames);
+        findings.add(Cause::capacity_limit, -15, "A capacity refusal would be immediate.", frames);
+        findings.add(Cause::maintenance, -15, "A server in maintenance refuses at once.", frames);
+    } else {
+        findings.note(when + ": neither an immediate refusal nor a downstream timeout.", frames);
+    }
+}
+
+void load_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    if (facts.baseline_seconds < 5 || facts.recent_requests < 5) return;
+    const double recent_rate = static_cast<double>(facts.recent_requests) / settings.surge_window_s;
+    const double baseline_rate = std::max(static_cast<double>(facts.baseline_requests) / facts.baseline_seconds,
+                                          1.0 / facts.baseline_seconds);
+    if (recent_rate < settings.surge_factor * baseline_rate) return;
+    char sentence[200];
+    std::snprintf(sentence, sizeof sentence,
+                  "Request rate at the server surged to %.1f/s against %.1f/s over the %d s before", recent_rate,
+                  baseline_rate, facts.baseline_seconds);
+    if (facts.served_during_surge > 0) {
+        findings.add(Cause::overload, 45, std::string(sentence) + ", while " + std::to_string(facts.served_during_surge) +
+                                              " other requests were still served: load shedding.", {facts.frame});
+    } else {
+        findings.add(Cause::overload, 30, std::string(sentence) + ".", {facts.frame});
+    }
+}
+
+void dialog_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    if (!iequals(facts.method, "INVITE") || facts.active_dialogs < settings.min_dialogs_for_ceiling) return;
+    if (facts.active_dialogs < facts.peak_active_dialogs) return;
+    findings.add(Cause::capacity_limit, 35,
+                 std::to_string(facts.active_dialogs) + " calls were active on the server, its highest count in the capture.",
+                 {facts.frame});
+    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 == facts.active_dialogs)
+        findings.add(Cause::capacity_limit, 20,
+                     "The previous 503 (frame " + std::to_string(facts.previous_503_frame) +
+                         ") came at the same count: a ceiling of " + std::to_string(facts.active_dialogs) +
+                         " concurrent calls.", {facts.previous_503_frame, facts.frame});
+}
+
+void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    const auto& scope = facts.scope;
+    const std::string window = " in the last " + std::to_string(settings.scope_window_s) + " s";
+    using Kind = ScopeFacts::Kind;
+    if (scope.kind == Kind::single_user) {
+        const std::string sentence = "Only user " + quoted(facts.common_user_name) + " is refused (" +
+                                     std::to_string(scope.failures_of_common_user) + " 503s) while " +
+                                     std::to_string(scope.served_in_window) + " requests of " +
+                                     std::to_string(scope.users_served) + " other users were served" + window;
+        const std::vector<std::uint32_t> frames = {scope.first_refused_frame, scope.last_served_frame, facts.frame};
+        if (scope.failures_of_common_user >= settings.min_user_failures &&
+            scope.users_served >= settings.min_other_users_served) {
+            findings.add(Cause::registration_routing, 60, sentence + ": the fault follows this user's routing or registration.", frames);
+            for (Cause server_wide : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+                findings.add(server_wide, -20, "Other users are served, so the server as a whole is not refusing.", frames);
+        } else {
+            findings.note(sentence + ".", frames);
+        }
+    } else if (scope.kind == Kind::all_users) {
+        const std::string sentence = "Every request" + window + " was refused (" + std::to_string(scope.refused_in_window) +
+                                     " 503s, " + std::to_string(scope.users_refused) + " users, " +
+                                     std::to_string(scope.methods_refused) + " methods); none was served.";
+        const bool broad = scope.refused_in_window >= 3 && (scope.methods_refused >= 2 || scope.users_refused >= 3);
+        if (broad) findings.add(Cause::maintenance, 20, sentence, {scope.first_refused_frame, facts.frame});
+        else findings.note(sentence, {scope.first_refused_frame, facts.frame});
+    } else if (scope.kind == Kind::several_users) {
+        findings.note(std::to_string(scope.refused_in_window) + " requests refused and " +
+                      std::to_string(scope.served_in_window) + " served" + window + ".",
+                      {scope.first_refused_frame, scope.last_served_frame});
+    }
+}
+
+void onset_note(const CaseFacts& facts, Findings& findings) {
+    if (facts.failure_run_first_frame == 0 || facts.failures_in_run < 2) return;
+    std::string sentence = "Onset: " + std::to_string(facts.failures_in_run) + " 503s since frame " +
+                           std::to_string(facts.failure_run_first_frame);
+    std::vector<std::uint32_t> frames = {facts.failure_run_first_frame};
+    if (facts.last_served_frame != 0 && facts.last_served_us <= facts.failure_run_first_us) {
+        sentence += ", " + format_duration(facts.failure_run_first_us - facts.last_served_us) +
+                    " after the last served request (frame " + std::to_string(facts.last_served_frame) + ")";
+        frames.insert(frames.begin(), facts.last_served_frame);
+    }
+    findings.note(sentence + ".", frames);
+}
+
+void relay_rules(const CaseFacts& facts, Findings& findings) {
+    if (facts.downstream_failure_frame == 0) return;
+    findings.add(Cause::upstream_failure, 50,
+                 "The next hop " + facts.downstream_hop + " answered " + std::to_string(facts.downstream_failure_status) +
+                     " to this server for the same call in frame " + std::to_string(facts.downstream_failure_frame) +
+                     ": this 503 passes a downstream failure on.",
+                 {facts.downstream_failure_frame, facts.frame});
+}
+
+void parser_notes(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    for (std::size_t i = 0; i < response.anomalies.size() && i < 3; ++i)
+        findings.note("Malformed 503: " + response.anomalies[i], {frame});
+}
+
+std::array<int, kCauseCount> score(const Findings& findings) {
+    std::array<int, kCauseCount> scores{};
+    for (const auto& finding : findings.items()) scores[static_cast<int>(finding.cause)] += finding.weight;
+    scores[static_cast<int>(Cause::unknown)] = 0;
+    for (int& value : scores) value = std::clamp(value, 0, 100);
+    return scores;
+}
+
+std::vector<Evidence> ordered_evidence(const Findings& findings, Cause winner) {
+    std::vector<const Finding*> ordered;
+    for (const auto& finding : findings.items()) ordered.push_back(&finding);
+    auto rank = [winner](const Finding* finding) {
+        if (finding->cause == winner && finding->weight > 0) return 0;
+        if (finding->weight == 0) return 1;
+        return 2;
+    };
+    std::stable_sort(ordered.begin(), ordered.end(), [&](const Finding* a, const Finding* b) {
+        if (rank(a) != rank(b)) return rank(a) < rank(b);
+        return rank(a) == 0 && a->weight > b->weight;
+    });
+    std::vector<Evidence> evidence;
+    for (const Finding* finding : ordered)
+        if (finding->weight >= 0 || finding->cause == winner) evidence.push_back(finding->evidence);
+    return evidence;
+}
+
+std::string missing_evidence(const CaseFacts& facts) {
+    std::string missing = "Not enough evidence for a cause: ";
+    std::vector<std::string> gaps;
+    const auto& response = *facts.response;
+    if (!response.retry_after.present || !response.retry_after.valid) gaps.push_back("no usable Retry-After");
+    if (response.reasons.empty() && response.warnings.empty() && response.reason_headers.empty())
+        gaps.push_back("no Reason or Warning header");
+    gaps.push_back("no reason phrase naming a cause");
+    if (facts.request_frame == 0) gaps.push_back("request not captured");
+    if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");
+    for (std::size_t i = 0; i < gaps.size(); ++i) missing += (i ? ", " : "") + gaps[i];
+    return missing + ".";
+}
+
+}  // namespace
+
+Verdict classify(const CaseFacts& facts, const Settings& settings) {
+    Findings findings;
+    const SipMessage& response = *facts.response;
+    phrase_rules(response, facts.frame, findings);
+    q850_rules(response, facts.frame, findings);
+    retry_after_rules(response, facts.frame, settings, findings);
+    overload_control_rules(facts, findings);
+    timing_rules(facts, settings, findings);
+    load_rules(facts, settings, findings);
+    dialog_rules(facts, settings, findings);
+    scope_rules(facts, settings, findings);
+    relay_rules(facts, findings);
+    onset_note(facts, findings);
+    parser_notes(response, facts.frame, findings);
+
+    const auto scores = score(findings);
+    std::array<int, kCauseCount> order{};
+    for (int i = 0; i < kCauseCount; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
+    const int top = scores[order[0]];
+    const int runner_up = scores[order[1]];
+
+    Verdict verdict;
+    if (top < kMinimumScore) {
+        verdict.cause = Cause::unknown;
+        verdict.confidence = 0;
+        verdict.evidence.push_back({missing_evidence(facts), {facts.frame}});
+        for (auto& item : ordered_evidence(findings, Cause::unknown)) verdict.evidence.push_back(std::move(item));
+    } else {
+        verdict.cause = static_cast<Cause>(order[0]);
+        verdict.confidence = std::min(top, kMaximumConfidence);
+        verdict.evidence = ordered_evidence(findings, verdict.cause);
+        if (runner_up >= kMinimumScore) {
+            verdict.confidence = std::max(30, verdict.confidence - runner_up / 3);
+            verdict.evidence.push_back({"Also consistent with " + std::string(cause_name(static_cast<Cause>(order[1]))) +
+                                            " (score " + std::to_string(runner_up) + " against " + std::to_string(top) + ").",
+                                        {facts.frame}});
+        }
+    }
+    verdict.recommendation = std::string(cause_recommendation(verdict.cause));
+    return verdict;
+}
+
+}  // namespace diag503

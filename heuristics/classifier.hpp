@@ -1,0 +1,65 @@
+// Turns the facts gathered about one 503 into a verdict: each rule adds weighted findings, the strongest cause wins.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "server_context.hpp"
+#include "settings.hpp"
+#include "sip_message.hpp"
+#include "verdict.hpp"
+
+namespace diag503 {
+
+// Everything the rules may look at, gathered by the engine at the moment the 503 was seen.
+struct CaseFacts {
+    const SipMessage* response = nullptr;  // the 503; required
+    std::uint32_t frame = 0;
+    std::int64_t time_us = 0;
+    std::string server;
+    std::string method;
+
+    // The request, when captured.
+    std::uint32_t request_frame = 0;
+    std::int64_t request_time_us = 0;
+    std::uint32_t request_retransmissions = 0;
+    std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
+    std::int64_t provisional_time_us = 0;
+
+    // The server's recent load.
+    std::uint32_t recent_requests = 0;       // in Settings::surge_window_s
+    std::uint32_t baseline_requests = 0;     // in the baseline window before it
+    int baseline_seconds = 0;                // how much of the baseline window the capture covers
+    std::uint32_t served_during_surge = 0;
+
+    std::uint32_t active_dialogs = 0;
+    std::uint32_t peak_active_dialogs = 0;
+    std::uint32_t dialogs_at_previous_503 = 0;
+    std::uint32_t previous_503_frame = 0;
+
+    ScopeFacts scope;
+    std::string common_user_name;
+
+    std::uint32_t last_served_frame = 0;
+    std::int64_t last_served_us = 0;
+    std::uint32_t failure_run_first_frame = 0;
+    std::int64_t failure_run_first_us = 0;
+    std::uint32_t failures_in_run = 0;
+
+    std::uint32_t overload_signal_frame = 0;  // a recent response of this server with RFC 7339 oc=
+
+    // A failure answered to this server, for the same call, by the hop it forwarded to.
+    std::uint32_t downstream_failure_frame = 0;
+    int downstream_failure_status = 0;
+    std::string downstream_hop;
+};
+
+Verdict classify(const CaseFacts& facts, const Settings& settings);
+
+// Building blocks, exposed for unit tests.
+std::optional<Cause> cause_of_phrase(const std::string& text);
+std::optional<Cause> cause_of_q850(std::uint32_t q850_cause);
+
+}  // namespace diag503

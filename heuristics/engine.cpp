@@ -1,0 +1,277 @@
+// Engine: transaction matching, retransmissions, dialogs, per-server outcomes, and the facts handed to the classifier.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "engine.hpp"
+
+#include <algorithm>
+
+#include "classifier.hpp"
+#include "text.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr std::int64_t kMicrosecondsPerSecond = 1000000;
+constexpr std::int64_t kOverloadSignalMemoryUs = 60 * kMicrosecondsPerSecond;
+
+std::int64_t seconds_to_us(std::uint32_t seconds) { return static_cast<std::int64_t>(seconds) * kMicrosecondsPerSecond; }
+
+std::uint64_t cseq_key(const SipMessage& message) {
+    std::uint64_t key = hash_text(message.call_id);
+    key = hash_text(std::to_string(message.cseq_number), key);
+    return hash_text(message.cseq_method, key);
+}
+
+// The endpoint that answers the transaction: a request's destination, a response's source.
+const Endpoint& server_side(const PacketMeta& meta, const SipMessage& message) {
+    return message.is_request ? meta.destination : meta.source;
+}
+
+std::uint64_t transaction_key(const PacketMeta& meta, const SipMessage& message) {
+    const std::string& branch = message.top_branch();
+    if (!branch.empty()) return hash_text(branch, cseq_key(message));
+    return hash_text(server_side(meta, message).text(), cseq_key(message) ^ 0x5bd1e995u);
+}
+
+std::uint64_t by_cseq_key(const PacketMeta& meta, const SipMessage& message) {
+    return hash_text(server_side(meta, message).text(), cseq_key(message));
+}
+
+std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash_text(user); }
+
+bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
+
+}  // namespace
+
+std::string Endpoint::text() const {
+    const bool ipv6 = address.find(':') != std::string::npos;
+    return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+Engine::Engine(const Settings& settings)
+    : settings_(settings),
+      transactions_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      transactions_by_cseq_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      dialogs_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
+      servers_(settings.max_servers, BoundedMap<std::uint64_t, ServerContext>::kForever),
+      downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)) {}
+
+Engine::Counters Engine::counters() const {
+    return {transactions_.evicted_count(), dialogs_.evicted_count(), servers_.evicted_count()};
+}
+
+std::optional<Verdict> Engine::observe(const PacketMeta& meta, const SipMessage& message) {
+    if (message.is_request) {
+        on_request(meta, message);
+        return std::nullopt;
+    }
+    return on_response(meta, message);
+}
+
+ServerContext& Engine::server_at(const Endpoint& endpoint, std::int64_t time_us) {
+    const std::string name = endpoint.text();
+    ServerContext& server = servers_.get_or_insert(hash_text(name), time_us, [](auto&, auto&) {});
+    if (server.name.empty()) server.name = name;
+    return server;
+}
+
+Engine::Transaction& Engine::insert_transaction(std::uint64_t key, std::uint64_t by_cseq, std::int64_t time_us) {
+    auto forget_cseq_index = [this](const std::uint64_t& evicted_key, const Transaction& evicted) {
+        const auto* indexed = transactions_by_cseq_.find(evicted.by_cseq_key);
+        if (indexed && *indexed == evicted_key) transactions_by_cseq_.erase(evicted.by_cseq_key);
+    };
+    Transaction& transaction = transactions_.get_or_insert(key, time_us, forget_cseq_index);
+    transaction.by_cseq_key = by_cseq;
+    transactions_by_cseq_.get_or_insert(by_cseq, time_us, [](auto&, auto&) {}) = key;
+    return transaction;
+}
+
+void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
+    if (iequals(request.method, "ACK")) return;  // no response expected; ends nothing we track
+    const std::uint64_t key = transaction_key(meta, request);
+    if (Transaction* known = transactions_.find(key)) {
+        if (known->request_frame == 0) {  // its responses came first (out-of-order capture)
+            known->request_frame = meta.frame;
+            known->request_time_us = meta.time_us;
+        } else {
+            ++known->request_retransmissions;
+        }
+        return;
+    }
+    Transaction& transaction = insert_transaction(key, by_cseq_key(meta, request), meta.time_us);
+    transaction.request_frame = meta.frame;
+    transaction.request_time_us = meta.time_us;
+    server_at(meta.destination, meta.time_us).requests.add(meta.time_us);
+    if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
+}
+
+Engine::Transaction* Engine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
+    if (Transaction* exact = transactions_.find(transaction_key(meta, response))) return exact;
+    if (const std::uint64_t* key = transactions_by_cseq_.find(by_cseq_key(meta, response)))
+        return transactions_.find(*key);
+    return nullptr;
+}
+
+std::optional<Verdict> Engine::on_response(const PacketMeta& meta, const SipMessage& response) {
+    ServerContext& server = server_at(meta.source, meta.time_us);
+    if (!response.vias.empty() && response.vias.front().overload_control) {
+        server.overload_signal_frame = meta.frame;
+        server.overload_signal_us = meta.time_us;
+    }
+    Transaction* transaction = find_transaction(meta, response);
+    if (!transaction) transaction = &insert_transaction(transaction_key(meta, response), by_cseq_key(meta, response), meta.time_us);
+    if (response.status_code < 200) {
+        if (transaction->provisional_frame == 0) {
+            transaction->provisional_frame = meta.frame;
+            transaction->provisional_time_us = meta.time_us;
+        }
+        return std::nullopt;
+    }
+    return on_final_response(meta, response, *transaction);
+}
+
+std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const SipMessage& response,
+                                                 Transaction& transaction) {
+    const bool repeated = transaction.final_frame != 0 && transaction.final_status == response.status_code;
+    if (repeated) {
+        if (response.status_code == 503 && transaction.verdict_503) return retransmitted_verdict(meta, *transaction.verdict_503);
+        return std::nullopt;
+    }
+    transaction.final_status = response.status_code;
+    transaction.final_frame = meta.frame;
+
+    ServerContext& server = server_at(meta.source, meta.time_us);
+    Outcome outcome;
+    outcome.time_us = meta.time_us;
+    outcome.frame = meta.frame;
+    outcome.served = response.status_code < 500 || response.status_code >= 600;
+    outcome.refused_503 = response.status_code == 503;
+    outcome.caller = user_key(response.from_user);
+    outcome.callee = user_key(response.to_user);
+    outcome.method = hash_text(response.cseq_method);
+    server.record(outcome, settings_.outcome_history);
+    if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
+        open_dialog(hash_text(response.call_id), hash_text(server.name), meta.time_us);
+
+    std::optional<Verdict> verdict;
+    if (response.status_code == 503) {
+        verdict = diagnose(meta, response, transaction, server);
+        transaction.verdict_503 = std::make_unique<Verdict>(*verdict);
+        server.previous_503_frame = meta.frame;
+        server.dialogs_at_previous_503 = server.active_dialogs;
+    }
+    if (is_failure_worth_relaying(response.status_code)) remember_downstream_failure(meta, response);
+    return verdict;
+}
+
+Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& original) const {
+    Verdict copy = original;
+    copy.frame = meta.frame;
+    copy.is_retransmission = true;
+    copy.evidence.insert(copy.evidence.begin(),
+                         Evidence{"Retransmission of the 503 in frame " + std::to_string(original.frame) +
+                                      "; same diagnosis.", {original.frame, meta.frame}});
+    return copy;
+}
+
+void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
+    auto release = [this](const std::uint64_t&, const DialogLegs& legs) {
+        for (std::uint64_t leg : legs.servers)
+            if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
+    };
+    DialogLegs& legs = dialogs_.get_or_insert(call, time_us, release);
+    if (std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) return;
+    legs.servers.push_back(server_key);
+    if (ServerContext* server = servers_.find(server_key)) {
+        ++server->active_dialogs;
+        server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
+    }
+}
+
+void Engine::close_dialogs(std::uint64_t call) {
+    DialogLegs* legs = dialogs_.find(call);
+    if (!legs) return;
+    for (std::uint64_t leg : legs->servers)
+        if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
+    dialogs_.erase(call);
+}
+
+void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response) {
+    DownstreamFailure& failure =
+        downstream_failures_.get_or_insert(hash_text(response.call_id), meta.time_us, [](auto&, auto&) {});
+    const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
+    failure.receiver_address = hash_text(stream ? meta.destination.address : meta.destination.text());
+    failure.frame = meta.frame;
+    failure.status = response.status_code;
+    failure.hop = meta.source.text();
+}
+
+Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
+                         ServerContext& server) {
+    const std::int64_t now = meta.time_us;
+    CaseFacts facts;
+    facts.response = &response;
+    facts.frame = meta.frame;
+    facts.time_us = now;
+    facts.server = server.name;
+    facts.method = response.cseq_method;
+    facts.request_frame = transaction.request_frame;
+    facts.request_time_us = transaction.request_time_us;
+    facts.request_retransmissions = transaction.request_retransmissions;
+    facts.provisional_frame = transaction.provisional_frame;
+    facts.provisional_time_us = transaction.provisional_time_us;
+
+    const int surge = static_cast<int>(std::min<std::uint32_t>(settings_.surge_window_s, 8));
+    const int baseline = static_cast<int>(std::min<std::uint32_t>(settings_.baseline_window_s, RequestRate::kSeconds - 9));
+    facts.recent_requests = server.requests.count(now, surge);
+    facts.baseline_seconds = std::clamp(server.requests.history_seconds(now) - surge, 0, baseline);
+    facts.baseline_requests = server.requests.count(now, facts.baseline_seconds, surge);
+    for (const Outcome& outcome : server.outcomes)
+        if (outcome.served && outcome.time_us > now - surge * kMicrosecondsPerSecond) ++facts.served_during_surge;
+
+    facts.active_dialogs = server.active_dialogs;
+    facts.peak_active_dialogs = server.peak_active_dialogs;
+    facts.dialogs_at_previous_503 = server.dialogs_at_previous_503;
+    facts.previous_503_frame = server.previous_503_frame;
+
+    facts.scope = assess_scope(server, now, settings_);
+    if (facts.scope.common_user != 0)
+        facts.common_user_name = facts.scope.common_user == user_key(response.to_user) ? response.to_user : response.from_user;
+
+    facts.last_served_frame = server.last_served_frame;
+    facts.last_served_us = server.last_served_us;
+    facts.failure_run_first_frame = server.failure_run_first_frame;
+    facts.failure_run_first_us = server.failure_run_first_us;
+    facts.failures_in_run = server.failures_in_run;
+    if (server.overload_signal_frame != 0 && server.overload_signal_frame != meta.frame &&
+        now - server.overload_signal_us <= kOverloadSignalMemoryUs)
+        facts.overload_signal_frame = server.overload_signal_frame;
+
+    if (const DownstreamFailure* failure = downstream_failures_.find(hash_text(response.call_id))) {
+        const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
+        if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
+            facts.downstream_failure_frame = failure->frame;
+            facts.downstream_failure_status = failure->status;
+            facts.downstream_hop = failure->hop;
+        }
+    }
+
+    Verdict verdict = classify(facts, settings_);
+    verdict.frame = meta.frame;
+    verdict.request_frame = transaction.request_frame;
+    if (transaction.request_frame != 0 && now >= transaction.request_time_us)
+        verdict.response_time_us = now - transaction.request_time_us;
+    if (response.retry_after.valid) verdict.retry_after_seconds = response.retry_after.seconds;
+    verdict.server = server.name;
+    verdict.method = response.cseq_method;
+    verdict.active_dialogs = server.active_dialogs;
+    verdict.malformed = !response.anomalies.empty();
+    switch (facts.scope.kind) {
+        case ScopeFacts::Kind::single_user: verdict.scope = Scope::single_user; break;
+        case ScopeFacts::Kind::several_users: verdict.scope = Scope::several_users; break;
+        case ScopeFacts::Kind::all_users: verdict.scope = Scope::all_users; break;
+        case ScopeFacts::Kind::undetermined: verdict.scope = Scope::undetermined; break;
+    }
+    return verdict;
+}
+
+}  // namespace diag503

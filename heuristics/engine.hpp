@@ -1,0 +1,84 @@
+// The engine: correlates SIP messages into transactions, keeps per-server context, and diagnoses each 503.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "bounded_map.hpp"
+#include "packet_meta.hpp"
+#include "server_context.hpp"
+#include "settings.hpp"
+#include "sip_message.hpp"
+#include "verdict.hpp"
+
+namespace diag503 {
+
+class Engine {
+public:
+    explicit Engine(const Settings& settings = Settings{});
+
+    // Feed every SIP message in capture order (first pass only). Returns the verdict for a 503, else nothing.
+    std::optional<Verdict> observe(const PacketMeta& meta, const SipMessage& message);
+
+    struct Counters {
+        std::uint64_t transactions_evicted = 0;
+        std::uint64_t dialogs_evicted = 0;
+        std::uint64_t servers_evicted = 0;
+    };
+    Counters counters() const;
+
+private:
+    struct Transaction {
+        std::uint32_t request_frame = 0;  // 0 when only responses were seen
+        std::int64_t request_time_us = 0;
+        std::uint32_t request_retransmissions = 0;
+        std::uint32_t provisional_frame = 0;
+        std::int64_t provisional_time_us = 0;
+        int final_status = 0;
+        std::uint32_t final_frame = 0;
+        std::uint64_t by_cseq_key = 0;           // its key in transactions_by_cseq_
+        std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
+    };
+    struct DialogLegs {
+        std::vector<std::uint64_t> servers;      // each server that answered 2xx to the INVITE
+    };
+    struct DownstreamFailure {
+        std::uint64_t receiver_address = 0;      // hash of the address that got the failure
+        std::uint32_t frame = 0;
+        int status = 0;
+        std::string hop;                          // who sent it, "address:port"
+    };
+
+    void on_request(const PacketMeta& meta, const SipMessage& request);
+    std::optional<Verdict> on_response(const PacketMeta& meta, const SipMessage& response);
+    std::optional<Verdict> on_final_response(const PacketMeta& meta, const SipMessage& response,
+                                             Transaction& transaction);
+    Verdict diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
+                     ServerContext& server);
+    Verdict retransmitted_verdict(const PacketMeta& meta, const Verdict& original) const;
+
+    Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
+    Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);
+    ServerContext& server_at(const Endpoint& endpoint, std::int64_t time_us);
+    void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us);
+    void close_dialogs(std::uint64_t call);
+    void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response);
+
+    Settings settings_;
+    // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
+    // branch is missing). Lifetime: Settings::transaction_lifetime_s. Bound: Settings::max_transactions.
+    BoundedMap<std::uint64_t, Transaction> transactions_;
+    // Same transactions keyed without the branch, for responses whose branch does not match. Same bounds.
+    BoundedMap<std::uint64_t, std::uint64_t> transactions_by_cseq_;
+    // Key: Call-ID. Lifetime: Settings::dialog_lifetime_s (a dialog whose BYE was not captured). Bound: max_dialogs.
+    BoundedMap<std::uint64_t, DialogLegs> dialogs_;
+    // Key: server endpoint. Lifetime: the capture. Bound: Settings::max_servers.
+    BoundedMap<std::uint64_t, ServerContext> servers_;
+    // Key: Call-ID. Last 5xx/408 answered to a hop for that call. Same bounds as transactions.
+    BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
+};
+
+}  // namespace diag503

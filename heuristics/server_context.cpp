@@ -1,0 +1,126 @@
+// Per-server context: request-rate buckets, outcome history and the one-user-or-everyone comparison.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "server_context.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace diag503 {
+namespace {
+
+std::int64_t second_of(std::int64_t time_us) {
+    return time_us >= 0 ? time_us / 1000000 : -((-time_us + 999999) / 1000000);
+}
+std::size_t bucket_of(std::int64_t second) {
+    const auto modulo = second % RequestRate::kSeconds;
+    return static_cast<std::size_t>(modulo < 0 ? modulo + RequestRate::kSeconds : modulo);
+}
+
+}  // namespace
+
+void RequestRate::add(std::int64_t time_us) {
+    const auto second = second_of(time_us);
+    if (empty_) {
+        empty_ = false;
+        newest_second_ = first_second_ = second;
+    }
+    if (second > newest_second_) {
+        const auto gap = std::min<std::int64_t>(second - newest_second_, kSeconds);
+        for (std::int64_t step = 1; step <= gap; ++step) counts_[bucket_of(newest_second_ + step)] = 0;
+        newest_second_ = second;
+    }
+    if (second <= newest_second_ - kSeconds) return;  // older than the window: out-of-order straggler
+    first_second_ = std::min(first_second_, second);
+    ++counts_[bucket_of(second)];
+}
+
+std::uint32_t RequestRate::count(std::int64_t now_us, int seconds, int seconds_before_now) const {
+    if (empty_) return 0;
+    const auto last = second_of(now_us) - seconds_before_now;
+    std::uint32_t total = 0;
+    for (std::int64_t second = last - seconds + 1; second <= last; ++second) {
+        if (second > newest_second_ || second <= newest_second_ - kSeconds) continue;
+        total += counts_[bucket_of(second)];
+    }
+    return total;
+}
+
+int RequestRate::history_seconds(std::int64_t now_us) const {
+    if (empty_) return 0;
+    return static_cast<int>(std::clamp<std::int64_t>(second_of(now_us) - first_second_, 0, kSeconds));
+}
+
+void ServerContext::record(const Outcome& outcome, std::size_t history_bound) {
+    outcomes.push_back(outcome);
+    while (outcomes.size() > std::max<std::size_t>(history_bound, 1)) outcomes.pop_front();
+    if (outcome.served) {
+        last_served_frame = outcome.frame;
+        last_served_us = outcome.time_us;
+        ++served_total;
+        failures_in_run = 0;
+        failure_run_first_frame = 0;
+    } else if (outcome.refused_503) {
+        if (failures_in_run++ == 0) {
+            failure_run_first_frame = outcome.frame;
+            failure_run_first_us = outcome.time_us;
+        }
+    }
+}
+
+namespace {
+
+void insert_user(std::unordered_set<std::uint64_t>& users, std::uint64_t user) {
+    if (user != 0) users.insert(user);
+}
+
+// A user present in every refused outcome and in no served one, or 0.
+std::uint64_t user_common_to_refusals(const std::deque<const Outcome*>& refused,
+                                      const std::unordered_set<std::uint64_t>& served_users) {
+    for (std::uint64_t candidate : {refused.back()->callee, refused.back()->caller}) {
+        if (candidate == 0 || served_users.count(candidate)) continue;
+        const bool in_all = std::all_of(refused.begin(), refused.end(), [&](const Outcome* outcome) {
+            return outcome->caller == candidate || outcome->callee == candidate;
+        });
+        if (in_all) return candidate;
+    }
+    return 0;
+}
+
+}  // namespace
+
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, const Settings& settings) {
+    ScopeFacts facts;
+    const std::int64_t window_start = now_us - static_cast<std::int64_t>(settings.scope_window_s) * 1000000;
+    std::deque<const Outcome*> refused;
+    std::unordered_set<std::uint64_t> refused_users, served_users, refused_methods;
+    for (const Outcome& outcome : server.outcomes) {
+        if (outcome.time_us < window_start || outcome.time_us > now_us) continue;
+        if (outcome.served) {
+            ++facts.served_in_window;
+            facts.last_served_frame = outcome.frame;
+            insert_user(served_users, outcome.caller);
+            insert_user(served_users, outcome.callee);
+        } else if (outcome.refused_503) {
+            if (refused.empty()) facts.first_refused_frame = outcome.frame;
+            refused.push_back(&outcome);
+            insert_user(refused_users, outcome.caller);
+            insert_user(refused_users, outcome.callee);
+            refused_methods.insert(outcome.method);
+        }
+    }
+    facts.refused_in_window = static_cast<std::uint32_t>(refused.size());
+    facts.users_refused = static_cast<std::uint32_t>(refused_users.size());
+    facts.users_served = static_cast<std::uint32_t>(served_users.size());
+    facts.methods_refused = static_cast<std::uint32_t>(refused_methods.size());
+    if (refused.empty() || facts.refused_in_window + facts.served_in_window < 2) return facts;
+    if (facts.served_in_window == 0) {
+        facts.kind = ScopeFacts::Kind::all_users;
+        return facts;
+    }
+    facts.common_user = user_common_to_refusals(refused, served_users);
+    facts.failures_of_common_user = facts.common_user ? facts.refused_in_window : 0;
+    facts.kind = facts.common_user ? ScopeFacts::Kind::single_user : ScopeFacts::Kind::several_users;
+    return facts;
+}
+
+}  // namespace diag503

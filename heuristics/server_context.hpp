@@ -1,0 +1,83 @@
+// What the engine remembers about one server (the address:port that answers): load, outcomes, dialogs, onset.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "settings.hpp"
+
+namespace diag503 {
+
+// Requests per second over the last minute, in fixed one-second buckets: constant memory at any rate.
+class RequestRate {
+public:
+    static constexpr int kSeconds = 64;
+    void add(std::int64_t time_us);
+    // Requests in the `seconds` whole seconds ending `seconds_before_now` seconds before `now_us`'s second.
+    std::uint32_t count(std::int64_t now_us, int seconds, int seconds_before_now = 0) const;
+    // Seconds of history this server has, capped at kSeconds.
+    int history_seconds(std::int64_t now_us) const;
+
+private:
+    std::array<std::uint32_t, kSeconds> counts_{};
+    std::int64_t newest_second_ = 0;
+    std::int64_t first_second_ = 0;
+    bool empty_ = true;
+};
+
+// One final answer the server gave (or, for a 503 without its request, the 503 itself).
+struct Outcome {
+    std::int64_t time_us = 0;
+    std::uint32_t frame = 0;
+    bool served = false;        // any final answer that is not 5xx: the server processed the request
+    bool refused_503 = false;
+    std::uint64_t caller = 0;   // hash of From user, 0 when none
+    std::uint64_t callee = 0;   // hash of To user, 0 when none
+    std::uint64_t method = 0;   // hash of the CSeq method
+};
+
+// Owner: Engine, one per server, keyed by server endpoint, lives until evicted by count
+// (Settings::max_servers); its outcome history is bounded by Settings::outcome_history.
+struct ServerContext {
+    std::string name;
+    RequestRate requests;
+    std::deque<Outcome> outcomes;  // oldest first
+
+    std::uint32_t active_dialogs = 0;
+    std::uint32_t peak_active_dialogs = 0;
+    std::uint32_t dialogs_at_previous_503 = 0;
+    std::uint32_t previous_503_frame = 0;
+
+    std::uint32_t last_served_frame = 0;
+    std::int64_t last_served_us = 0;
+    std::uint64_t served_total = 0;
+    std::uint32_t failure_run_first_frame = 0;  // first 503 since the last served request
+    std::int64_t failure_run_first_us = 0;
+    std::uint32_t failures_in_run = 0;
+
+    std::uint32_t overload_signal_frame = 0;    // last response carrying RFC 7339 oc parameters
+    std::int64_t overload_signal_us = 0;
+
+    void record(const Outcome& outcome, std::size_t history_bound);
+};
+
+struct ScopeFacts {
+    enum class Kind { undetermined, single_user, several_users, all_users } kind = Kind::undetermined;
+    std::uint64_t common_user = 0;          // set for single_user
+    std::uint32_t refused_in_window = 0;
+    std::uint32_t served_in_window = 0;
+    std::uint32_t users_refused = 0;
+    std::uint32_t users_served = 0;
+    std::uint32_t failures_of_common_user = 0;
+    std::uint32_t methods_refused = 0;
+    std::uint32_t first_refused_frame = 0;
+    std::uint32_t last_served_frame = 0;
+};
+
+// Compares the recent 503s with the recent served requests to tell one user from everyone.
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, const Settings& settings);
+
+}  // namespace diag503

@@ -1,0 +1,40 @@
+// Every threshold and state bound of the engine, with defaults drawn from the RFCs and field practice.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+
+namespace diag503 {
+
+struct Settings {
+    // Timing of the 503 relative to its request.
+    // Under this, the server refused without trying anyone else (local admission or load shedding).
+    std::uint32_t immediate_response_ms = 100;
+    // At or over this, the server most likely waited on a downstream hop (RFC 3261 timer B/F run
+    // 32 s; carriers commonly fail over after 2-8 s).
+    std::uint32_t delayed_response_ms = 2000;
+
+    // Retry-After classes: RFC 7339 and carrier practice use seconds for transient load;
+    // planned work announces minutes to hours.
+    std::uint32_t short_retry_after_s = 60;
+    std::uint32_t long_retry_after_s = 300;
+
+    // Context windows.
+    std::uint32_t scope_window_s = 60;      // outcomes compared for "one user vs all users"
+    std::uint32_t surge_window_s = 2;       // recent request rate ...
+    std::uint32_t baseline_window_s = 30;   // ... against the rate over this longer window before it
+    std::uint32_t surge_factor = 3;         // recent rate at least this many times the baseline
+    std::uint32_t min_user_failures = 2;    // 503s to one user before it is called a per-user problem
+    std::uint32_t min_other_users_served = 3;
+    std::uint32_t min_dialogs_for_ceiling = 2;
+
+    // State bounds (each map is evicted by time and by count; see where the map is declared).
+    std::uint32_t transaction_lifetime_s = 300;     // well past RFC 3261 timer B/F (32 s)
+    std::uint32_t dialog_lifetime_s = 3600;         // a dialog with no BYE seen is dropped after this
+    std::uint32_t max_transactions = 200000;
+    std::uint32_t max_dialogs = 100000;
+    std::uint32_t max_servers = 10000;
+    std::uint32_t outcome_history = 512;            // per server
+};
+
+}  // namespace diag503

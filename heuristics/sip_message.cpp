@@ -1,0 +1,287 @@
+// Tolerant SIP parser: start line plus the headers diag503 reasons about; never throws on bad input.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sip_message.hpp"
+
+#include <limits>
+
+#include "text.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr std::uint64_t kMaxDeltaSeconds = std::numeric_limits<std::uint32_t>::max();
+
+std::string stored(std::string_view text) { return printable(trim(text), kMaxStoredText); }
+
+// RFC 3261 §7.3.3 compact forms of the headers we read.
+std::string_view canonical_header_name(std::string_view name) {
+    if (name.size() != 1) return name;
+    switch (name[0] | 0x20) {
+        case 'v': return "Via";
+        case 'i': return "Call-ID";
+        case 'f': return "From";
+        case 't': return "To";
+        default: return name;
+    }
+}
+
+std::string_view next_line(std::string_view& text) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
+bool parse_start_line(std::string_view line, SipMessage& message) {
+    line = trim(line);
+    if (istarts_with(line, "SIP/2.0 ")) {
+        const auto rest = trim(line.substr(8));
+        const auto code = parse_leading_decimal(rest);
+        if (!code || code->value < 100 || code->value > 699) return false;
+        message.status_code = static_cast<int>(code->value);
+        const auto space = rest.find(' ');
+        if (space != std::string_view::npos) message.reason_phrase = stored(rest.substr(space + 1));
+        return true;
+    }
+    const auto first_space = line.find(' ');
+    const auto last_space = line.rfind(' ');
+    if (first_space == std::string_view::npos || first_space == last_space) return false;
+    if (!istarts_with(line.substr(last_space + 1), "SIP/")) return false;
+    message.is_request = true;
+    message.method = stored(line.substr(0, first_space));
+    message.request_uri = stored(line.substr(first_space + 1, last_space - first_space - 1));
+    message.request_uri_user = uri_user(message.request_uri);
+    return true;
+}
+
+void read_cseq(std::string_view value, SipMessage& message) {
+    value = trim(value);
+    const auto number = parse_leading_decimal(value);
+    if (!number || number->overflowed || number->value > std::numeric_limits<std::uint32_t>::max()) {
+        message.anomalies.push_back("CSeq has no valid sequence number.");
+        return;
+    }
+    message.has_cseq = true;
+    message.cseq_number = static_cast<std::uint32_t>(number->value);
+    const auto space = value.find_first_of(" \t");
+    if (space != std::string_view::npos) message.cseq_method = stored(value.substr(space + 1));
+    if (message.cseq_method.empty()) message.anomalies.push_back("CSeq has no method.");
+}
+
+void read_via(std::string_view value, SipMessage& message) {
+    for (auto& via : parse_via_values(value)) {
+        if (message.vias.size() >= kMaxVias) {
+            message.via_stack_truncated = true;
+            return;
+        }
+        message.vias.push_back(std::move(via));
+    }
+}
+
+void read_retry_after(std::string_view value, SipMessage& message) {
+    const int earlier = message.retry_after.occurrences;
+    if (earlier == 0) message.retry_after = parse_retry_after(value);
+    message.retry_after.occurrences = earlier + 1;
+    if (earlier == 1) message.anomalies.push_back("Retry-After appears more than once; the first one is used.");
+}
+
+template <typename Value>
+void append_capped(std::vector<Value>& into, std::vector<Value> values) {
+    for (auto& value : values)
+        if (into.size() < kMaxListedValues) into.push_back(std::move(value));
+}
+
+bool is_vendor_reason_header(std::string_view name) {
+    return istarts_with(name, "X-") &&
+           (icontains(name, "reason") || icontains(name, "cause") || icontains(name, "error"));
+}
+
+void read_header(std::string_view name, std::string_view value, SipMessage& message) {
+    name = canonical_header_name(trim(name));
+    value = trim(value);
+    if (iequals(name, "Via")) read_via(value, message);
+    else if (iequals(name, "Call-ID")) {
+        if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
+        else message.call_id = stored(value);
+    } else if (iequals(name, "CSeq")) read_cseq(value, message);
+    else if (iequals(name, "From")) {
+        auto from = parse_name_addr(value);
+        message.from_user = std::move(from.user);
+        message.from_tag = std::move(from.tag);
+    } else if (iequals(name, "To")) {
+        auto to = parse_name_addr(value);
+        message.to_user = std::move(to.user);
+        message.to_tag = std::move(to.tag);
+    } else if (iequals(name, "Retry-After")) read_retry_after(value, message);
+    else if (iequals(name, "Reason")) append_capped(message.reasons, parse_reason_values(value));
+    else if (iequals(name, "Warning")) append_capped(message.warnings, parse_warning_values(value));
+    else if (iequals(name, "Server")) message.server = stored(value);
+    else if (iequals(name, "User-Agent")) message.user_agent = stored(value);
+    else if (is_vendor_reason_header(name) && message.reason_headers.size() < kMaxListedValues)
+        message.reason_headers.push_back(stored(std::string(trim(name)) + ": " + std::string(value)));
+}
+
+// Joins folded continuation lines (RFC 3261 §7.3.1) into `value`; returns the header block's rest.
+std::string_view read_folded_value(std::string_view rest, std::string& value) {
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
+        const auto continuation = next_line(rest);
+        value += ' ';
+        value += trim(continuation);
+    }
+    return rest;
+}
+
+}  // namespace
+
+const std::string& SipMessage::top_branch() const {
+    static const std::string none;
+    return vias.empty() ? none : vias.front().branch;
+}
+
+std::optional<SipMessage> parse_sip_message(std::string_view text) {
+    SipMessage message;
+    std::string_view rest = text;
+    while (!rest.empty() && (rest.front() == '\r' || rest.front() == '\n')) rest.remove_prefix(1);
+    if (!parse_start_line(next_line(rest), message)) return std::nullopt;
+    while (!rest.empty()) {
+        const auto line = next_line(rest);
+        if (trim(line).empty()) break;
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) {
+            message.anomalies.push_back("A header line without a colon was skipped.");
+            continue;
+        }
+        std::string value(line.substr(colon + 1));
+        rest = read_folded_value(rest, value);
+        read_header(line.substr(0, colon), value, message);
+    }
+    if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
+    if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
+    if (message.vias.empty()) message.anomalies.push_back("Via is missing.");
+    return message;
+}
+
+std::vector<ViaEntry> parse_via_values(std::string_view value) {
+    std::vector<ViaEntry> vias;
+    for (std::string_view item : split_top_level(value, ',')) {
+        if (item.empty()) continue;
+        ViaEntry via;
+        const auto semicolon = item.find(';');
+        const auto protocol_and_host = trim(item.substr(0, semicolon));
+        const auto parameters = semicolon == std::string_view::npos ? std::string_view{} : item.substr(semicolon + 1);
+        const auto space = protocol_and_host.find_first_of(" \t");
+        const auto protocol = protocol_and_host.substr(0, space);
+        const auto slash = protocol.rfind('/');
+        via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
+        if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+        if (auto branch = find_parameter(parameters, "branch")) via.branch = stored(*branch);
+        if (auto received = find_parameter(parameters, "received")) via.received = stored(*received);
+        if (auto oc = find_parameter(parameters, "oc")) {
+            OverloadControl control;
+            if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)
+                control.reduction_percent = static_cast<std::uint32_t>(percent->value);
+            if (auto algorithm = find_parameter(parameters, "oc-algo")) control.algorithm = stored(unquote(*algorithm));
+            if (auto validity = find_parameter(parameters, "oc-validity"))
+                if (auto number = parse_decimal(*validity)) control.validity_ms = number->value;
+            if (auto sequence = find_parameter(parameters, "oc-seq")) control.sequence = stored(*sequence);
+            via.overload_control = std::move(control);
+        }
+        vias.push_back(std::move(via));
+    }
+    return vias;
+}
+
+RetryAfter parse_retry_after(std::string_view value) {
+    RetryAfter retry;
+    retry.present = true;
+    retry.occurrences = 1;
+    retry.raw = stored(value);
+    value = trim(value);
+    const auto delta = parse_leading_decimal(value);
+    std::size_t position = 0;
+    while (position < value.size() && value[position] >= '0' && value[position] <= '9') ++position;
+    std::string_view rest = trim(value.substr(position));
+    if (!rest.empty() && rest.front() == '(') {
+        const auto close = rest.find(')');
+        retry.comment = stored(rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+        rest = close == std::string_view::npos ? std::string_view{} : trim(rest.substr(close + 1));
+    }
+    const bool rest_is_parameters = rest.empty() || rest.front() == ';';
+    retry.valid = delta && !delta->overflowed && delta->value <= kMaxDeltaSeconds && rest_is_parameters;
+    if (retry.valid) retry.seconds = delta->value;
+    if (rest_is_parameters && !rest.empty())
+        if (auto duration = find_parameter(rest.substr(1), "duration"))
+            if (auto number = parse_decimal(*duration); number && !number->overflowed) retry.duration_seconds = number->value;
+    return retry;
+}
+
+std::vector<ReasonValue> parse_reason_values(std::string_view value) {
+    std::vector<ReasonValue> reasons;
+    for (std::string_view item : split_top_level(value, ',')) {
+        if (item.empty()) continue;
+        ReasonValue reason;
+        const auto semicolon = item.find(';');
+        reason.protocol = stored(item.substr(0, semicolon));
+        const auto parameters = semicolon == std::string_view::npos ? std::string_view{} : item.substr(semicolon + 1);
+        if (auto cause = find_parameter(parameters, "cause"))
+            if (auto number = parse_decimal(*cause); number && number->value <= std::numeric_limits<std::uint32_t>::max())
+                reason.cause = static_cast<std::uint32_t>(number->value);
+        if (auto text = find_parameter(parameters, "text")) reason.text = stored(unquote(*text));
+        reasons.push_back(std::move(reason));
+    }
+    return reasons;
+}
+
+std::vector<WarningValue> parse_warning_values(std::string_view value) {
+    std::vector<WarningValue> warnings;
+    for (std::string_view item : split_top_level(value, ',')) {
+        const auto code = parse_leading_decimal(item);
+        if (!code || code->value > 999) continue;
+        WarningValue warning;
+        warning.code = static_cast<int>(code->value);
+        std::string_view rest = trim(item.substr(item.find_first_not_of("0123456789")));
+        const auto space = rest.find_first_of(" \t");
+        warning.agent = stored(rest.substr(0, space));
+        if (space != std::string_view::npos) warning.text = stored(unquote(rest.substr(space + 1)));
+        warnings.push_back(std::move(warning));
+    }
+    return warnings;
+}
+
+std::string uri_user(std::string_view uri) {
+    uri = trim(uri);
+    const auto colon = uri.find(':');
+    if (colon == std::string_view::npos) return {};
+    const auto scheme = uri.substr(0, colon);
+    std::string_view rest = uri.substr(colon + 1);
+    if (iequals(scheme, "tel")) return stored(rest.substr(0, rest.find_first_of(";>")));
+    if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
+    const auto end_of_uri = rest.find_first_of(">;? ");
+    const auto at = rest.substr(0, end_of_uri).find('@');
+    if (at == std::string_view::npos) return {};
+    return stored(rest.substr(0, at));
+}
+
+NameAddr parse_name_addr(std::string_view value) {
+    NameAddr result;
+    value = trim(value);
+    const auto open = value.find('<');
+    std::string_view uri = value;
+    std::string_view parameters;
+    if (open != std::string_view::npos) {
+        const auto close = value.find('>', open);
+        uri = value.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+        if (close != std::string_view::npos) parameters = value.substr(close + 1);
+    } else {
+        const auto semicolon = value.find(';');
+        uri = value.substr(0, semicolon);
+        if (semicolon != std::string_view::npos) parameters = value.substr(semicolon);
+    }
+    result.user = uri_user(uri);
+    if (!parameters.empty() && parameters.front() == ';') parameters.remove_prefix(1);
+    if (auto tag = find_parameter(parameters, "tag")) result.tag = stored(*tag);
+    return result;
+}
+
+}  // namespace diag503

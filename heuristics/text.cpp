@@ -1,0 +1,131 @@
+// Small allocation-free helpers for reading protocol text.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "text.hpp"
+
+#include <limits>
+
+namespace diag503 {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+    if (needle.empty()) return true;
+    if (haystack.size() < needle.size()) return false;
+    for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+        if (lower(haystack[i]) == lower(needle[0]) && iequals(haystack.substr(i, needle.size()), needle)) return true;
+    return false;
+}
+
+std::optional<ParsedNumber> parse_leading_decimal(std::string_view text) {
+    if (text.empty() || !is_digit(text.front())) return std::nullopt;
+    ParsedNumber number;
+    constexpr auto max = std::numeric_limits<std::uint64_t>::max();
+    for (char c : text) {
+        if (!is_digit(c)) break;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (number.overflowed || number.value > (max - digit) / 10) {
+            number.overflowed = true;
+            number.value = max;
+            continue;
+        }
+        number.value = number.value * 10 + digit;
+    }
+    return number;
+}
+
+std::optional<ParsedNumber> parse_decimal(std::string_view text) {
+    text = trim(text);
+    for (char c : text)
+        if (!is_digit(c)) return std::nullopt;
+    return parse_leading_decimal(text);
+}
+
+std::vector<std::string_view> split_top_level(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    bool in_quotes = false;
+    int angle_depth = 0;
+    int paren_depth = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_quotes) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_quotes = false;
+            continue;
+        }
+        if (c == '"') in_quotes = true;
+        else if (c == '<') ++angle_depth;
+        else if (c == '>' && angle_depth > 0) --angle_depth;
+        else if (c == '(') ++paren_depth;
+        else if (c == ')' && paren_depth > 0) --paren_depth;
+        else if (c == separator && angle_depth == 0 && paren_depth == 0) {
+            parts.push_back(trim(text.substr(start, i - start)));
+            start = i + 1;
+        }
+    }
+    parts.push_back(trim(text.substr(std::min(start, text.size()))));
+    return parts;
+}
+
+std::string_view unquote(std::string_view text) {
+    text = trim(text);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
+    return text;
+}
+
+std::optional<std::string_view> find_parameter(std::string_view parameters, std::string_view name) {
+    for (std::string_view parameter : split_top_level(parameters, ';')) {
+        const auto equals = parameter.find('=');
+        const auto key = trim(parameter.substr(0, equals));
+        if (!iequals(key, name)) continue;
+        if (equals == std::string_view::npos) return std::string_view{};
+        return trim(parameter.substr(equals + 1));
+    }
+    return std::nullopt;
+}
+
+std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
+    std::uint64_t hash = seed;
+    for (unsigned char c : text) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    return hash;
+}
+
+std::string printable(std::string_view text, std::size_t max_length) {
+    const bool cut = text.size() > max_length;
+    if (cut) text = text.substr(0, max_length);
+    std::string safe;
+    safe.reserve(text.size() + 3);
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        safe.push_back(byte < 0x20 || byte == 0x7f ? '.' : c);
+    }
+    if (cut) safe += "...";
+    return safe;
+}
+
+}  // namespace diag503

@@ -1,0 +1,217 @@
+// Wireshark glue: the diag503 post-dissector reads SIP message text, runs the engine on the first pass, renders verdicts.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "dissector.hpp"
+
+#include <epan/column-utils.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
+#include <epan/unit_strings.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "capture_state.hpp"
+#include "preferences.hpp"
+
+namespace {
+
+using diag503::CaptureState;
+using diag503::RenderedVerdict;
+
+// Registration handles, written once at start-up by Wireshark's registration calls.
+struct FieldIds {
+    int protocol_item = -1;
+    int protocol = -1;
+    int cause = -1;
+    int confidence = -1;
+    int evidence = -1;
+    int evidence_frame = -1;
+    int recommendation = -1;
+    int request_in = -1;
+    int response_time = -1;
+    int retry_after = -1;
+    int server = -1;
+    int method = -1;
+    int scope = -1;
+    int active_dialogs = -1;
+    int sip = -1;  // Wireshark's own "sip" protocol item: the only field diag503 asks for
+};
+FieldIds fields;
+int ett_diag503 = -1;
+int ett_evidence = -1;
+expert_field ei_diagnosis = EI_INIT;
+expert_field ei_request_missing = EI_INIT;
+expert_field ei_malformed_503 = EI_INIT;
+int diag503_tap = -1;
+dissector_handle_t diag503_handle;
+
+// Owner: the preference module; read when a capture's state is created.
+diag503::Settings preference_values;
+// Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
+std::unique_ptr<CaptureState> capture;
+
+void start_capture() { capture = std::make_unique<CaptureState>(preference_values); }
+void end_capture() { capture.reset(); }
+
+diag503::Transport transport_of(const packet_info* pinfo) {
+    if (proto_is_frame_protocol(pinfo->layers, "tls")) return diag503::Transport::tls;
+    switch (pinfo->ptype) {
+        case PT_UDP: return diag503::Transport::udp;
+        case PT_TCP: return diag503::Transport::tcp;
+        case PT_SCTP: return diag503::Transport::sctp;
+        default: return diag503::Transport::other;
+    }
+}
+
+// The bytes of one SIP message: the `sip` item's range in its data source (reassembled when needed).
+// Every bound is checked first so that no tvb call can throw.
+std::pair<const char*, std::size_t> message_bytes(const field_info* item) {
+    if (!item->ds_tvb || item->start < 0 || item->length <= 0) return {nullptr, 0};
+    const gint available = tvb_captured_length_remaining(item->ds_tvb, item->start);
+    if (available <= 0) return {nullptr, 0};
+    const gint length = std::min(available, item->length);
+    return {reinterpret_cast<const char*>(tvb_get_ptr(item->ds_tvb, item->start, length)), static_cast<std::size_t>(length)};
+}
+
+void analyse_frame(packet_info* pinfo, proto_tree* tree) {
+    if (!tree || !proto_is_frame_protocol(pinfo->layers, "sip")) return;
+    GPtrArray* items = proto_get_finfo_ptr_array(tree, fields.sip);
+    if (!items || items->len == 0) return;
+    diag503::PacketMeta meta;
+    meta.frame = pinfo->num;
+    meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
+    meta.transport = transport_of(pinfo);
+    meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
+    meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
+    for (guint i = 0; i < items->len; ++i) {
+        const auto [data, size] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)));
+        if (data) capture->analyse_sip(meta, std::string_view(data, size));
+    }
+}
+
+// Rendering uses only stored strings: nothing here owns memory across a call that may longjmp.
+void add_evidence(proto_tree* tree, tvbuff_t* tvb, const diag503::Evidence& item) {
+    proto_item* sentence = proto_tree_add_string(tree, fields.evidence, tvb, 0, 0, item.sentence.c_str());
+    proto_item_set_generated(sentence);
+    if (item.frames.empty()) return;
+    proto_tree* frames = proto_item_add_subtree(sentence, ett_evidence);
+    for (std::uint32_t frame : item.frames) {
+        if (frame == 0) continue;
+        proto_item_set_generated(proto_tree_add_uint(frames, fields.evidence_frame, tvb, 0, 0, frame));
+    }
+}
+
+void add_generated(proto_item* item) { proto_item_set_generated(item); }
+
+void add_context(proto_tree* tree, tvbuff_t* tvb, const diag503::Verdict& verdict) {
+    if (verdict.request_frame != 0)
+        add_generated(proto_tree_add_uint(tree, fields.request_in, tvb, 0, 0, verdict.request_frame));
+    if (verdict.response_time_us) {
+        nstime_t elapsed;
+        elapsed.secs = static_cast<time_t>(*verdict.response_time_us / 1000000);
+        elapsed.nsecs = static_cast<int>((*verdict.response_time_us % 1000000) * 1000);
+        add_generated(proto_tree_add_time(tree, fields.response_time, tvb, 0, 0, &elapsed));
+    }
+    if (verdict.retry_after_seconds)
+        add_generated(proto_tree_add_uint(tree, fields.retry_after, tvb, 0, 0, static_cast<guint32>(*verdict.retry_after_seconds)));
+    add_generated(proto_tree_add_string(tree, fields.server, tvb, 0, 0, verdict.server.c_str()));
+    if (!verdict.method.empty()) add_generated(proto_tree_add_string(tree, fields.method, tvb, 0, 0, verdict.method.c_str()));
+    const auto scope = diag503::scope_name(verdict.scope);
+    if (!scope.empty()) add_generated(proto_tree_add_string(tree, fields.scope, tvb, 0, 0, scope.data()));
+    add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, verdict.active_dialogs));
+}
+
+void render(const RenderedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
+    const diag503::Verdict& verdict = rendered.verdict;
+    col_append_str(pinfo->cinfo, COL_INFO, rendered.info_suffix.c_str());
+    tap_queue_packet(diag503_tap, pinfo, &rendered);
+
+    proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(root, ": %s", rendered.cause.c_str());
+    proto_tree* subtree = proto_item_add_subtree(root, ett_diag503);
+    add_generated(proto_tree_add_string(subtree, fields.protocol, tvb, 0, 0, rendered.protocol.c_str()));
+    add_generated(proto_tree_add_string(subtree, fields.cause, tvb, 0, 0, rendered.cause.c_str()));
+    add_generated(proto_tree_add_uint(subtree, fields.confidence, tvb, 0, 0, static_cast<guint32>(verdict.confidence)));
+    for (const auto& item : verdict.evidence) add_evidence(subtree, tvb, item);
+    add_generated(proto_tree_add_string(subtree, fields.recommendation, tvb, 0, 0, verdict.recommendation.c_str()));
+    add_context(subtree, tvb, verdict);
+
+    proto_tree_add_expert_format(subtree, pinfo, &ei_diagnosis, tvb, 0, 0, "%s", rendered.expert_text.c_str());
+    if (verdict.request_frame == 0 && !verdict.is_retransmission)
+        proto_tree_add_expert(subtree, pinfo, &ei_request_missing, tvb, 0, 0);
+    if (verdict.malformed) proto_tree_add_expert(subtree, pinfo, &ei_malformed_503, tvb, 0, 0);
+}
+
+int dissect_diag503(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    if (!capture) return 0;
+    if (!pinfo->fd->visited) analyse_frame(pinfo, tree);
+    const auto* verdicts = capture->verdicts_of(pinfo->num);
+    if (!verdicts) return 0;
+    for (const auto& rendered : *verdicts) render(rendered, tvb, pinfo, tree);
+    return static_cast<int>(tvb_captured_length(tvb));
+}
+
+hf_register_info field_table[] = {
+    {&fields.protocol, {"Protocol", "diag503.protocol", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "The protocol of the diagnosed 503: sip or rtsp", HFILL}},
+    {&fields.cause, {"Cause", "diag503.cause", FT_STRING, BASE_NONE, nullptr, 0x0,
+                     "Why the server answered 503, from the fixed diag503 cause vocabulary", HFILL}},
+    {&fields.confidence, {"Confidence", "diag503.confidence", FT_UINT8, BASE_DEC | BASE_UNIT_STRING, &units_percent, 0x0,
+                          "How strongly the evidence supports the cause, 0 to 100 (0 for unknown)", HFILL}},
+    {&fields.evidence, {"Evidence", "diag503.evidence", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "One observation from the capture that the verdict rests on", HFILL}},
+    {&fields.evidence_frame, {"Evidence frame", "diag503.evidence_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+                              "A frame that the evidence sentence above refers to", HFILL}},
+    {&fields.recommendation, {"Recommendation", "diag503.recommendation", FT_STRING, BASE_NONE, nullptr, 0x0,
+                              "What to check or change next, given the cause", HFILL}},
+    {&fields.request_in, {"Request in", "diag503.request_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+                          "The frame of the request this 503 answers, when it was captured", HFILL}},
+    {&fields.response_time, {"Response time", "diag503.response_time", FT_RELATIVE_TIME, BASE_NONE, nullptr, 0x0,
+                             "Time from the first sending of the request to this 503", HFILL}},
+    {&fields.retry_after, {"Retry-After", "diag503.retry_after", FT_UINT32, BASE_DEC | BASE_UNIT_STRING, &units_seconds, 0x0,
+                           "The Retry-After value of the 503 in seconds, present only when it is valid", HFILL}},
+    {&fields.server, {"Server", "diag503.server", FT_STRING, BASE_NONE, nullptr, 0x0,
+                      "Address and port of the server that sent the 503", HFILL}},
+    {&fields.method, {"Method", "diag503.method", FT_STRING, BASE_NONE, nullptr, 0x0,
+                      "The method of the refused request", HFILL}},
+    {&fields.scope, {"Scope", "diag503.scope", FT_STRING, BASE_NONE, nullptr, 0x0,
+                     "Whom the server refused recently: single_user, several_users or all_users", HFILL}},
+    {&fields.active_dialogs, {"Active dialogs", "diag503.active_dialogs", FT_UINT32, BASE_DEC, nullptr, 0x0,
+                              "Calls established and not yet ended on that server when the 503 was sent", HFILL}},
+};
+
+ei_register_info expert_table[] = {
+    {&ei_diagnosis, {"diag503.diagnosis", PI_RESPONSE_CODE, PI_WARN, "503 diagnosed", EXPFILL}},
+    {&ei_request_missing, {"diag503.request_missing", PI_SEQUENCE, PI_NOTE,
+                           "The request of this 503 is not in the capture: timing and load evidence are unavailable", EXPFILL}},
+    {&ei_malformed_503, {"diag503.malformed_503", PI_MALFORMED, PI_NOTE, "The 503 has malformed headers", EXPFILL}},
+};
+
+}  // namespace
+
+void diag503_register_protocol(void) {
+    fields.protocol_item = proto_register_protocol("503 Diagnostics", "diag503", "diag503");
+    static int* subtrees[] = {&ett_diag503, &ett_evidence};
+    proto_register_field_array(fields.protocol_item, field_table, G_N_ELEMENTS(field_table));
+    proto_register_subtree_array(subtrees, G_N_ELEMENTS(subtrees));
+    expert_module_t* expert = expert_register_protocol(fields.protocol_item);
+    expert_register_field_array(expert, expert_table, G_N_ELEMENTS(expert_table));
+    module_t* module = prefs_register_protocol(fields.protocol_item, nullptr);
+    diag503::register_preferences(module, preference_values);
+    register_init_routine(start_capture);
+    register_cleanup_routine(end_capture);
+    diag503_tap = register_tap("diag503");
+    diag503_handle = register_dissector("diag503", dissect_diag503, fields.protocol_item);
+    register_postdissector(diag503_handle);
+}
+
+void diag503_register_handoff(void) {
+    fields.sip = proto_registrar_get_id_byname("sip");
+    GArray* wanted = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
+    g_array_append_val(wanted, fields.sip);
+    set_postdissector_wanted_hfids(diag503_handle, wanted);
+}

@@ -1,0 +1,81 @@
+// The diag503 preferences table: name, title, description and the Settings field behind each.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "preferences.hpp"
+
+#include <type_traits>
+
+namespace diag503 {
+namespace {
+
+static_assert(std::is_same_v<std::uint32_t, guint>, "preferences write Settings fields as guint");
+
+struct PreferenceRow {
+    const char* name;
+    const char* title;
+    const char* description;
+    std::uint32_t Settings::*field;
+};
+
+// Descriptions state the default, which comes from Settings.
+constexpr PreferenceRow kPreferences[] = {
+    {"immediate_response_ms", "Immediate response (ms)",
+     "A 503 sent within this many milliseconds of its request was refused without trying another hop. Default 100.",
+     &Settings::immediate_response_ms},
+    {"delayed_response_ms", "Delayed response (ms)",
+     "A 503 sent this many milliseconds or more after its request followed a downstream attempt. Default 2000.",
+     &Settings::delayed_response_ms},
+    {"short_retry_after", "Short Retry-After (s)",
+     "A Retry-After of at most this many seconds announces a transient condition. Default 60.",
+     &Settings::short_retry_after_s},
+    {"long_retry_after", "Long Retry-After (s)",
+     "A Retry-After of at least this many seconds announces maintenance or a long outage. Default 300.",
+     &Settings::long_retry_after_s},
+    {"scope_window", "Scope window (s)",
+     "Outcomes of the server within this many seconds are compared to tell one user from all users. Default 60.",
+     &Settings::scope_window_s},
+    {"surge_window", "Surge window (s)",
+     "The recent request rate is measured over this many seconds (at most 8). Default 2.",
+     &Settings::surge_window_s},
+    {"baseline_window", "Baseline window (s)",
+     "The recent rate is compared with the rate over this many seconds before it (at most 55). Default 30.",
+     &Settings::baseline_window_s},
+    {"surge_factor", "Surge factor",
+     "A recent request rate this many times the baseline is a surge. Default 3.",
+     &Settings::surge_factor},
+    {"min_user_failures", "Failures of one user",
+     "503s to one user (others served) before the fault is called per-user. Default 2.",
+     &Settings::min_user_failures},
+    {"min_other_users_served", "Other users served",
+     "Distinct other users served before one user's 503s are called per-user. Default 3.",
+     &Settings::min_other_users_served},
+    {"min_dialogs_for_ceiling", "Dialogs for a ceiling",
+     "Active calls needed before a 503 at the peak count is read as a concurrent-call limit. Default 2.",
+     &Settings::min_dialogs_for_ceiling},
+    {"transaction_lifetime", "Transaction lifetime (s)",
+     "A transaction is forgotten this many seconds after its request. Default 300.",
+     &Settings::transaction_lifetime_s},
+    {"dialog_lifetime", "Dialog lifetime (s)",
+     "A call whose BYE was not captured stops counting as active after this many seconds. Default 3600.",
+     &Settings::dialog_lifetime_s},
+    {"max_transactions", "Transactions kept",
+     "At most this many transactions are remembered; the oldest are forgotten first. Default 200000.",
+     &Settings::max_transactions},
+    {"max_dialogs", "Dialogs kept",
+     "At most this many active calls are remembered; the oldest are forgotten first. Default 100000.",
+     &Settings::max_dialogs},
+    {"max_servers", "Servers kept",
+     "At most this many servers have context; the first seen are forgotten first. Default 10000.",
+     &Settings::max_servers},
+    {"outcome_history", "Outcomes per server",
+     "Final answers remembered per server for load and scope analysis. Default 512.",
+     &Settings::outcome_history},
+};
+
+}  // namespace
+
+void register_preferences(module_t* module, Settings& values) {
+    for (const auto& row : kPreferences)
+        prefs_register_uint_preference(module, row.name, row.title, row.description, 10, &(values.*row.field));
+}
+
+}  // namespace diag503
