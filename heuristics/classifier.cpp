@@ -23,7 +23,10 @@ struct Finding {
 class Findings {
 public:
     void add(Cause cause, int weight, std::string sentence, std::vector<std::uint32_t> frames = {}) {
-        items_.push_back({cause, weight, {std::move(sentence), std::move(frames)}});
+        std::vector<std::uint32_t> distinct;
+        for (std::uint32_t frame : frames)
+            if (frame != 0 && std::find(distinct.begin(), distinct.end(), frame) == distinct.end()) distinct.push_back(frame);
+        items_.push_back({cause, weight, {std::move(sentence), std::move(distinct)}});
     }
     void note(std::string sentence, std::vector<std::uint32_t> frames = {}) {
         add(Cause::unknown, 0, std::move(sentence), std::move(frames));
@@ -44,6 +47,11 @@ std::string format_duration(std::int64_t microseconds) {
 }
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// "1 request", "3 requests"
+std::string counted(std::uint32_t count, const char* singular, const char* plural) {
+    return std::to_string(count) + " " + (count == 1 ? singular : plural);
+}
 
 // Ordered from the most specific to the most generic: a DNS failure toward a carrier is a DNS failure.
 struct PhraseRule {
@@ -138,11 +146,16 @@ void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Se
         findings.note("No Retry-After: per RFC 3261 §21.5.4 clients treat this 503 like a 500 and do not back off.", {frame});
         return;
     }
+    if (retry.conflicting) {
+        findings.note("Retry-After is repeated with different values (" + retry.raw + "); neither is trusted.", {frame});
+        return;
+    }
     if (!retry.valid) {
         findings.note("Retry-After " + quoted(retry.raw) + " is not a valid delta-seconds value (RFC 3261 §20.33); ignored.", {frame});
         return;
     }
     std::string label = "Retry-After: " + std::to_string(retry.seconds) + " s";
+    if (retry.clamped) label += " (sent as " + quoted(retry.raw) + ", beyond 2^32-1)";
     if (retry.duration_seconds) label += " (duration " + std::to_string(*retry.duration_seconds) + " s)";
     if (!retry.comment.empty()) label += " " + quoted(retry.comment);
     if (retry.seconds <= settings.short_retry_after_s) {
@@ -186,8 +199,8 @@ void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& fi
     const std::string when = "Answered " + format_duration(elapsed) + " after the request (frame " +
                              std::to_string(facts.request_frame) + ")";
     if (facts.request_retransmissions > 0)
-        findings.note("The client retransmitted the request " + std::to_string(facts.request_retransmissions) +
-                      " time(s) before this answer.", frames);
+        findings.note("The client retransmitted the request " + counted(facts.request_retransmissions, "time", "times") +
+                      " before this answer.", frames);
     if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
         const std::string sentence = when + ": refused at once, without trying any other hop.";
         findings.add(Cause::upstream_failure, -25, sentence, frames);
@@ -212,16 +225,16 @@ void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& fi
 void load_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     if (facts.baseline_seconds < 5 || facts.recent_requests < 5) return;
     const double recent_rate = static_cast<double>(facts.recent_requests) / settings.surge_window_s;
-    const double baseline_rate = std::max(static_cast<double>(facts.baseline_requests) / facts.baseline_seconds,
-                                          1.0 / facts.baseline_seconds);
+    const double baseline_rate = std::max(facts.baseline_per_second, 1.0 / facts.baseline_seconds);
     if (recent_rate < settings.surge_factor * baseline_rate) return;
     char sentence[200];
     std::snprintf(sentence, sizeof sentence,
-                  "Request rate at the server surged to %.1f/s against %.1f/s over the %d s before", recent_rate,
+                  "Request rate at the server surged to %.1f/s against a median of %.1f/s over the %d s before", recent_rate,
                   baseline_rate, facts.baseline_seconds);
     if (facts.served_during_surge > 0) {
-        findings.add(Cause::overload, 45, std::string(sentence) + ", while " + std::to_string(facts.served_during_surge) +
-                                              " other requests were still served: load shedding.", {facts.frame});
+        findings.add(Cause::overload, 45, std::string(sentence) + ", while " +
+                                              counted(facts.served_during_surge, "other request was", "other requests were") +
+                                              " still served: load shedding.", {facts.frame});
     } else {
         findings.add(Cause::overload, 30, std::string(sentence) + ".", {facts.frame});
     }
@@ -246,9 +259,9 @@ void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& fin
     using Kind = ScopeFacts::Kind;
     if (scope.kind == Kind::single_user) {
         const std::string sentence = "Only user " + quoted(facts.common_user_name) + " is refused (" +
-                                     std::to_string(scope.failures_of_common_user) + " 503s) while " +
-                                     std::to_string(scope.served_in_window) + " requests of " +
-                                     std::to_string(scope.users_served) + " other users were served" + window;
+                                     counted(scope.failures_of_common_user, "503", "503s") + ") while " +
+                                     counted(scope.served_in_window, "request", "requests") + " of " +
+                                     counted(scope.users_served, "other user", "other users") + " were served" + window;
         const std::vector<std::uint32_t> frames = {scope.first_refused_frame, scope.last_served_frame, facts.frame};
         if (scope.failures_of_common_user >= settings.min_user_failures &&
             scope.users_served >= settings.min_other_users_served) {
@@ -259,14 +272,14 @@ void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& fin
             findings.note(sentence + ".", frames);
         }
     } else if (scope.kind == Kind::all_users) {
-        const std::string sentence = "Every request" + window + " was refused (" + std::to_string(scope.refused_in_window) +
-                                     " 503s, " + std::to_string(scope.users_refused) + " users, " +
-                                     std::to_string(scope.methods_refused) + " methods); none was served.";
+        const std::string sentence = "Every request" + window + " was refused (" + counted(scope.refused_in_window, "503", "503s") +
+                                     ", " + counted(scope.users_refused, "user", "users") + ", " +
+                                     counted(scope.methods_refused, "method", "methods") + "); none was served.";
         const bool broad = scope.refused_in_window >= 3 && (scope.methods_refused >= 2 || scope.users_refused >= 3);
         if (broad) findings.add(Cause::maintenance, 20, sentence, {scope.first_refused_frame, facts.frame});
         else findings.note(sentence, {scope.first_refused_frame, facts.frame});
     } else if (scope.kind == Kind::several_users) {
-        findings.note(std::to_string(scope.refused_in_window) + " requests refused and " +
+        findings.note(counted(scope.refused_in_window, "request", "requests") + " refused and " +
                       std::to_string(scope.served_in_window) + " served" + window + ".",
                       {scope.first_refused_frame, scope.last_served_frame});
     }
@@ -274,7 +287,7 @@ void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& fin
 
 void onset_note(const CaseFacts& facts, Findings& findings) {
     if (facts.failure_run_first_frame == 0 || facts.failures_in_run < 2) return;
-    std::string sentence = "Onset: " + std::to_string(facts.failures_in_run) + " 503s since frame " +
+    std::string sentence = "Onset: " + counted(facts.failures_in_run, "503", "503s") + " since frame " +
                            std::to_string(facts.failure_run_first_frame);
     std::vector<std::uint32_t> frames = {facts.failure_run_first_frame};
     if (facts.last_served_frame != 0 && facts.last_served_us <= facts.failure_run_first_us) {
@@ -320,8 +333,13 @@ std::vector<Evidence> ordered_evidence(const Findings& findings, Cause winner) {
         return rank(a) == 0 && a->weight > b->weight;
     });
     std::vector<Evidence> evidence;
-    for (const Finding* finding : ordered)
-        if (finding->weight >= 0 || finding->cause == winner) evidence.push_back(finding->evidence);
+    for (const Finding* finding : ordered) {
+        if (finding->weight < 0 && finding->cause != winner) continue;
+        const bool repeated = std::any_of(evidence.begin(), evidence.end(), [&](const Evidence& earlier) {
+            return earlier.sentence == finding->evidence.sentence;
+        });
+        if (!repeated) evidence.push_back(finding->evidence);
+    }
     return evidence;
 }
 

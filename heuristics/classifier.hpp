@@ -30,7 +30,7 @@ struct CaseFacts {
 
     // The server's recent load.
     std::uint32_t recent_requests = 0;       // in Settings::surge_window_s
-    std::uint32_t baseline_requests = 0;     // in the baseline window before it
+    double baseline_per_second = 0;          // median per-second count in the baseline window before it
     int baseline_seconds = 0;                // how much of the baseline window the capture covers
     std::uint32_t served_during_surge = 0;
 

@@ -224,7 +224,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     const int baseline = static_cast<int>(std::min<std::uint32_t>(settings_.baseline_window_s, RequestRate::kSeconds - 9));
     facts.recent_requests = server.requests.count(now, surge);
     facts.baseline_seconds = std::clamp(server.requests.history_seconds(now) - surge, 0, baseline);
-    facts.baseline_requests = server.requests.count(now, facts.baseline_seconds, surge);
+    facts.baseline_per_second = server.requests.median_per_second(now, facts.baseline_seconds, surge);
     for (const Outcome& outcome : server.outcomes)
         if (outcome.served && outcome.time_us > now - surge * kMicrosecondsPerSecond) ++facts.served_during_surge;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_set>
+#include <vector>
 
 namespace diag503 {
 namespace {
@@ -43,6 +44,19 @@ std::uint32_t RequestRate::count(std::int64_t now_us, int seconds, int seconds_b
         total += counts_[bucket_of(second)];
     }
     return total;
+}
+
+double RequestRate::median_per_second(std::int64_t now_us, int seconds, int seconds_before_now) const {
+    if (seconds <= 0) return 0.0;
+    std::vector<std::uint32_t> per_second;
+    const auto last = second_of(now_us) - seconds_before_now;
+    for (std::int64_t second = last - seconds + 1; second <= last; ++second)
+        per_second.push_back(second > newest_second_ || second <= newest_second_ - kSeconds ? 0 : counts_[bucket_of(second)]);
+    const auto middle = per_second.begin() + static_cast<std::ptrdiff_t>(per_second.size() / 2);
+    std::nth_element(per_second.begin(), middle, per_second.end());
+    if (per_second.size() % 2 == 1) return *middle;
+    const auto lower = *std::max_element(per_second.begin(), middle);
+    return (static_cast<double>(lower) + *middle) / 2.0;
 }
 
 int RequestRate::history_seconds(std::int64_t now_us) const {

@@ -18,6 +18,8 @@ public:
     void add(std::int64_t time_us);
     // Requests in the `seconds` whole seconds ending `seconds_before_now` seconds before `now_us`'s second.
     std::uint32_t count(std::int64_t now_us, int seconds, int seconds_before_now = 0) const;
+    // Median requests per second over those seconds: a baseline that one burst does not distort.
+    double median_per_second(std::int64_t now_us, int seconds, int seconds_before_now) const;
     // Seconds of history this server has, capped at kSeconds.
     int history_seconds(std::int64_t now_us) const;
 

@@ -80,10 +80,18 @@ void read_via(std::string_view value, SipMessage& message) {
 }
 
 void read_retry_after(std::string_view value, SipMessage& message) {
-    const int earlier = message.retry_after.occurrences;
-    if (earlier == 0) message.retry_after = parse_retry_after(value);
-    message.retry_after.occurrences = earlier + 1;
-    if (earlier == 1) message.anomalies.push_back("Retry-After appears more than once; the first one is used.");
+    RetryAfter& retry = message.retry_after;
+    if (retry.occurrences == 0) {
+        retry = parse_retry_after(value);
+        return;
+    }
+    ++retry.occurrences;
+    const RetryAfter repeated = parse_retry_after(value);
+    if (retry.conflicting || (repeated.valid == retry.valid && repeated.seconds == retry.seconds)) return;
+    retry.conflicting = true;
+    retry.valid = false;
+    retry.raw = printable(retry.raw + ", " + repeated.raw, kMaxStoredText);
+    message.anomalies.push_back("Retry-After appears more than once with different values; neither is used.");
 }
 
 template <typename Value>
@@ -208,8 +216,11 @@ RetryAfter parse_retry_after(std::string_view value) {
         rest = close == std::string_view::npos ? std::string_view{} : trim(rest.substr(close + 1));
     }
     const bool rest_is_parameters = rest.empty() || rest.front() == ';';
-    retry.valid = delta && !delta->overflowed && delta->value <= kMaxDeltaSeconds && rest_is_parameters;
-    if (retry.valid) retry.seconds = delta->value;
+    retry.valid = delta && rest_is_parameters;
+    if (retry.valid) {
+        retry.clamped = delta->overflowed || delta->value > kMaxDeltaSeconds;
+        retry.seconds = retry.clamped ? kMaxDeltaSeconds : delta->value;
+    }
     if (rest_is_parameters && !rest.empty())
         if (auto duration = find_parameter(rest.substr(1), "duration"))
             if (auto number = parse_decimal(*duration); number && !number->overflowed) retry.duration_seconds = number->value;

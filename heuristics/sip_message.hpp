@@ -28,7 +28,9 @@ struct ViaEntry {
 
 struct RetryAfter {
     bool present = false;
-    bool valid = false;           // delta-seconds parsed and within 32 bits (RFC 3261 §20.33)
+    bool valid = false;           // delta-seconds parsed, and not contradicted by a duplicate header
+    bool clamped = false;         // larger than 2^32-1 and taken as 2^32-1, as RFC 3261 does for delta-seconds
+    bool conflicting = false;     // the header was repeated with a different value
     std::uint64_t seconds = 0;    // meaningful when valid
     std::string comment;
     std::optional<std::uint64_t> duration_seconds;

@@ -1,4 +1,4 @@
-// Statistics -> 503 Diagnostics and `tshark -z diag503,tree`: 503s by protocol, cause, server, method and timing.
+// Statistics > 503 Diagnostics and `tshark -z diag503,tree`: 503s by protocol, cause, server, method and timing.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <epan/stats_tree.h>
 
@@ -9,7 +9,7 @@
 
 namespace {
 
-constexpr const char* kByCause = "503 responses by protocol / cause / server";
+constexpr const char* kByCause = "503 responses by protocol, cause and server";
 constexpr const char* kByMethod = "503 responses by request method";
 constexpr const char* kByRetryAfter = "503 responses by Retry-After";
 constexpr const char* kByTiming = "503 responses by response time";

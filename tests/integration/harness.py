@@ -1,0 +1,146 @@
+# Runs the real tshark with the just-built diag503 plugin, unprivileged, and reads its output.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Test harness shared by the integration tests and tools/update-golden.
+
+Wireshark loads no personal plugin as root, so when running as root tshark is started as `nobody`
+with a throw-away HOME that holds the plugin; captures are copied where that user can read them.
+Every harness checks `tshark -G plugins` before anything else: a test can never pass because the
+plugin silently failed to load.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+PLUGIN_SUBDIR = ".local/lib/wireshark/plugins/4.0/epan"
+
+# The columns of a golden file: one row per diagnosed 503.
+GOLDEN_FIELDS = [
+    "frame.number", "diag503.protocol", "diag503.server", "diag503.method", "diag503.cause",
+    "diag503.confidence", "diag503.scope", "diag503.retry_after", "diag503.request_in",
+    "diag503.response_time", "diag503.active_dialogs", "diag503.evidence",
+]
+
+CAUSES = ["overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
+          "database_failure", "maintenance", "registration_routing", "unknown"]
+
+
+class PluginNotLoaded(RuntimeError):
+    pass
+
+
+class Tshark:
+    """tshark with diag503 loaded from a private plugin folder."""
+
+    def __init__(self, plugin_path):
+        self.root = Path(tempfile.mkdtemp(prefix="diag503-tshark-"))
+        os.chmod(self.root, 0o755)
+        self.home = self.root / "home"
+        plugin_dir = self.home / PLUGIN_SUBDIR
+        plugin_dir.mkdir(parents=True)
+        shutil.copy2(plugin_path, plugin_dir / "diag503.so")
+        self.plugin_file = plugin_dir / "diag503.so"
+        self.files = self.root / "files"
+        self.files.mkdir()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            subprocess.run(["chown", "-R", "nobody:nogroup", str(self.root)], check=True)
+        self._check_loaded()
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def readable(self, capture):
+        """A copy of `capture` that the tshark user can read."""
+        target = self.files / Path(capture).name
+        if not target.exists():
+            shutil.copy2(capture, target)
+            if self.as_root:
+                os.chown(target, _uid("nobody"), _gid("nogroup"))
+        return target
+
+    def command(self, args):
+        env = ["env", "-i", f"HOME={self.home}", f"PATH={os.environ.get('PATH', '/usr/bin:/bin')}", "LC_ALL=C.UTF-8"]
+        drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if self.as_root else []
+        return drop + env + ["tshark"] + list(args)
+
+    def run(self, args, stdin=None, check=True):
+        result = subprocess.run(self.command(args), input=stdin, capture_output=True, timeout=600)
+        stderr = result.stderr.decode(errors="replace")
+        if check and result.returncode != 0:
+            raise RuntimeError(f"tshark {' '.join(map(str, args))} failed ({result.returncode}):\n{stderr}")
+        if "Dissector bug" in stderr or "diag503" in stderr:
+            raise RuntimeError(f"tshark {' '.join(map(str, args))} complained:\n{stderr}")
+        return result.stdout.decode("utf-8", errors="replace")
+
+    def _check_loaded(self):
+        listing = self.run(["-G", "plugins"])
+        if str(self.plugin_file) not in listing:
+            raise PluginNotLoaded(f"tshark did not load {self.plugin_file}; -G plugins said:\n{listing}")
+
+    # What the tests and the golden files read.
+    def golden_rows(self, capture, two_pass=False, display_filter="diag503"):
+        args = ["-r", str(self.readable(capture)), "-Y", display_filter, "-T", "fields",
+                "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
+        if two_pass:
+            args.insert(0, "-2")
+        for field in GOLDEN_FIELDS:
+            args += ["-e", field]
+        return self.run(args)
+
+    def frames_with(self, capture, display_filter, two_pass=False):
+        args = ["-r", str(self.readable(capture)), "-Y", display_filter, "-T", "fields", "-e", "frame.number"]
+        if two_pass:
+            args.insert(0, "-2")
+        return [int(line) for line in self.run(args).split()]
+
+    def per_frame_counts(self, capture, two_pass=False):
+        """{frame: (number of 503 status codes, number of diag503.cause values)} for frames with either."""
+        args = ["-r", str(self.readable(capture)), "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+                "-E", "aggregator=,", "-e", "frame.number", "-e", "sip.Status-Code", "-e", "rtsp.status",
+                "-e", "diag503.cause"]
+        if two_pass:
+            args.insert(0, "-2")
+        counts = {}
+        for line in self.run(args).splitlines():
+            frame, sip_codes, rtsp_codes, causes = (line.split("\t") + ["", "", ""])[:4]
+            codes = [c for c in (sip_codes.split(",") + rtsp_codes.split(",")) if c]
+            n503 = sum(1 for c in codes if c == "503")
+            ncause = len([c for c in causes.split(",") if c])
+            if n503 or ncause:
+                counts[int(frame)] = (n503, ncause)
+        return counts
+
+    def stats_tree(self, capture, two_pass=False):
+        args = ["-r", str(self.readable(capture)), "-q", "-z", "diag503,tree"]
+        if two_pass:
+            args.insert(0, "-2")
+        return self.run(args)
+
+
+def _uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
+def _gid(name):
+    import grp
+    return grp.getgrnam(name).gr_gid
+
+
+def capture_files(captures_dir):
+    return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in (".pcap", ".pcapng", ".cap"))
+
+
+def read_truth(capture):
+    """{frame: intended cause} from the capture's .truth file, and its `# how:` line."""
+    truth, how = {}, ""
+    path = Path(capture).with_suffix(".truth")
+    for line in path.read_text().splitlines():
+        if line.startswith("# how:"):
+            how = line[len("# how:"):].strip()
+        elif line.strip() and not line.startswith("#"):
+            frame, cause = line.split("\t")[:2]
+            truth[int(frame)] = cause.strip()
+    return truth, how

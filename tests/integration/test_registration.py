@@ -1,0 +1,81 @@
+# tshark loads diag503 and registers its protocol, every field with a blurb, its preferences and its statistics tree.
+# SPDX-License-Identifier: GPL-2.0-or-later
+import argparse
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+ALL_FIELDS = {
+    "diag503.protocol": "FT_STRING", "diag503.cause": "FT_STRING", "diag503.confidence": "FT_UINT8",
+    "diag503.evidence": "FT_STRING", "diag503.evidence_frame": "FT_FRAMENUM",
+    "diag503.recommendation": "FT_STRING", "diag503.request_in": "FT_FRAMENUM",
+    "diag503.response_time": "FT_RELATIVE_TIME", "diag503.retry_after": "FT_UINT32",
+    "diag503.server": "FT_STRING", "diag503.method": "FT_STRING", "diag503.scope": "FT_STRING",
+    "diag503.active_dialogs": "FT_UINT32",
+}
+PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
+               "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
+               "min_other_users_served", "min_dialogs_for_ceiling", "transaction_lifetime", "dialog_lifetime",
+               "max_transactions", "max_dialogs", "max_servers", "outcome_history"]
+ARGS = None
+TSHARK = None
+
+
+def setUpModule():
+    global TSHARK
+    TSHARK = harness.Tshark(ARGS.plugin)  # raises PluginNotLoaded unless -G plugins lists our file
+
+
+def tearDownModule():
+    TSHARK.close()
+
+
+class Registration(unittest.TestCase):
+    def test_protocol_is_registered(self):
+        protocols = [line.split("\t") for line in TSHARK.run(["-G", "protocols"]).splitlines()]
+        self.assertIn(["503 Diagnostics", "diag503", "diag503"], [p[:3] for p in protocols])
+
+    def fields(self):
+        rows = [line.split("\t") for line in TSHARK.run(["-G", "fields"]).splitlines() if line.startswith("F\t")]
+        return {row[2]: row for row in rows if row[2].startswith("diag503.")}
+
+    def test_every_field_is_registered_with_type_and_blurb(self):
+        ours = {name: row for name, row in self.fields().items() if row[3] != "FT_NONE"}
+        self.assertEqual(sorted(ours), sorted(ALL_FIELDS))
+        for abbrev, ftype in ALL_FIELDS.items():
+            self.assertEqual(ours[abbrev][3], ftype, abbrev)
+            self.assertGreater(len(ours[abbrev][7].split()), 4, f"{abbrev} needs a one-sentence blurb")
+
+    def test_every_preference_is_documented_with_its_default(self):
+        defaults = TSHARK.run(["-G", "defaultprefs"])
+        for name in PREFERENCES:
+            self.assertRegex(defaults, rf"# [^\n]*Default \d+\.\n(#[^\n]*\n)*#diag503\.{name}: \d+", name)
+
+    def test_every_preference_is_accepted_on_the_command_line(self):
+        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / ARGS.sample)
+        overrides = []
+        for name in PREFERENCES:
+            overrides += ["-o", f"diag503.{name}:7"]
+        TSHARK.run(overrides + ["-r", str(capture)])
+        rejected = TSHARK.run(["-o", "diag503.no_such_preference:7", "-r", str(capture)], check=False)
+        self.assertEqual(rejected, "", "an unknown preference must make tshark fail")
+
+    def test_statistics_tree_is_registered(self):
+        result = subprocess.run(TSHARK.command(["-z", "help"]), capture_output=True, text=True)
+        self.assertIn("diag503,tree", result.stdout + result.stderr)
+
+    def test_expert_infos_are_registered(self):
+        expert = {name for name, row in self.fields().items() if row[3] == "FT_NONE"}
+        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503"})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plugin", required=True)
+    parser.add_argument("--sample", default="pcapplusplus-sip_resp.pcap", help="a capture in captures/")
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

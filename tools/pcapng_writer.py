@@ -1,0 +1,191 @@
+# Writes pcapng files and builds Ethernet/IPv4/IPv6/UDP/TCP frames for synthetic captures.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Minimal pcapng writer and link/network/transport frame builder (standard library only).
+
+Used by gen_captures.py.  Everything here is deterministic: no clock, no randomness; the
+caller supplies timestamps, TCP initial sequence numbers and IPv4 identification seeds.
+"""
+
+import ipaddress
+import struct
+import zlib
+
+LINKTYPE_ETHERNET = 1
+ETHERTYPE_IPV4 = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
+IPPROTO_TCP = 6
+IPPROTO_UDP = 17
+
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+TCP_WINDOW = 64240
+TCP_MSS = 1460
+
+
+# --------------------------------------------------------------------------- pcapng
+
+
+def _option(code, value):
+    """One pcapng option: code, length, value padded to 32 bits."""
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def _options(*pairs):
+    """A list of (code, bytes) options followed by opt_endofopt."""
+    return b"".join(_option(code, value) for code, value in pairs) + _option(0, b"")
+
+
+def _block(block_type, body):
+    """A pcapng block: type, total length, body padded to 32 bits, total length again."""
+    body += b"\0" * (-len(body) % 4)
+    length = len(body) + 12
+    return struct.pack("<II", block_type, length) + body + struct.pack("<I", length)
+
+
+class PcapngWriter:
+    """Writes one Section Header Block, one Ethernet interface and Enhanced Packet Blocks.
+
+    Timestamps are integer microseconds since the Unix epoch (the default if_tsresol of 6).
+    """
+
+    SNAPLEN = 262144
+
+    def __init__(self, stream, application, interface_name="synthetic0"):
+        self.stream = stream
+        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + _options((4, application.encode()))
+        idb = struct.pack("<HHI", LINKTYPE_ETHERNET, 0, self.SNAPLEN) + _options(
+            (2, interface_name.encode())
+        )
+        stream.write(_block(0x0A0D0D0A, shb))
+        stream.write(_block(0x00000001, idb))
+
+    def write(self, timestamp_us, frame):
+        """Appends one captured frame (not truncated) on interface 0."""
+        header = struct.pack(
+            "<IIIII", 0, timestamp_us >> 32, timestamp_us & 0xFFFFFFFF, len(frame), len(frame)
+        )
+        self.stream.write(_block(0x00000006, header + frame))
+
+
+# --------------------------------------------------------------------------- checksums
+
+
+def internet_checksum(data):
+    """RFC 1071 one's-complement sum of 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _pseudo_header(src, dst, proto, length):
+    """The IPv4 or IPv6 pseudo-header that UDP and TCP checksums cover."""
+    if src.version == 4:
+        return src.packed + dst.packed + struct.pack("!BBH", 0, proto, length)
+    return src.packed + dst.packed + struct.pack("!I3xB", length, proto)
+
+
+def _with_checksum(header, offset, src, dst, proto, payload):
+    """Fills the 16-bit checksum at offset of a UDP/TCP header over pseudo-header+segment."""
+    segment = header + payload
+    value = internet_checksum(_pseudo_header(src, dst, proto, len(segment)) + segment)
+    if proto == IPPROTO_UDP and value == 0:
+        value = 0xFFFF
+    return header[:offset] + struct.pack("!H", value) + header[offset + 2 :] + payload
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def mac_for(ip):
+    """A stable, locally administered unicast MAC address derived from an IP address."""
+    return b"\x02\x00" + struct.pack("!I", zlib.crc32(ip.packed))
+
+
+class FrameBuilder:
+    """Builds complete Ethernet frames; keeps a per-source IPv4 identification counter."""
+
+    TTL = 64
+
+    def __init__(self):
+        self._ident = {}
+
+    def _next_ident(self, src):
+        ident = self._ident.get(src, zlib.crc32(src.packed) & 0xFFFF)
+        self._ident[src] = (ident + 1) & 0xFFFF
+        return ident
+
+    def _ip(self, src, dst, proto, payload):
+        """IPv4 (with header checksum, DF set) or IPv6 header followed by payload."""
+        if src.version == 4:
+            header = struct.pack(
+                "!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), self._next_ident(src), 0x4000,
+                self.TTL, proto, 0, src.packed, dst.packed,
+            )
+            header = header[:10] + struct.pack("!H", internet_checksum(header)) + header[12:]
+            return ETHERTYPE_IPV4, header + payload
+        header = struct.pack("!IHBB", 6 << 28, len(payload), proto, self.TTL)
+        return ETHERTYPE_IPV6, header + src.packed + dst.packed + payload
+
+    def _frame(self, src, dst, proto, segment):
+        ethertype, packet = self._ip(src, dst, proto, segment)
+        return mac_for(dst) + mac_for(src) + struct.pack("!H", ethertype) + packet
+
+    def udp(self, src_ip, src_port, dst_ip, dst_port, payload):
+        src, dst = ipaddress.ip_address(src_ip), ipaddress.ip_address(dst_ip)
+        header = struct.pack("!HHHH", src_port, dst_port, 8 + len(payload), 0)
+        return self._frame(src, dst, IPPROTO_UDP,
+                           _with_checksum(header, 6, src, dst, IPPROTO_UDP, payload))
+
+    def tcp(self, src_ip, src_port, dst_ip, dst_port, seq, ack, flags, payload=b"", options=b""):
+        src, dst = ipaddress.ip_address(src_ip), ipaddress.ip_address(dst_ip)
+        offset = (20 + len(options)) // 4
+        header = struct.pack(
+            "!HHIIBBHHH", src_port, dst_port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+            offset << 4, flags, TCP_WINDOW, 0, 0,
+        ) + options
+        return self._frame(src, dst, IPPROTO_TCP,
+                           _with_checksum(header, 16, src, dst, IPPROTO_TCP, payload))
+
+
+class TcpConnection:
+    """Sequence/acknowledgement bookkeeping for one TCP connection seen on the wire.
+
+    Side 0 is the client (active opener), side 1 the server.  Every method returns one
+    Ethernet frame; ack() returns None when that side has nothing new to acknowledge.
+    """
+
+    def __init__(self, builder, client, server, client_isn, server_isn):
+        self.builder = builder
+        self.ends = (client, server)  # (ip, port) pairs
+        self.next_seq = [client_isn, server_isn]
+        self.acked = [None, None]  # last acknowledgement number each side sent
+
+    def _segment(self, side, flags, payload=b"", options=b""):
+        (src_ip, src_port), (dst_ip, dst_port) = self.ends[side], self.ends[1 - side]
+        ack = self.next_seq[1 - side] if flags & TCP_ACK else 0
+        frame = self.builder.tcp(
+            src_ip, src_port, dst_ip, dst_port, self.next_seq[side], ack, flags, payload, options
+        )
+        if flags & TCP_ACK:
+            self.acked[side] = ack
+        self.next_seq[side] += len(payload) + (1 if flags & (TCP_SYN | TCP_FIN) else 0)
+        return frame
+
+    def syn(self):
+        return self._segment(0, TCP_SYN, options=struct.pack("!BBH", 2, 4, TCP_MSS))
+
+    def syn_ack(self):
+        return self._segment(1, TCP_SYN | TCP_ACK, options=struct.pack("!BBH", 2, 4, TCP_MSS))
+
+    def data(self, side, payload):
+        return self._segment(side, TCP_PSH | TCP_ACK, payload)
+
+    def ack(self, side):
+        if self.acked[side] == self.next_seq[1 - side]:
+            return None
+        return self._segment(side, TCP_ACK)
+
+    def fin(self, side):
+        return self._segment(side, TCP_FIN | TCP_ACK)
