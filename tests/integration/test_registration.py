@@ -61,8 +61,10 @@ class Registration(unittest.TestCase):
         for name in PREFERENCES:
             overrides += ["-o", f"diag503.{name}:7"]
         TSHARK.run(overrides + ["-r", str(capture)])
-        rejected = TSHARK.run(["-o", "diag503.no_such_preference:7", "-r", str(capture)], check=False)
-        self.assertEqual(rejected, "", "an unknown preference must make tshark fail")
+        rejected = subprocess.run(TSHARK.command(["-o", "diag503.no_such_preference:7", "-r", str(capture)]),
+                                  capture_output=True, text=True)
+        self.assertNotEqual(rejected.returncode, 0, "an unknown preference must make tshark fail")
+        self.assertIn("unknown preference", rejected.stderr)
 
     def test_statistics_tree_is_registered(self):
         result = subprocess.run(TSHARK.command(["-z", "help"]), capture_output=True, text=True)
