@@ -54,7 +54,19 @@ diag503::Settings preference_values;
 // Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
 std::unique_ptr<CaptureState> capture;
 
-void start_capture() { capture = std::make_unique<CaptureState>(preference_values); }
+// The one field diag503 reads; any wanted field makes Wireshark build a tree for every packet.
+GArray* wanted_fields() {
+    GArray* wanted = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
+    g_array_append_val(wanted, fields.sip);
+    return wanted;
+}
+
+// A disabled diag503 wants nothing, so it costs nothing.
+void start_capture() {
+    const bool enabled = proto_is_protocol_enabled(find_protocol_by_id(fields.protocol_item));
+    set_postdissector_wanted_hfids(diag503_handle, enabled ? wanted_fields() : nullptr);
+    capture = std::make_unique<CaptureState>(preference_values);
+}
 void end_capture() { capture.reset(); }
 
 diag503::Transport transport_of(const packet_info* pinfo) {
@@ -211,7 +223,5 @@ void diag503_register_protocol(void) {
 
 void diag503_register_handoff(void) {
     fields.sip = proto_registrar_get_id_byname("sip");
-    GArray* wanted = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
-    g_array_append_val(wanted, fields.sip);
-    set_postdissector_wanted_hfids(diag503_handle, wanted);
+    set_postdissector_wanted_hfids(diag503_handle, wanted_fields());
 }
