@@ -1,0 +1,152 @@
+// Unit tests of BoundedMap: count bound, time-to-live, out-of-order clocks and stale slots after erase.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bounded_map.hpp"
+
+namespace diag503 {
+namespace {
+
+using Map = BoundedMap<std::string, int>;
+
+// A map plus the keys it evicted, in order.
+struct Recorded {
+    Map map;
+    std::vector<std::string> evicted;
+
+    Recorded(std::size_t max_entries, std::int64_t lifetime_us) : map(max_entries, lifetime_us) {}
+    int& put(const std::string& key, std::int64_t now_us) {
+        return map.get_or_insert(key, now_us, [this](const std::string& k, int&) { evicted.push_back(k); });
+    }
+    int& reinsert(const std::string& key, std::int64_t now_us) {
+        map.erase(key);
+        return put(key, now_us);
+    }
+    void advance(std::int64_t now_us) {
+        map.advance_clock(now_us, [this](const std::string& k, int&) { evicted.push_back(k); });
+    }
+};
+
+using Keys = std::vector<std::string>;
+
+TEST(BoundedMap, InsertsDefaultValueAndFindsIt) {
+    Recorded recorded(4, Map::kForever);
+    recorded.put("a", 0) = 7;
+    ASSERT_NE(recorded.map.find("a"), nullptr);
+    EXPECT_EQ(*recorded.map.find("a"), 7);
+    EXPECT_EQ(recorded.put("a", 1), 7);  // present: not reset
+    EXPECT_EQ(recorded.map.find("b"), nullptr);
+    EXPECT_EQ(recorded.map.size(), 1u);
+}
+
+TEST(BoundedMap, CountBoundEvictsOldestFirstAndCallsBack) {
+    Recorded recorded(3, Map::kForever);
+    for (const char* key : {"a", "b", "c", "d", "e"}) recorded.put(key, 0);
+    EXPECT_EQ(recorded.evicted, (Keys{"a", "b"}));
+    EXPECT_EQ(recorded.map.size(), 3u);
+    EXPECT_EQ(recorded.map.evicted_count(), 2u);
+    EXPECT_EQ(recorded.map.find("a"), nullptr);
+    EXPECT_NE(recorded.map.find("e"), nullptr);
+}
+
+TEST(BoundedMap, ReadingAnEntryDoesNotRefreshItsAge) {
+    Recorded recorded(2, Map::kForever);
+    recorded.put("a", 0);
+    recorded.put("b", 0);
+    recorded.put("a", 0);  // already present
+    recorded.put("c", 0);
+    EXPECT_EQ(recorded.evicted, (Keys{"a"}));
+}
+
+TEST(BoundedMap, ZeroMaxEntriesStillKeepsOne) {
+    Recorded recorded(0, Map::kForever);
+    recorded.put("a", 0);
+    EXPECT_EQ(recorded.map.size(), 1u);
+    recorded.put("b", 0);
+    EXPECT_EQ(recorded.evicted, (Keys{"a"}));
+}
+
+TEST(BoundedMap, TimeToLiveEvictsEntriesOlderThanTheLifetime) {
+    Recorded recorded(100, 10);
+    recorded.put("a", 0);
+    recorded.put("b", 5);
+    recorded.put("c", 10);  // a is exactly 10 old: kept
+    EXPECT_TRUE(recorded.evicted.empty());
+    recorded.put("d", 11);
+    EXPECT_EQ(recorded.evicted, (Keys{"a"}));
+    recorded.advance(100);
+    EXPECT_EQ(recorded.evicted, (Keys{"a", "b", "c", "d"}));
+    EXPECT_EQ(recorded.map.size(), 0u);
+}
+
+TEST(BoundedMap, OutOfOrderOldTimesDoNotEvictNewerEntries) {
+    Recorded recorded(100, 10);
+    recorded.put("new", 1000);
+    recorded.put("old", 5);  // a late straggler: the clock stays at 1000
+    recorded.advance(0);
+    recorded.put("newer", 1005);
+    EXPECT_EQ(recorded.evicted, Keys{});
+    EXPECT_NE(recorded.map.find("new"), nullptr);
+    recorded.advance(1011);  // the straggler leaves with the entry inserted before it
+    EXPECT_EQ(recorded.evicted, (Keys{"new", "old"}));
+}
+
+TEST(BoundedMap, EraseThenReinsertIsNotEvictedByTheStaleSlot) {
+    Recorded recorded(2, Map::kForever);
+    recorded.put("a", 0);
+    recorded.put("b", 0);
+    recorded.reinsert("a", 0) = 42;  // now the newest
+    recorded.put("c", 0);
+    EXPECT_EQ(recorded.evicted, (Keys{"b"}));
+    ASSERT_NE(recorded.map.find("a"), nullptr);
+    EXPECT_EQ(*recorded.map.find("a"), 42);
+}
+
+TEST(BoundedMap, EraseThenReinsertIsNotExpiredByTheStaleSlotsTime) {
+    Recorded recorded(10, 10);
+    recorded.put("a", 0);
+    recorded.reinsert("a", 100);
+    recorded.advance(105);
+    EXPECT_NE(recorded.map.find("a"), nullptr);
+    EXPECT_TRUE(recorded.evicted.empty());
+    EXPECT_EQ(recorded.map.evicted_count(), 0u);
+}
+
+TEST(BoundedMap, ErasedEntriesAreNeverReportedAsEvicted) {
+    Recorded recorded(2, 10);
+    recorded.put("a", 0);
+    recorded.map.erase("a");
+    recorded.put("b", 1);
+    recorded.put("c", 2);
+    recorded.advance(50);
+    EXPECT_EQ(recorded.evicted, (Keys{"b", "c"}));
+}
+
+TEST(BoundedMap, ManyEraseReinsertCyclesKeepEvictionOrderAndCounts) {
+    Recorded recorded(3, Map::kForever);
+    recorded.put("first", 0);
+    for (int cycle = 0; cycle < 200000; ++cycle) recorded.reinsert("churn", cycle);
+    EXPECT_EQ(recorded.map.size(), 2u);
+    EXPECT_TRUE(recorded.evicted.empty());
+    recorded.put("x", 0);
+    recorded.put("y", 0);
+    recorded.put("z", 0);
+    EXPECT_EQ(recorded.evicted, (Keys{"first", "churn"}));
+    EXPECT_EQ(recorded.map.evicted_count(), 2u);
+}
+
+TEST(BoundedMap, ManyEraseReinsertCyclesWithTimeToLiveStayBounded) {
+    Recorded recorded(4, 1000);
+    for (int cycle = 0; cycle < 100000; ++cycle) recorded.reinsert("k" + std::to_string(cycle % 3), cycle);
+    EXPECT_EQ(recorded.map.size(), 3u);
+    EXPECT_TRUE(recorded.evicted.empty());  // every entry was replaced before it aged out
+    recorded.advance(100000 + 2000);
+    EXPECT_EQ(recorded.map.size(), 0u);
+    EXPECT_EQ(recorded.evicted.size(), 3u);
+}
+
+}  // namespace
+}  // namespace diag503

@@ -1,0 +1,457 @@
+// Unit tests of the classifier, one rule at a time: facts about one 503 in, cause and evidence out.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "classifier.hpp"
+#include "sip_builders.hpp"
+
+namespace diag503 {
+namespace {
+
+using test::Diagnosed;
+using test::HasEvidence;
+using test::Headers;
+using test::IsCause;
+
+constexpr std::uint32_t k503Frame = 50;
+constexpr std::int64_t kAt = 1000 * 1000000LL;  // the 503's time: 1000 s
+
+// One 503 and the facts around it; each setter states one circumstance.
+struct Case {
+    SipMessage response;
+    CaseFacts facts;
+    Settings settings;
+
+    explicit Case(const Headers& headers = {}, const std::string& phrase = "Service Unavailable")
+        : response(test::parsed_503(headers, phrase)) {
+        facts.frame = k503Frame;
+        facts.time_us = kAt;
+        facts.server = "198.51.100.5:5060";
+        facts.method = "INVITE";
+    }
+    Case& request_answered_after(double seconds, std::uint32_t request_frame = 40) {
+        facts.request_frame = request_frame;
+        facts.request_time_us = kAt - test::microseconds(seconds);
+        return *this;
+    }
+    Case& provisional(std::uint32_t frame) {
+        facts.provisional_frame = frame;
+        facts.provisional_time_us = facts.request_time_us + 10000;
+        return *this;
+    }
+    Case& surge(std::uint32_t recent, double baseline_per_second, int baseline_seconds, std::uint32_t served) {
+        facts.recent_requests = recent;
+        facts.baseline_per_second = baseline_per_second;
+        facts.baseline_seconds = baseline_seconds;
+        facts.served_during_surge = served;
+        return *this;
+    }
+    Case& dialogs(std::uint32_t active, std::uint32_t peak) {
+        facts.active_dialogs = active;
+        facts.peak_active_dialogs = peak;
+        return *this;
+    }
+    Case& previous_503(std::uint32_t frame, std::uint32_t dialogs_then) {
+        facts.previous_503_frame = frame;
+        facts.dialogs_at_previous_503 = dialogs_then;
+        return *this;
+    }
+    Case& single_user(const std::string& user, std::uint32_t failures, std::uint32_t others_served) {
+        facts.scope.kind = ScopeFacts::Kind::single_user;
+        facts.scope.common_user = hash_text(user);
+        facts.scope.failures_of_common_user = facts.scope.refused_in_window = failures;
+        facts.scope.users_served = others_served;
+        facts.scope.served_in_window = others_served;
+        facts.scope.first_refused_frame = 20;
+        facts.scope.last_served_frame = 45;
+        facts.common_user_name = user;
+        return *this;
+    }
+    Case& all_users(std::uint32_t refused, std::uint32_t users, std::uint32_t methods) {
+        facts.scope.kind = ScopeFacts::Kind::all_users;
+        facts.scope.refused_in_window = refused;
+        facts.scope.users_refused = users;
+        facts.scope.methods_refused = methods;
+        facts.scope.first_refused_frame = 10;
+        return *this;
+    }
+    Case& downstream_failure(std::uint32_t frame, int status, const std::string& hop) {
+        facts.downstream_failure_frame = frame;
+        facts.downstream_failure_status = status;
+        facts.downstream_hop = hop;
+        return *this;
+    }
+    Verdict verdict() {
+        facts.response = &response;
+        return classify(facts, settings);
+    }
+};
+
+// The confidence the verdict gives to `cause`: 0 when it names another cause.
+int support_for(const Verdict& verdict, Cause cause) { return verdict.cause == cause ? verdict.confidence : 0; }
+
+// ---- phrases ----
+
+TEST(ClassifierPhrases, EachCauseHasPhrasesThatNameIt) {
+    const std::vector<std::pair<std::string, Cause>> table = {
+        {"DNS SRV lookup failed for sip.carrier.example", Cause::dns_failure},
+        {"NXDOMAIN", Cause::dns_failure},
+        {"TLS handshake failed", Cause::tls_failure},
+        {"Certificate expired", Cause::tls_failure},
+        {"Database unavailable", Cause::database_failure},
+        {"PostgreSQL connection refused", Cause::database_failure},
+        {"Under Maintenance", Cause::maintenance},
+        {"Server shutting down", Cause::maintenance},
+        {"Maximum calls reached", Cause::capacity_limit},
+        {"License limit exceeded", Cause::capacity_limit},
+        {"Server overloaded", Cause::overload},
+        {"Rate limit exceeded", Cause::overload},
+        {"No route to destination", Cause::upstream_failure},
+        {"Gateway timeout", Cause::upstream_failure},
+    };
+    for (const auto& [phrase, cause] : table) EXPECT_EQ(cause_of_phrase(phrase), cause) << phrase;
+}
+
+TEST(ClassifierPhrases, TheMostSpecificCauseWinsWhenAPhraseNamesSeveral) {
+    EXPECT_EQ(cause_of_phrase("DNS SRV lookup failed for carrier trunk"), Cause::dns_failure);
+    EXPECT_EQ(cause_of_phrase("TLS handshake to gateway timed out"), Cause::tls_failure);
+}
+
+TEST(ClassifierPhrases, GenericPhrasesNameNothing) {
+    EXPECT_EQ(cause_of_phrase("Service Unavailable"), std::nullopt);
+    EXPECT_EQ(cause_of_phrase(""), std::nullopt);
+}
+
+TEST(Classifier, ReasonPhraseNamingACauseDecides) {
+    EXPECT_TRUE(Diagnosed(Case({}, "Service Unavailable - Database Error").verdict(), Cause::database_failure,
+                          "Reason phrase \"Service Unavailable - Database Error\" names the cause"));
+}
+
+TEST(Classifier, DnsFailureTowardACarrierIsDnsNotUpstream) {
+    EXPECT_TRUE(
+        Diagnosed(Case({"Warning: 399 sbc.example.com \"DNS SRV lookup failed for carrier.example.net\""}).verdict(),
+                  Cause::dns_failure, "Warning 399 from sbc.example.com"));
+}
+
+TEST(Classifier, VendorReasonHeaderNamingACauseDecides) {
+    EXPECT_TRUE(IsCause(Case({"X-Asterisk-HangupCause: Normal Circuit Congestion"}).verdict(), Cause::capacity_limit));
+}
+
+TEST(Classifier, ReasonTextWithoutCauseIsReadAsAPhrase) {
+    EXPECT_TRUE(IsCause(Case({"Reason: SIP;text=\"TLS certificate rejected\""}).verdict(), Cause::tls_failure));
+}
+
+// ---- Q.850 ----
+
+TEST(ClassifierQ850, NoCircuitOrCongestionIsCapacityLimit) {
+    for (int q850 : {34, 42}) {
+        const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
+        EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << "Q.850 cause " << q850;
+        EXPECT_TRUE(HasEvidence(verdict, "no free circuit or capacity"));
+    }
+}
+
+TEST(ClassifierQ850, NetworkFailuresAreUpstreamFailure) {
+    for (int q850 : {38, 41, 47, 58, 88}) {
+        const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
+        EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure)) << "Q.850 cause " << q850;
+    }
+}
+
+TEST(ClassifierQ850, UndefinedCauseValueNamesNoCause) {
+    EXPECT_EQ(cause_of_q850(999), std::nullopt);
+    EXPECT_TRUE(
+        Diagnosed(Case({"Reason: Q.850;cause=999"}).verdict(), Cause::unknown, "not a defined Q.850 cause value"));
+}
+
+TEST(ClassifierQ850, NormalClearingIsNotACauseOfUnavailability) {
+    EXPECT_TRUE(Diagnosed(Case({"Reason: Q.850;cause=16"}).verdict(), Cause::unknown,
+                          "does not point at a cause of unavailability"));
+}
+
+TEST(ClassifierQ850, SipReasonIsCarriedAlongNotACause) {
+    EXPECT_TRUE(Diagnosed(Case({"Reason: SIP;cause=503;text=\"Service Unavailable\""}).verdict(), Cause::unknown,
+                          "it does not name a Q.850 cause"));
+}
+
+// ---- Retry-After ----
+
+TEST(ClassifierRetryAfter, LongRetryAfterIsMaintenance) {
+    EXPECT_TRUE(Diagnosed(Case({"Retry-After: 3600"}).verdict(), Cause::maintenance, "Retry-After: 3600 s is long"));
+}
+
+TEST(ClassifierRetryAfter, ShortRetryAfterContributesToOverload) {
+    const Verdict verdict = Case({"Retry-After: 5"}).verdict();
+    EXPECT_TRUE(HasEvidence(verdict, "Retry-After: 5 s is short"));
+    EXPECT_GT(support_for(Case({"Retry-After: 5"}).surge(20, 0.5, 30, 5).verdict(), Cause::overload),
+              support_for(Case().surge(20, 0.5, 30, 5).verdict(), Cause::overload));
+}
+
+TEST(ClassifierRetryAfter, MediumRetryAfterIsOnlyNoted) {
+    EXPECT_TRUE(Diagnosed(Case({"Retry-After: 120"}).verdict(), Cause::unknown,
+                          "between a transient pause and planned downtime"));
+}
+
+TEST(ClassifierRetryAfter, InvalidRetryAfterIsNotedAndIgnored) {
+    EXPECT_TRUE(Diagnosed(Case({"Retry-After: soon"}).verdict(), Cause::unknown,
+                          "Retry-After \"soon\" is not a valid delta-seconds value"));
+}
+
+TEST(ClassifierRetryAfter, RetryAfterBeyond32BitsCountsAsLongAndSaysSo) {
+    EXPECT_TRUE(Diagnosed(Case({"Retry-After: 99999999999999999999"}).verdict(), Cause::maintenance,
+                          "Retry-After: 4294967295 s (sent as \"99999999999999999999\", beyond 2^32-1)"));
+}
+
+TEST(ClassifierRetryAfter, ConflictingRetryAfterHeadersAreNotTrusted) {
+    EXPECT_TRUE(Diagnosed(Case({"Retry-After: 5", "Retry-After: 3600"}).verdict(), Cause::unknown,
+                          "Retry-After is repeated with different values (5, 3600); neither is trusted."));
+}
+
+TEST(ClassifierRetryAfter, MissingRetryAfterCitesRfc3261) {
+    EXPECT_TRUE(HasEvidence(Case().verdict(), "RFC 3261 §21.5.4"));
+}
+
+// ---- RFC 7339 overload control ----
+
+TEST(Classifier, OverloadControlOnTheTopViaIsOverload) {
+    test::Txn txn;
+    txn.vias = {"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;oc=30;oc-algo=\"loss\";oc-validity=1000;oc-seq=17"};
+    Case c;
+    c.response = test::parse(test::response_text(txn, 503));
+    EXPECT_TRUE(Diagnosed(c.verdict(), Cause::overload, "reduce traffic by 30% (oc-algo loss)"));
+}
+
+TEST(Classifier, BareOcOnViaOnlyAdvertisesSupportAndIsNoOverloadSignal) {
+    // RFC 7339: a client adds a valueless "oc" to its Via to say it supports overload control;
+    // a server that does not take part echoes it back unchanged.
+    test::Txn txn;
+    txn.vias = {"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;oc"};
+    Case c;
+    c.response = test::parse(test::response_text(txn, 503));
+    EXPECT_TRUE(IsCause(c.verdict(), Cause::unknown));
+}
+
+TEST(Classifier, RecentOverloadSignalFromTheServerSupportsOverload) {
+    Case c({"Retry-After: 10"});
+    c.facts.overload_signal_frame = 44;
+    EXPECT_TRUE(
+        Diagnosed(c.verdict(), Cause::overload, "signalled RFC 7339 overload control shortly before (frame 44)"));
+}
+
+// ---- timing ----
+
+TEST(ClassifierTiming, DelayedAnswerAfter100TryingIsUpstreamFailure) {
+    const Verdict verdict = Case().request_answered_after(4.5).provisional(41).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure));
+    const Evidence* delayed = test::evidence_with(verdict, "after a provisional answer in frame 41");
+    ASSERT_NE(delayed, nullptr) << test::all_evidence(verdict);
+    EXPECT_EQ(delayed->frames, (std::vector<std::uint32_t>{40, 41, k503Frame}));
+}
+
+TEST(ClassifierTiming, ImmediateAnswerArguesAgainstUpstream) {
+    const Headers upstream_phrase = {"Warning: 399 sbc \"next hop unreachable\""};
+    const Verdict unhurried = Case(upstream_phrase).verdict();
+    const Verdict immediate = Case(upstream_phrase).request_answered_after(0.02).verdict();
+    EXPECT_TRUE(IsCause(unhurried, Cause::upstream_failure));
+    EXPECT_LT(support_for(immediate, Cause::upstream_failure), support_for(unhurried, Cause::upstream_failure));
+    EXPECT_TRUE(HasEvidence(immediate, "refused at once"));
+}
+
+TEST(ClassifierTiming, InBetweenAnswerIsOnlyNoted) {
+    EXPECT_TRUE(HasEvidence(Case().request_answered_after(0.5).verdict(), "neither an immediate refusal"));
+}
+
+TEST(ClassifierTiming, MissingRequestIsSaid) {
+    const Verdict verdict = Case().verdict();
+    EXPECT_TRUE(HasEvidence(verdict, "The request was not captured"));
+    EXPECT_TRUE(HasEvidence(verdict, "request not captured"));
+}
+
+TEST(ClassifierTiming, AnswerStampedBeforeItsRequestIgnoresTiming) {
+    EXPECT_TRUE(Diagnosed(Case().request_answered_after(-3).verdict(), Cause::unknown,
+                          "before its request (out-of-order capture); timing is ignored"));
+}
+
+TEST(ClassifierTiming, RetransmittedRequestIsNoted) {
+    Case c;
+    c.request_answered_after(1.5).facts.request_retransmissions = 2;
+    EXPECT_TRUE(HasEvidence(c.verdict(), "retransmitted the request 2 times"));
+}
+
+// ---- load, dialogs, scope ----
+
+TEST(Classifier, ShortRetryAfterWithSurgeWhileOthersServedIsOverload) {
+    const Verdict verdict = Case({"Retry-After: 5"}).surge(20, 0.5, 30, 6).verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::overload, "Request rate at the server surged to 10.0/s"));
+    EXPECT_TRUE(HasEvidence(verdict, "while 6 other requests were still served: load shedding"));
+}
+
+TEST(Classifier, SurgeWithoutServedRequestsIsWeakerEvidence) {
+    EXPECT_LT(support_for(Case({"Retry-After: 5"}).surge(20, 0.5, 30, 0).verdict(), Cause::overload),
+              support_for(Case({"Retry-After: 5"}).surge(20, 0.5, 30, 6).verdict(), Cause::overload));
+}
+
+TEST(Classifier, SteadyRateIsNoSurge) {
+    const Verdict verdict = Case().surge(10, 5, 30, 6).verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "surged"));
+}
+
+TEST(Classifier, TooLittleBaselineHistoryIsNoSurge) {
+    EXPECT_FALSE(HasEvidence(Case().surge(20, 0, 3, 6).verdict(), "surged"));
+}
+
+TEST(Classifier, PeakDialogsWithThePrevious503AtTheSameCountIsCapacityLimit) {
+    const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "30 calls were active on the server, its highest count"));
+    const Evidence* ceiling = test::evidence_with(verdict, "a ceiling of 30 concurrent calls");
+    ASSERT_NE(ceiling, nullptr) << test::all_evidence(verdict);
+    EXPECT_EQ(ceiling->frames, (std::vector<std::uint32_t>{33, k503Frame}));
+}
+
+TEST(Classifier, DialogsBelowThePeakAreNoCeiling) {
+    EXPECT_FALSE(HasEvidence(Case().dialogs(20, 30).previous_503(33, 20).verdict(), "calls were active"));
+}
+
+TEST(Classifier, DialogCeilingOnlyConcernsInvite) {
+    Case c;
+    c.dialogs(30, 30).previous_503(33, 30).facts.method = "REGISTER";
+    EXPECT_TRUE(IsCause(c.verdict(), Cause::unknown));
+}
+
+TEST(Classifier, OneUserRefusedWhileOthersServedIsRegistrationRouting) {
+    const Verdict verdict = Case().single_user("bob", 3, 5).verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::registration_routing, "Only user \"bob\" is refused (3 503s)"));
+    EXPECT_TRUE(HasEvidence(verdict, "5 other users"));
+}
+
+TEST(Classifier, OneFailureOfOneUserIsNotYetAPerUserProblem) {
+    EXPECT_TRUE(
+        Diagnosed(Case().single_user("bob", 1, 5).verdict(), Cause::unknown, "Only user \"bob\" is refused (1 503)"));
+}
+
+TEST(Classifier, AllUsersRefusedAcrossMethodsAddsToMaintenance) {
+    const Verdict alone = Case({"Retry-After: 600"}).verdict();
+    const Verdict everyone = Case({"Retry-After: 600"}).all_users(6, 4, 2).verdict();
+    EXPECT_TRUE(IsCause(everyone, Cause::maintenance));
+    EXPECT_GT(everyone.confidence, alone.confidence);
+    EXPECT_TRUE(HasEvidence(everyone, "Every request in the last 60 s was refused (6 503s, 4 users, 2 methods)"));
+}
+
+TEST(Classifier, DownstreamFailureRelayedIsUpstreamFailureNamingTheHopAndFrame) {
+    const Verdict verdict = Case().downstream_failure(31, 503, "203.0.113.9:5060").verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure));
+    const Evidence* relay = test::evidence_with(verdict, "The next hop 203.0.113.9:5060 answered 503");
+    ASSERT_NE(relay, nullptr) << test::all_evidence(verdict);
+    EXPECT_TRUE(HasEvidence(verdict, "in frame 31"));
+    EXPECT_EQ(relay->frames, (std::vector<std::uint32_t>{31, k503Frame}));
+}
+
+TEST(Classifier, RelayedFailureAnsweredQuicklyIsStillUpstreamFailure) {
+    // A proxy that passes a downstream 503 on does so within milliseconds; that is no local refusal.
+    const Verdict verdict =
+        Case().request_answered_after(0.03).downstream_failure(31, 503, "203.0.113.9:5060").verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure));
+}
+
+TEST(Classifier, OnsetOfAFailureRunIsNoted) {
+    Case c;
+    c.facts.failures_in_run = 4;
+    c.facts.failure_run_first_frame = 30;
+    c.facts.failure_run_first_us = kAt - 2000000;
+    c.facts.last_served_frame = 29;
+    c.facts.last_served_us = kAt - 2500000;
+    EXPECT_TRUE(
+        HasEvidence(c.verdict(), "Onset: 4 503s since frame 30, 500.0 ms after the last served request (frame 29)"));
+}
+
+// ---- the verdict as a whole ----
+
+TEST(Classifier, NothingKnownIsUnknownWithZeroConfidenceSayingWhatIsMissing) {
+    const Verdict verdict = Case().verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::unknown));
+    EXPECT_EQ(verdict.confidence, 0);
+    ASSERT_FALSE(verdict.evidence.empty());
+    EXPECT_EQ(verdict.evidence[0].sentence,
+              "Not enough evidence for a cause: no usable Retry-After, no Reason or Warning header, "
+              "no reason phrase naming a cause, request not captured, no other traffic of this server to compare.");
+}
+
+TEST(Classifier, ImmediateRefusalNamingADownGatewayIsStillUpstreamFailure) {
+    // A proxy whose gateways are all marked down refuses at once ("No more gateways"): the wording
+    // wins over the mild argument of an immediate answer, and the verdict never denies the phrase.
+    const Verdict verdict = Case({}, "Gateway Unreachable").request_answered_after(0.01).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure));
+    EXPECT_TRUE(HasEvidence(verdict, "Reason phrase \"Gateway Unreachable\" names the cause"));
+    EXPECT_FALSE(HasEvidence(verdict, "no reason phrase naming a cause")) << test::all_evidence(verdict);
+}
+
+TEST(Classifier, ConflictingEvidenceLowersConfidenceAndNamesTheRunnerUp) {
+    const Verdict clear = Case({"Retry-After: 3600"}).verdict();
+    const Verdict conflicting = Case({"Retry-After: 3600"}, "Server Overloaded").verdict();
+    EXPECT_TRUE(IsCause(conflicting, Cause::maintenance));
+    EXPECT_LT(conflicting.confidence, clear.confidence);
+    EXPECT_TRUE(HasEvidence(conflicting, "Also consistent with overload"));
+    EXPECT_FALSE(HasEvidence(clear, "Also consistent with"));
+}
+
+TEST(Classifier, ConfidenceNeverExceeds95) {
+    const Verdict verdict = Case({"Retry-After: 5", "Warning: 399 sbc \"overload\""}, "Server Overloaded")
+                                .surge(40, 0.5, 30, 9)
+                                .request_answered_after(0.01)
+                                .verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::overload));
+    EXPECT_EQ(verdict.confidence, 95);
+}
+
+TEST(Classifier, StrongestFindingOfTheWinnerComesFirst) {
+    const Verdict verdict = Case({"Retry-After: 5"}).surge(20, 0.5, 30, 6).verdict();
+    ASSERT_FALSE(verdict.evidence.empty());
+    EXPECT_NE(verdict.evidence[0].sentence.find("load shedding"), std::string::npos) << test::all_evidence(verdict);
+}
+
+TEST(Classifier, MalformedResponseIsNoted) {
+    Case c;
+    c.response = test::parse("SIP/2.0 503 Service Unavailable\r\nRetry-After: 5\r\n\r\n");
+    EXPECT_TRUE(HasEvidence(c.verdict(), "Malformed 503: Call-ID is missing."));
+}
+
+TEST(Classifier, EveryVerdictHasARecommendationAndOnlyNonZeroEvidenceFrames) {
+    std::vector<Case> cases;
+    cases.emplace_back();
+    cases.emplace_back(Headers{"Retry-After: 3600"}, "Server Overloaded");
+    cases.emplace_back(Headers{"Reason: Q.850;cause=34"});
+    cases.emplace_back(Headers{"Retry-After: 5"});
+    cases.back().surge(20, 0.5, 30, 6).request_answered_after(0.01);
+    cases.emplace_back();
+    cases.back().request_answered_after(4).provisional(41).downstream_failure(31, 503, "203.0.113.9:5060");
+    cases.emplace_back();
+    cases.back().single_user("bob", 3, 5).dialogs(3, 3).previous_503(0, 3);
+    cases.emplace_back();
+    cases.back().all_users(5, 1, 1).facts.failures_in_run = 5;
+    for (auto& c : cases) {
+        const Verdict verdict = c.verdict();
+        SCOPED_TRACE(std::string(cause_name(verdict.cause)) + "\n" + test::all_evidence(verdict));
+        EXPECT_EQ(verdict.recommendation, cause_recommendation(verdict.cause));
+        EXPECT_FALSE(verdict.recommendation.empty());
+        EXPECT_GE(verdict.confidence, 0);
+        EXPECT_LE(verdict.confidence, 100);
+        for (const auto& item : verdict.evidence) {
+            EXPECT_FALSE(item.sentence.empty());
+            for (auto frame : item.frames) EXPECT_NE(frame, 0u) << item.sentence;
+        }
+    }
+}
+
+TEST(Classifier, EveryCauseHasANameAndARecommendation) {
+    for (int i = 0; i < kCauseCount; ++i) {
+        const auto cause = static_cast<Cause>(i);
+        EXPECT_FALSE(cause_name(cause).empty());
+        EXPECT_FALSE(cause_recommendation(cause).empty());
+    }
+}
+
+}  // namespace
+}  // namespace diag503
