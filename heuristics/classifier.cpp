@@ -171,7 +171,7 @@ void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Se
 
 void overload_control_rules(const CaseFacts& facts, Findings& findings) {
     const auto& vias = facts.response->vias;
-    if (!vias.empty() && vias.front().overload_control) {
+    if (!vias.empty() && vias.front().overload_control && vias.front().overload_control->asks_to_reduce()) {
         const auto& control = *vias.front().overload_control;
         std::string sentence = "RFC 7339 overload control on this 503's Via";
         if (control.reduction_percent) sentence += ": reduce traffic by " + std::to_string(*control.reduction_percent) + "%";
@@ -202,8 +202,14 @@ void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& fi
         findings.note("The client retransmitted the request " + counted(facts.request_retransmissions, "time", "times") +
                       " before this answer.", frames);
     if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
+        if (facts.downstream_failure_frame != 0) {
+            findings.note(when + ": the next hop's failure was passed on at once.", frames);
+            return;
+        }
+        // Mild: a server that already knows its next hops are down (e.g. all gateways marked
+        // inactive) also refuses at once.
         const std::string sentence = when + ": refused at once, without trying any other hop.";
-        findings.add(Cause::upstream_failure, -25, sentence, frames);
+        findings.add(Cause::upstream_failure, -10, sentence, frames);
         for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
             findings.add(local, 10, sentence, frames);
     } else if (elapsed >= static_cast<std::int64_t>(settings.delayed_response_ms) * 1000) {
@@ -260,8 +266,8 @@ void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& fin
     if (scope.kind == Kind::single_user) {
         const std::string sentence = "Only user " + quoted(facts.common_user_name) + " is refused (" +
                                      counted(scope.failures_of_common_user, "503", "503s") + ") while " +
-                                     counted(scope.served_in_window, "request", "requests") + " of " +
-                                     counted(scope.users_served, "other user", "other users") + " were served" + window;
+                                     counted(scope.users_served, "other user", "other users") + " had " + facts.method +
+                                     " requests served" + window;
         const std::vector<std::uint32_t> frames = {scope.first_refused_frame, scope.last_served_frame, facts.frame};
         if (scope.failures_of_common_user >= settings.min_user_failures &&
             scope.users_served >= settings.min_other_users_served) {
@@ -343,6 +349,17 @@ std::vector<Evidence> ordered_evidence(const Findings& findings, Cause winner) {
     return evidence;
 }
 
+bool some_text_names_a_cause(const SipMessage& response) {
+    if (cause_of_phrase(response.reason_phrase)) return true;
+    for (const auto& warning : response.warnings)
+        if (cause_of_phrase(warning.text)) return true;
+    for (const auto& reason : response.reasons)
+        if (cause_of_phrase(reason.text) || (reason.cause && cause_of_q850(*reason.cause))) return true;
+    for (const auto& header : response.reason_headers)
+        if (cause_of_phrase(header)) return true;
+    return false;
+}
+
 std::string missing_evidence(const CaseFacts& facts) {
     std::string missing = "Not enough evidence for a cause: ";
     std::vector<std::string> gaps;
@@ -350,7 +367,8 @@ std::string missing_evidence(const CaseFacts& facts) {
     if (!response.retry_after.present || !response.retry_after.valid) gaps.push_back("no usable Retry-After");
     if (response.reasons.empty() && response.warnings.empty() && response.reason_headers.empty())
         gaps.push_back("no Reason or Warning header");
-    gaps.push_back("no reason phrase naming a cause");
+    if (!some_text_names_a_cause(response)) gaps.push_back("no reason phrase naming a cause");
+    else gaps.push_back("the wording is contradicted by the other evidence");
     if (facts.request_frame == 0) gaps.push_back("request not captured");
     if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");
     for (std::size_t i = 0; i < gaps.size(); ++i) missing += (i ? ", " : "") + gaps[i];

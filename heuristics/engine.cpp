@@ -60,6 +60,7 @@ Engine::Counters Engine::counters() const {
 }
 
 std::optional<Verdict> Engine::observe(const PacketMeta& meta, const SipMessage& message) {
+    dialogs_.advance_clock(meta.time_us, [this](const std::uint64_t&, const DialogLegs& legs) { release(legs); });
     if (message.is_request) {
         on_request(meta, message);
         return std::nullopt;
@@ -113,7 +114,8 @@ Engine::Transaction* Engine::find_transaction(const PacketMeta& meta, const SipM
 
 std::optional<Verdict> Engine::on_response(const PacketMeta& meta, const SipMessage& response) {
     ServerContext& server = server_at(meta.source, meta.time_us);
-    if (!response.vias.empty() && response.vias.front().overload_control) {
+    if (!response.vias.empty() && response.vias.front().overload_control &&
+        response.vias.front().overload_control->asks_to_reduce()) {
         server.overload_signal_frame = meta.frame;
         server.overload_signal_us = meta.time_us;
     }
@@ -173,12 +175,14 @@ Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& ori
     return copy;
 }
 
+void Engine::release(const DialogLegs& legs) {
+    for (std::uint64_t leg : legs.servers)
+        if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
+}
+
 void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
-    auto release = [this](const std::uint64_t&, const DialogLegs& legs) {
-        for (std::uint64_t leg : legs.servers)
-            if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
-    };
-    DialogLegs& legs = dialogs_.get_or_insert(call, time_us, release);
+    DialogLegs& legs =
+        dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) { release(evicted); });
     if (std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) return;
     legs.servers.push_back(server_key);
     if (ServerContext* server = servers_.find(server_key)) {
@@ -190,8 +194,7 @@ void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int6
 void Engine::close_dialogs(std::uint64_t call) {
     DialogLegs* legs = dialogs_.find(call);
     if (!legs) return;
-    for (std::uint64_t leg : legs->servers)
-        if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
+    release(*legs);
     dialogs_.erase(call);
 }
 
@@ -233,7 +236,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     facts.dialogs_at_previous_503 = server.dialogs_at_previous_503;
     facts.previous_503_frame = server.previous_503_frame;
 
-    facts.scope = assess_scope(server, now, settings_);
+    facts.scope = assess_scope(server, now, hash_text(response.cseq_method), settings_);
     if (facts.scope.common_user != 0)
         facts.common_user_name = facts.scope.common_user == user_key(response.to_user) ? response.to_user : response.from_user;
 

@@ -102,36 +102,40 @@ std::uint64_t user_common_to_refusals(const std::deque<const Outcome*>& refused,
 
 }  // namespace
 
-ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, const Settings& settings) {
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::uint64_t method, const Settings& settings) {
     ScopeFacts facts;
     const std::int64_t window_start = now_us - static_cast<std::int64_t>(settings.scope_window_s) * 1000000;
+    // A single-user fault: every refusal (of any method) involves one user, while other users are
+    // served requests of the 503's own kind. Served requests of other kinds do not clear the user:
+    // a user whose REGISTER works can still be unreachable by INVITE.
     std::deque<const Outcome*> refused;
-    std::unordered_set<std::uint64_t> refused_users, served_users, refused_methods;
+    std::unordered_set<std::uint64_t> refused_users, served_users_same_method, refused_methods;
     for (const Outcome& outcome : server.outcomes) {
         if (outcome.time_us < window_start || outcome.time_us > now_us) continue;
+        const bool same_method = outcome.method == method;
         if (outcome.served) {
             ++facts.served_in_window;
             facts.last_served_frame = outcome.frame;
-            insert_user(served_users, outcome.caller);
-            insert_user(served_users, outcome.callee);
+            if (!same_method) continue;
+            insert_user(served_users_same_method, outcome.caller);
+            insert_user(served_users_same_method, outcome.callee);
         } else if (outcome.refused_503) {
-            if (refused.empty()) facts.first_refused_frame = outcome.frame;
-            refused.push_back(&outcome);
+            if (facts.refused_in_window++ == 0) facts.first_refused_frame = outcome.frame;
             insert_user(refused_users, outcome.caller);
             insert_user(refused_users, outcome.callee);
             refused_methods.insert(outcome.method);
+            refused.push_back(&outcome);
         }
     }
-    facts.refused_in_window = static_cast<std::uint32_t>(refused.size());
     facts.users_refused = static_cast<std::uint32_t>(refused_users.size());
-    facts.users_served = static_cast<std::uint32_t>(served_users.size());
+    facts.users_served = static_cast<std::uint32_t>(served_users_same_method.size());
     facts.methods_refused = static_cast<std::uint32_t>(refused_methods.size());
-    if (refused.empty() || facts.refused_in_window + facts.served_in_window < 2) return facts;
+    if (facts.refused_in_window == 0 || facts.refused_in_window + facts.served_in_window < 2) return facts;
     if (facts.served_in_window == 0) {
         facts.kind = ScopeFacts::Kind::all_users;
         return facts;
     }
-    facts.common_user = user_common_to_refusals(refused, served_users);
+    if (!served_users_same_method.empty()) facts.common_user = user_common_to_refusals(refused, served_users_same_method);
     facts.failures_of_common_user = facts.common_user ? facts.refused_in_window : 0;
     facts.kind = facts.common_user ? ScopeFacts::Kind::single_user : ScopeFacts::Kind::several_users;
     return facts;

@@ -72,14 +72,15 @@ struct ScopeFacts {
     std::uint32_t refused_in_window = 0;
     std::uint32_t served_in_window = 0;
     std::uint32_t users_refused = 0;
-    std::uint32_t users_served = 0;
-    std::uint32_t failures_of_common_user = 0;
+    std::uint32_t users_served = 0;         // distinct users served by requests of the 503's method
+    std::uint32_t failures_of_common_user = 0;  // 503s in the window, all involving common_user
     std::uint32_t methods_refused = 0;
     std::uint32_t first_refused_frame = 0;
     std::uint32_t last_served_frame = 0;
 };
 
 // Compares the recent 503s with the recent served requests to tell one user from everyone.
-ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, const Settings& settings);
+// `method` is the hash of the 503's CSeq method: other users count as served by requests of that kind.
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::uint64_t method, const Settings& settings);
 
 }  // namespace diag503

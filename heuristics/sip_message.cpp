@@ -140,6 +140,28 @@ std::string_view read_folded_value(std::string_view rest, std::string& value) {
     return rest;
 }
 
+// Position of the ')' closing the '(' at text[0], or npos.
+std::size_t matching_parenthesis(std::string_view text) {
+    int depth = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\') ++i;
+        else if (text[i] == '(') ++depth;
+        else if (text[i] == ')' && --depth == 0) return i;
+    }
+    return std::string_view::npos;
+}
+
+// Position of the first '<' that is not inside a quoted display name, or npos.
+std::size_t unquoted_angle_bracket(std::string_view text) {
+    bool in_quotes = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (in_quotes && text[i] == '\\') ++i;
+        else if (text[i] == '"') in_quotes = !in_quotes;
+        else if (text[i] == '<' && !in_quotes) return i;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 const std::string& SipMessage::top_branch() const {
@@ -211,7 +233,7 @@ RetryAfter parse_retry_after(std::string_view value) {
     while (position < value.size() && value[position] >= '0' && value[position] <= '9') ++position;
     std::string_view rest = trim(value.substr(position));
     if (!rest.empty() && rest.front() == '(') {
-        const auto close = rest.find(')');
+        const auto close = matching_parenthesis(rest);  // RFC 3261 comments nest
         retry.comment = stored(rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
         rest = close == std::string_view::npos ? std::string_view{} : trim(rest.substr(close + 1));
     }
@@ -251,7 +273,8 @@ std::vector<WarningValue> parse_warning_values(std::string_view value) {
         if (!code || code->value > 999) continue;
         WarningValue warning;
         warning.code = static_cast<int>(code->value);
-        std::string_view rest = trim(item.substr(item.find_first_not_of("0123456789")));
+        const auto after_code = item.find_first_not_of("0123456789");
+        std::string_view rest = after_code == std::string_view::npos ? std::string_view{} : trim(item.substr(after_code));
         const auto space = rest.find_first_of(" \t");
         warning.agent = stored(rest.substr(0, space));
         if (space != std::string_view::npos) warning.text = stored(unquote(rest.substr(space + 1)));
@@ -271,13 +294,14 @@ std::string uri_user(std::string_view uri) {
     const auto end_of_uri = rest.find_first_of(">;? ");
     const auto at = rest.substr(0, end_of_uri).find('@');
     if (at == std::string_view::npos) return {};
-    return stored(rest.substr(0, at));
+    const auto userinfo = rest.substr(0, at);
+    return stored(userinfo.substr(0, userinfo.find(':')));  // user[:password]
 }
 
 NameAddr parse_name_addr(std::string_view value) {
     NameAddr result;
     value = trim(value);
-    const auto open = value.find('<');
+    const auto open = unquoted_angle_bracket(value);
     std::string_view uri = value;
     std::string_view parameters;
     if (open != std::string_view::npos) {

@@ -16,6 +16,8 @@ struct OverloadControl {
     std::string algorithm;                           // oc-algo=
     std::optional<std::uint64_t> validity_ms;         // oc-validity=
     std::string sequence;                            // oc-seq=
+    // A bare `oc` only advertises support (RFC 7339 §5.1); oc=0 asks for no reduction.
+    bool asks_to_reduce() const { return reduction_percent && *reduction_percent > 0; }
 };
 
 struct ViaEntry {

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "text.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace diag503 {
@@ -115,16 +116,36 @@ std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
     return hash;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at `text[0]`, or 0 when it is not valid UTF-8.
+std::size_t utf8_sequence_length(std::string_view text) {
+    const auto lead = static_cast<unsigned char>(text[0]);
+    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || length > text.size()) return 0;
+    for (std::size_t i = 1; i < length; ++i)
+        if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) return 0;
+    return length;
+}
+
+}  // namespace
+
 std::string printable(std::string_view text, std::size_t max_length) {
-    const bool cut = text.size() > max_length;
-    if (cut) text = text.substr(0, max_length);
     std::string safe;
-    safe.reserve(text.size() + 3);
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        safe.push_back(byte < 0x20 || byte == 0x7f ? '.' : c);
+    safe.reserve(std::min(text.size(), max_length) + 3);
+    std::size_t position = 0;
+    while (position < text.size()) {
+        const std::size_t length = utf8_sequence_length(text.substr(position));
+        const std::size_t kept = length == 0 ? 1 : length;
+        if (safe.size() + kept > max_length) {
+            safe += "...";
+            break;
+        }
+        const auto byte = static_cast<unsigned char>(text[position]);
+        if (length == 0 || byte < 0x20 || byte == 0x7f) safe.push_back('.');  // control or invalid byte
+        else safe.append(text.substr(position, length));
+        position += kept;
     }
-    if (cut) safe += "...";
     return safe;
 }
 
