@@ -140,6 +140,17 @@ std::string_view read_folded_value(std::string_view rest, std::string& value) {
     return rest;
 }
 
+// "value;p1=a;p2" -> {"value", "p1=a;p2"}
+struct ValueAndParameters {
+    std::string_view value;
+    std::string_view parameters;
+};
+ValueAndParameters split_parameters(std::string_view item) {
+    const auto semicolon = item.find(';');
+    if (semicolon == std::string_view::npos) return {trim(item), {}};
+    return {trim(item.substr(0, semicolon)), item.substr(semicolon + 1)};
+}
+
 // Position of the ')' closing the '(' at text[0], or npos.
 std::size_t matching_parenthesis(std::string_view text) {
     int depth = 0;
@@ -197,9 +208,7 @@ std::vector<ViaEntry> parse_via_values(std::string_view value) {
     for (std::string_view item : split_top_level(value, ',')) {
         if (item.empty()) continue;
         ViaEntry via;
-        const auto semicolon = item.find(';');
-        const auto protocol_and_host = trim(item.substr(0, semicolon));
-        const auto parameters = semicolon == std::string_view::npos ? std::string_view{} : item.substr(semicolon + 1);
+        const auto [protocol_and_host, parameters] = split_parameters(item);
         const auto space = protocol_and_host.find_first_of(" \t");
         const auto protocol = protocol_and_host.substr(0, space);
         const auto slash = protocol.rfind('/');
@@ -254,9 +263,8 @@ std::vector<ReasonValue> parse_reason_values(std::string_view value) {
     for (std::string_view item : split_top_level(value, ',')) {
         if (item.empty()) continue;
         ReasonValue reason;
-        const auto semicolon = item.find(';');
-        reason.protocol = stored(item.substr(0, semicolon));
-        const auto parameters = semicolon == std::string_view::npos ? std::string_view{} : item.substr(semicolon + 1);
+        const auto [protocol, parameters] = split_parameters(item);
+        reason.protocol = stored(protocol);
         if (auto cause = find_parameter(parameters, "cause"))
             if (auto number = parse_decimal(*cause); number && number->value <= std::numeric_limits<std::uint32_t>::max())
                 reason.cause = static_cast<std::uint32_t>(number->value);
