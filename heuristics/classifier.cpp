@@ -56,7 +56,7 @@ std::string counted(std::uint32_t count, const char* singular, const char* plura
 // Ordered from the most specific to the most generic: a DNS failure toward a carrier is a DNS failure.
 struct PhraseRule {
     Cause cause;
-    std::array<std::string_view, 12> needles;
+    std::array<std::string_view, 16> needles;  // unused slots stay empty
 };
 const std::array<PhraseRule, 7> kPhraseRules = {{
     {Cause::dns_failure, {"dns", "srv lookup", "naptr", "resolv", "nxdomain", "servfail", "no such host",
@@ -70,10 +70,10 @@ const std::array<PhraseRule, 7> kPhraseRules = {{
                              "concurrent", "licen", "limit reached", "channel", "circuit", "capacity",
                              "congestion"}},
     {Cause::overload, {"overload", "too busy", "server busy", "rate limit", "ratelimit", "throttl",
-                       "too many requests", "load shed", "flood"}},
+                       "too many requests", "load shed", "flood", "cps", "calls per second"}},
     {Cause::upstream_failure, {"gateway", "trunk", "no route", "unreachable", "timed out", "timeout",
                                "out of order", "temporary failure", "no response", "next hop", "carrier",
-                               "upstream"}},
+                               "no destination", "destination unavailable"}},
 }};
 
 }  // namespace
@@ -248,6 +248,13 @@ void load_rules(const CaseFacts& facts, const Settings& settings, Findings& find
 
 void dialog_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     if (!iequals(facts.method, "INVITE") || facts.active_dialogs < settings.min_dialogs_for_ceiling) return;
+    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 < facts.active_dialogs) {
+        findings.add(Cause::capacity_limit, -20,
+                     "Calls were admitted beyond the " + std::to_string(facts.dialogs_at_previous_503) +
+                         " active at an earlier 503 (frame " + std::to_string(facts.previous_503_frame) +
+                         "): the refusals do not follow a fixed call ceiling.", {facts.previous_503_frame, facts.frame});
+        return;
+    }
     if (facts.active_dialogs < facts.peak_active_dialogs) return;
     findings.add(Cause::capacity_limit, 35,
                  std::to_string(facts.active_dialogs) + " calls were active on the server, its highest count in the capture.",
@@ -340,7 +347,8 @@ std::vector<Evidence> ordered_evidence(const Findings& findings, Cause winner) {
     });
     std::vector<Evidence> evidence;
     for (const Finding* finding : ordered) {
-        if (finding->weight < 0 && finding->cause != winner) continue;
+        // Arguments against a losing cause only clutter a named verdict, but they explain an unknown one.
+        if (finding->weight < 0 && finding->cause != winner && winner != Cause::unknown) continue;
         const bool repeated = std::any_of(evidence.begin(), evidence.end(), [&](const Evidence& earlier) {
             return earlier.sentence == finding->evidence.sentence;
         });

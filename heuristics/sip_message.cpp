@@ -100,7 +100,10 @@ void append_capped(std::vector<Value>& into, std::vector<Value> values) {
         if (into.size() < kMaxListedValues) into.push_back(std::move(value));
 }
 
+// Headers where vendors put the reason for a failure: X-...-Reason/Cause/Error, and Microsoft's
+// ms-diagnostics (Teams Direct Routing, Skype for Business).
 bool is_vendor_reason_header(std::string_view name) {
+    if (istarts_with(name, "ms-diagnostics")) return true;
     return istarts_with(name, "X-") &&
            (icontains(name, "reason") || icontains(name, "cause") || icontains(name, "error"));
 }

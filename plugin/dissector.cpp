@@ -12,6 +12,7 @@
 #include <epan/unit_strings.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "capture_state.hpp"
@@ -137,9 +138,16 @@ void add_context(proto_tree* tree, tvbuff_t* tvb, const diag503::Verdict& verdic
     add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, verdict.active_dialogs));
 }
 
+// " [503: cause]", without doubling the space SIP leaves after its own " | " separator.
+void append_info(packet_info* pinfo, const char* suffix) {
+    const gchar* info = col_get_text(pinfo->cinfo, COL_INFO);
+    const bool ends_in_space = info && *info && info[std::strlen(info) - 1] == ' ';
+    col_append_str(pinfo->cinfo, COL_INFO, ends_in_space && *suffix == ' ' ? suffix + 1 : suffix);
+}
+
 void render(const RenderedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     const diag503::Verdict& verdict = rendered.verdict;
-    col_append_str(pinfo->cinfo, COL_INFO, rendered.info_suffix.c_str());
+    append_info(pinfo, rendered.info_suffix.c_str());
     tap_queue_packet(diag503_tap, pinfo, &rendered);
 
     proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);

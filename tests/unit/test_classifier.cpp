@@ -454,4 +454,16 @@ TEST(Classifier, EveryCauseHasANameAndARecommendation) {
 }
 
 }  // namespace
+TEST(Classifier, CallsAdmittedBeyondAnEarlier503MeanNoFixedCeiling) {
+    // An earlier 503 came at 4 calls, yet the server later held 6: whatever refused, it was no ceiling.
+    const Verdict verdict = Case().dialogs(6, 6).previous_503(12, 4).request_answered_after(0.01).verdict();
+    EXPECT_FALSE(IsCause(verdict, Cause::capacity_limit));
+    EXPECT_TRUE(HasEvidence(verdict, "do not follow a fixed call ceiling"));
+}
+
+TEST(Classifier, DispatcherWordingNamesAnUpstreamFailure) {
+    EXPECT_EQ(cause_of_phrase("No destination available"), Cause::upstream_failure);
+    EXPECT_EQ(cause_of_phrase("CPS limit exceeded"), Cause::overload);
+}
+
 }  // namespace diag503
