@@ -66,6 +66,16 @@ class Registration(unittest.TestCase):
         self.assertNotEqual(rejected.returncode, 0, "an unknown preference must make tshark fail")
         self.assertIn("unknown preference", rejected.stderr)
 
+    def test_preferences_reach_the_engine(self):
+        # Plain 503s at a ceiling of 5 calls are capacity_limit only while 5 calls count as a ceiling.
+        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / "kam-capacity.pcapng")
+        causes = ["-r", str(capture), "-Y", "diag503", "-T", "fields", "-e", "diag503.cause"]
+        by_default = TSHARK.run(causes).split()
+        raised = TSHARK.run(["-o", "diag503.min_dialogs_for_ceiling:6"] + causes).split()
+        self.assertEqual(set(by_default), {"capacity_limit"})
+        self.assertEqual(set(raised), {"unknown"})
+        self.assertEqual(len(raised), len(by_default), "every 503 keeps exactly one verdict")
+
     def test_statistics_tree_is_registered(self):
         result = subprocess.run(TSHARK.command(["-z", "help"]), capture_output=True, text=True)
         self.assertIn("diag503,tree", result.stdout + result.stderr)
