@@ -80,30 +80,63 @@ diag503::Transport transport_of(const packet_info* pinfo) {
     }
 }
 
+// Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
+// longjmp, which must never cross a live destructor.
+struct MessageBytes {
+    const char* data = nullptr;
+    std::size_t size = 0;
+};
+constexpr guint kMaxMessagesPerFrame = 64;  // SIP messages read from one frame; more is no real traffic
+struct FrameFacts {
+    std::uint32_t frame;
+    std::int64_t time_us;
+    diag503::Transport transport;
+    const char* source;
+    std::uint16_t source_port;
+    const char* destination;
+    std::uint16_t destination_port;
+    MessageBytes messages[kMaxMessagesPerFrame];
+    guint message_count;
+};
+
 // The bytes of one SIP message: the `sip` item's range in its data source (reassembled when needed).
 // Every bound is checked first so that no tvb call can throw.
-std::pair<const char*, std::size_t> message_bytes(const field_info* item) {
-    if (!item->ds_tvb || item->start < 0 || item->length <= 0) return {nullptr, 0};
+MessageBytes message_bytes(const field_info* item) {
+    if (!item->ds_tvb || item->start < 0 || item->length <= 0) return {};
     const gint available = tvb_captured_length_remaining(item->ds_tvb, item->start);
-    if (available <= 0) return {nullptr, 0};
+    if (available <= 0) return {};
     const gint length = std::min(available, item->length);
     return {reinterpret_cast<const char*>(tvb_get_ptr(item->ds_tvb, item->start, length)), static_cast<std::size_t>(length)};
+}
+
+// C++ side: no Wireshark call below this point.
+void analyse_messages(const FrameFacts& facts) {
+    diag503::PacketMeta meta;
+    meta.frame = facts.frame;
+    meta.time_us = facts.time_us;
+    meta.transport = facts.transport;
+    meta.source = {facts.source, facts.source_port};
+    meta.destination = {facts.destination, facts.destination_port};
+    for (guint i = 0; i < facts.message_count; ++i)
+        if (facts.messages[i].data) capture->analyse_sip(meta, std::string_view(facts.messages[i].data, facts.messages[i].size));
 }
 
 void analyse_frame(packet_info* pinfo, proto_tree* tree) {
     if (!tree || !proto_is_frame_protocol(pinfo->layers, "sip")) return;
     GPtrArray* items = proto_get_finfo_ptr_array(tree, fields.sip);
     if (!items || items->len == 0) return;
-    diag503::PacketMeta meta;
-    meta.frame = pinfo->num;
-    meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
-    meta.transport = transport_of(pinfo);
-    meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
-    meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
-    for (guint i = 0; i < items->len; ++i) {
-        const auto [data, size] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)));
-        if (data) capture->analyse_sip(meta, std::string_view(data, size));
-    }
+    FrameFacts facts;  // plain data: safe if Wireshark longjmps out of a call below
+    facts.frame = pinfo->num;
+    facts.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
+    facts.transport = transport_of(pinfo);
+    facts.source = address_to_str(pinfo->pool, &pinfo->src);
+    facts.source_port = static_cast<std::uint16_t>(pinfo->srcport);
+    facts.destination = address_to_str(pinfo->pool, &pinfo->dst);
+    facts.destination_port = static_cast<std::uint16_t>(pinfo->destport);
+    facts.message_count = std::min(items->len, kMaxMessagesPerFrame);
+    for (guint i = 0; i < facts.message_count; ++i)
+        facts.messages[i] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)));
+    analyse_messages(facts);
 }
 
 // Rendering uses only stored strings: nothing here owns memory across a call that may longjmp.

@@ -6,35 +6,77 @@
 #        tools/record/record.sh --list                prints the scenario names
 #
 # Each role has its own loopback address, so the capture shows both hops of the proxy:
-#   127.0.0.10  callers, users, a peer: SIPp UACs (uac-call.xml, uac-register.xml, uac-options.xml)
+#   127.0.0.10  callers, users, a peer: SIPp UACs (uac-call.xml, uac-register.xml, uac-options.xml,
+#               uac-invite-noack.xml)
 #   127.0.0.20  the proxy: Kamailio with <scenario>.cfg
+#   127.0.0.21  (chain) an inner proxy behind it: Kamailio with capacity.cfg
 #   127.0.0.30  the gateway, also the users' phones: a SIPp UAS (uas-gateway.xml)
 #   127.0.0.40  a next hop where nothing listens (the kernel answers ICMP port unreachable)
-# Each scenario owns 20 UDP ports from its base: proxy base, gateway base+1, dead hop
-# base+2, UACs base+10 and up. dumpcap captures only those and the ICMP errors about them.
+#   127.0.0.50  (tls_failure) a TLS partner with a certificate the proxy does not trust:
+#               openssl s_server
+#   127.0.0.53  (dns_failure) the resolver: dnsmasq
+# Scenario overload_ipv6 puts every role on [::1], told apart by port; scenario dns_failure
+# runs everything in a network namespace of its own, whose resolv.conf names the dnsmasq.
+# Each scenario owns 20 ports from its base: proxy base, gateway base+1, dead hop base+2,
+# inner proxy or TLS partner base+3, the proxy's TLS socket base+4, UACs base+10 and up.
+# dumpcap captures only those (UDP and TCP) and the ICMP errors about them (and, in
+# dns_failure, DNS).
 #
 # Needs kamailio, sipp (package sip-tester), dumpcap and tshark, and the right to capture
-# on lo: root (as in CI) or a member of group wireshark. Kamailio 5.6 runs as root without
-# a warning and needs no flag for it; its pid file and runtime dir are in a work dir (no
-# ctl or fifo module is loaded), which is removed on success and kept, with every log, on
-# failure or when KEEP_WORK=1.
+# on lo: root (as in CI) or a member of group wireshark; some scenarios need more (root,
+# ip, dnsmasq, openssl, Kamailio's tls module) and say so. Kamailio 5.6 runs as root
+# without a warning and needs no flag for it; its pid file and runtime dir are in a work
+# dir (no ctl or fifo module is loaded), which is removed on success and kept, with every
+# log, on failure or when KEEP_WORK=1.
 #
-# A recording fails rather than write a doubtful .truth: each 503 must come from the proxy
+# A recording fails rather than write a doubtful .truth: each 503 must come from a proxy
 # with a Call-ID the config logged as "intended-503", calls must also succeed, and no
 # other error answer may appear.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SCENARIOS=(overload capacity capacity_phrase upstream maintenance registration)
+SCENARIOS=(overload capacity capacity_phrase upstream maintenance registration
+	overload_tcp overload_ipv6 dns_failure tls_failure chain retransmit responses_only
+	capacity_q850_tcp upstream_gateways)
+# The cause of the proxy's 503s; chain's inner proxy has its own (prepare_chain).
 declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase]=capacity_limit
-	[upstream]=upstream_failure [maintenance]=maintenance [registration]=registration_routing)
+	[upstream]=upstream_failure [maintenance]=maintenance [registration]=registration_routing
+	[overload_tcp]=overload [overload_ipv6]=overload [dns_failure]=dns_failure
+	[tls_failure]=tls_failure [chain]=upstream_failure [retransmit]=upstream_failure
+	[responses_only]=capacity_limit [capacity_q850_tcp]=capacity_limit
+	[upstream_gateways]=upstream_failure)
 declare -A BASE=([overload]=25100 [capacity]=25200 [capacity_phrase]=25300
-	[upstream]=25400 [maintenance]=25500 [registration]=25600)
-UAC_IP=127.0.0.10 PROXY_IP=127.0.0.20 GW_IP=127.0.0.30 DEAD_IP=127.0.0.40
+	[upstream]=25400 [maintenance]=25500 [registration]=25600 [overload_tcp]=25700
+	[overload_ipv6]=25800 [dns_failure]=25900 [tls_failure]=26000 [chain]=26100
+	[retransmit]=26200 [responses_only]=26300 [capacity_q850_tcp]=26400
+	[upstream_gateways]=26500)
+UAC_IP=127.0.0.10 PROXY_IP=127.0.0.20 INNER_IP=127.0.0.21 GW_IP=127.0.0.30 DEAD_IP=127.0.0.40
+PEER_IP=127.0.0.50 DNS_IP=127.0.0.53
+CARRIER=carrier.invalid # dns_failure: the domain its resolver cannot resolve
+declare -A PACKAGE=([kamailio]=kamailio [sipp]=sip-tester [dumpcap]=wireshark-common
+	[tshark]=tshark [ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl)
 
 die() {
 	echo "record.sh: $*" >&2
 	exit 1
+}
+
+need() { # need <tool...>: fail, naming its Debian package, unless each tool is installed
+	local tool
+	for tool; do
+		command -v "$tool" >/dev/null ||
+			die "$tool not found (Debian package ${PACKAGE[$tool]}, see tools/bootstrap)"
+	done
+}
+
+need_root() { # need_root <why>
+	(($(id -u) == 0)) || die "scenario $SCENARIO must run as root: $1"
+}
+
+need_module() { # need_module <Kamailio module> <Debian package>
+	local dir
+	dir=$(kamailio -I | awk -F': ' '/paths to modules/ { print $2 }')
+	[[ -e $dir/$1.so ]] || die "Kamailio module $1 not found in $dir (Debian package $2)"
 }
 
 if [[ ${1-} == --list ]]; then
@@ -44,13 +86,38 @@ fi
 [[ $# -eq 2 ]] || die "usage: record.sh <scenario> <outdir> | record.sh --list"
 SCENARIO=$1
 [[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
-for tool in kamailio sipp dumpcap tshark; do
-	command -v "$tool" >/dev/null || die "$tool not found"
-done
+need kamailio sipp dumpcap tshark
 mkdir -p "$2"
 OUTDIR=$(cd "$2" && pwd)
 PROXY_PORT=${BASE[$SCENARIO]}
-GW_PORT=$((PROXY_PORT + 1)) DEAD_PORT=$((PROXY_PORT + 2)) LAST_PORT=$((PROXY_PORT + 19))
+GW_PORT=$((PROXY_PORT + 1)) DEAD_PORT=$((PROXY_PORT + 2)) SERVER_PORT=$((PROXY_PORT + 3))
+TLS_PORT=$((PROXY_PORT + 4)) LAST_PORT=$((PROXY_PORT + 19))
+
+# What a scenario's prepare_<scenario> may change before anything starts:
+UAC_OPTS=()        # more SIPp options for every UAC (-t t1: SIP over TCP)
+PROXY_ARGS=()      # more kamailio options for the proxy (-A defines)
+IN_NS=()           # the command prefix that runs a program in the scenario's namespace
+CAPTURE_FILTER=''  # dumpcap's filter, if not the usual one
+CAPTURE_MORE=''    # more to capture besides the usual
+WHERE=loopback     # where the traffic runs, for the .truth
+ALSO=''            # what else took part, for the .truth
+declare -A SENDER_CAUSE=() # "<ip> <port>" of each server whose 503s are meant -> cause
+
+hook() { # hook <kind> [args...]: run <kind>_<scenario> [args...] if the scenario has one
+	local kind=$1
+	shift
+	if declare -F "${kind}_$SCENARIO" >/dev/null; then
+		"${kind}_$SCENARIO" "$@"
+	fi
+}
+
+hostport() { # hostport <ip> <port>: as in a URI, an IPv6 address in brackets
+	if [[ $1 == *:* ]]; then
+		echo "[$1]:$2"
+	else
+		echo "$1:$2"
+	fi
+}
 
 # ---------------------------------------------------------------- processes
 
@@ -58,11 +125,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/diag503-record-$SCENARIO.XXXXXX")
 declare -A RUNNING=() # pid -> log name of each process group start() made and stop() did not end
 UACS=()               # UACs started since the last uacs_done
 UAC_RUNS=0
+NS=''                 # the network namespace netns_create made
+ETC_NETNS_MADE=0      # whether it made /etc/netns too
 
 start() { # start <name> <command...>: run in a new process group, output to $WORK/<name>.log
 	local name=$1
 	shift
-	setsid "$@" </dev/null >"$WORK/$name.log" 2>&1 &
+	setsid "${IN_NS[@]}" "$@" </dev/null >"$WORK/$name.log" 2>&1 &
 	LAST_PID=$!
 	RUNNING[$LAST_PID]=$name
 }
@@ -90,11 +159,37 @@ stop() { # stop <pid>: end a group start() made: TERM, up to 5 s to exit, then K
 	unset "RUNNING[$pid]"
 }
 
+netns_create() { # netns_create: a network namespace with only lo, its resolver at $DNS_IP
+	need_root "it runs in a network namespace of its own"
+	need ip
+	NS=diag503-record-$SCENARIO-$$
+	ip netns add "$NS"
+	IN_NS=(ip netns exec "$NS")
+	ip -n "$NS" link set lo up
+	[[ -d /etc/netns ]] || ETC_NETNS_MADE=1
+	# ip netns exec mounts this over /etc/resolv.conf: no lookup can leave the namespace
+	mkdir -p "/etc/netns/$NS"
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$DNS_IP" >"/etc/netns/$NS/resolv.conf"
+	WHERE="the loopback of a network namespace"
+}
+
+netns_remove() {
+	ip netns del "$NS" || true
+	rm -f "/etc/netns/$NS/resolv.conf"
+	rmdir "/etc/netns/$NS" || true
+	if ((ETC_NETNS_MADE)); then
+		rmdir /etc/netns || true
+	fi
+}
+
 cleanup() {
 	local rc=$? pid
 	for pid in "${!RUNNING[@]}"; do
 		stop "$pid"
 	done
+	if [[ -n $NS ]]; then
+		netns_remove
+	fi
 	if ((rc != 0)); then
 		echo "record.sh: $SCENARIO failed; logs kept in $WORK" >&2
 	elif [[ ${KEEP_WORK-} == 1 ]]; then
@@ -107,45 +202,70 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-wait_until() { # wait_until <what> <command...>: poll the command for up to 5 s
-	local what=$1 i
-	shift
-	for ((i = 0; i < 50; i++)); do
+wait_for() { # wait_for <seconds> <what> <command...>: poll the command for that long
+	local tenths=$(($1 * 10)) what=$2 i
+	shift 2
+	for ((i = 0; i < tenths; i++)); do
 		"$@" && return 0
 		sleep 0.1
 	done
 	die "timed out waiting for $what"
 }
 
-listening() { # listening <port>: some UDP socket is bound to the port
-	awk -v port=":$(printf '%04X' "$1")" '$2 ~ port "$" { found = 1 } END { exit !found }' \
-		/proc/net/udp
+wait_until() { # wait_until <what> <command...>: poll the command for up to 5 s
+	wait_for 5 "$@"
+}
+
+listening() { # listening <port>: a UDP socket is bound to the port, or a TCP one listens on it
+	local tables=(/proc/net/udp /proc/net/tcp)
+	[[ -e /proc/net/udp6 ]] && tables+=(/proc/net/udp6 /proc/net/tcp6)
+	# shellcheck disable=SC2016 # an awk program, run in the namespace
+	"${IN_NS[@]}" awk -v port=":$(printf '%04X' "$1")" '
+		substr($2, length($2) - 4) == port && (FILENAME ~ /udp/ || $4 == "0A") { found = 1 }
+		END { exit !found }' "${tables[@]}"
+}
+
+logged() { # logged <text> <log name...>: some of the logs in the work dir has the text
+	local text=$1
+	shift
+	grep -qsF -- "$text" "${@/#/$WORK/}"
 }
 
 # ---------------------------------------------------------------- the parts
 
 capture_start() {
-	local ports="$PROXY_PORT-$LAST_PORT"
-	start dumpcap dumpcap -q -i lo -w "$WORK/capture.pcapng" -f "udp portrange $ports or \
-(icmp[icmptype] == icmp-unreach and icmp[30:2] >= $PROXY_PORT and icmp[30:2] <= $LAST_PORT)"
+	local from=$PROXY_PORT to=$LAST_PORT
+	local filter="portrange $from-$to or (icmp[icmptype] == icmp-unreach and \
+icmp[30:2] >= $from and icmp[30:2] <= $to) or (icmp6 and ip6[40] == 1 and \
+ip6[90:2] >= $from and ip6[90:2] <= $to)$CAPTURE_MORE"
+	start dumpcap dumpcap -q -i lo -w "$WORK/capture.pcapng" -f "${CAPTURE_FILTER:-$filter}"
 	CAPTURE_PID=$LAST_PID
 	wait_until "dumpcap to capture" grep -qs "Capturing on" "$WORK/dumpcap.log"
 }
 
+GATEWAY_RUNS=0
 gateway_start() {
-	start gateway sipp -sf "$HERE/uas-gateway.xml" -i "$GW_IP" -p "$GW_PORT" -nostdin -timeout 60s
+	start "gateway-$((++GATEWAY_RUNS))" sipp -sf "$HERE/uas-gateway.xml" -i "$GW_IP" \
+		-p "$GW_PORT" -nostdin -timeout 60s
 	GATEWAY_PID=$LAST_PID
 	wait_until "the SIPp UAS on port $GW_PORT" listening "$GW_PORT"
 }
 
-PROXY_RUNS=0
-proxy_start() { # proxy_start [-A define...]: Kamailio with <scenario>.cfg, until it listens
-	start "kamailio-$((++PROXY_RUNS))" kamailio -f "$HERE/$SCENARIO.cfg" -DD -E -m 32 -M 8 \
-		-P "$WORK/kamailio.pid" -Y "$WORK" -w "$WORK" \
-		-A "PROXY_LISTEN=udp:$PROXY_IP:$PROXY_PORT" \
-		-A "GW_URI=\"sip:$GW_IP:$GW_PORT\"" -A "DEAD_URI=\"sip:$DEAD_IP:$DEAD_PORT\"" "$@"
+KAMAILIO_RUNS=0
+kamailio_start() { # kamailio_start <cfg name> <ip> <port> [-A define...]: until it listens
+	local cfg=$1 ip=$2 port=$3 run=$((++KAMAILIO_RUNS))
+	shift 3
+	start "kamailio-$run" kamailio -f "$HERE/$cfg.cfg" -DD -E -m 32 -M 8 \
+		-P "$WORK/kamailio-$run.pid" -Y "$WORK" -w "$WORK" \
+		-A "PROXY_LISTEN=udp:$(hostport "$ip" "$port")" \
+		-A "GW_URI=\"sip:$(hostport "$GW_IP" "$GW_PORT")\"" \
+		-A "DEAD_URI=\"sip:$(hostport "$DEAD_IP" "$DEAD_PORT")\"" "$@"
+	wait_until "Kamailio on port $port" listening "$port"
+}
+
+proxy_start() { # proxy_start [-A define...]: Kamailio with <scenario>.cfg
+	kamailio_start "$SCENARIO" "$PROXY_IP" "$PROXY_PORT" "${PROXY_ARGS[@]}" "$@"
 	PROXY_PID=$LAST_PID
-	wait_until "Kamailio on port $PROXY_PORT" listening "$PROXY_PORT"
 }
 
 csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, read in order
@@ -157,8 +277,9 @@ csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, re
 uac() { # uac <port offset> <scenario xml> <csv> <sipp options...>: start a SIPp UAC
 	local port=$((PROXY_PORT + $1)) xml=$2 inf=$3
 	shift 3
-	start "uac-$((++UAC_RUNS))-$port" sipp "$PROXY_IP:$PROXY_PORT" -sf "$HERE/$xml" \
-		-inf "$WORK/$inf" -i "$UAC_IP" -p "$port" -nostdin -timeout 30s -timeout_error "$@"
+	start "uac-$((++UAC_RUNS))-$port" sipp "$(hostport "$PROXY_IP" "$PROXY_PORT")" \
+		-sf "$HERE/$xml" -inf "$WORK/$inf" -i "$UAC_IP" -p "$port" -nostdin -timeout 30s \
+		-timeout_error "${UAC_OPTS[@]}" "$@"
 	UACS+=("$LAST_PID")
 }
 
@@ -182,8 +303,9 @@ uacs_done() { # uacs_done: wait for the UACs started; a failed SIPp run fails th
 }
 
 # ---------------------------------------------------------------- the scenarios
-# Every callee 1xxx is a number behind the live gateway; 2xxx, in scenario upstream,
-# one behind the next hop that is down.
+# Every callee 1xxx is a number behind the live gateway; 2xxx one behind the next hop that
+# is down (upstream, retransmit), a carrier's whose domain does not resolve (dns_failure)
+# or a TLS partner's (tls_failure).
 CALLS=("4001;1101;" "4002;1102;" "4003;2101;" "4004;1103;" "4005;1104;" "4006;2102;"
 	"4007;1105;" "4008;1106;" "4009;2103;")
 
@@ -196,9 +318,9 @@ traffic_overload() { # 2 calls/s (under the limit of 8/s), a burst at 20/s, 2/s 
 	done
 }
 
-traffic_capacity() { # 2 calls/s of 6.25 s each: the 6th call finds 5 up, and so on off and on
+traffic_capacity() { # [calls]: 2 calls/s of 6.25 s each: the 6th finds 5 up, and so on off and on
 	csv calls.csv "${CALLS[@]}"
-	calls calls.csv -d 6250 -r 2 -m 20
+	calls calls.csv -d 6250 -r 2 -m "${1:-20}"
 	uacs_done
 }
 
@@ -206,9 +328,9 @@ traffic_capacity_phrase() {
 	traffic_capacity
 }
 
-traffic_upstream() { # 2 calls/s, every third one to a 2xxx number behind the dead hop
+traffic_upstream() { # [calls]: 2 calls/s, every third one to a 2xxx number behind the dead hop
 	csv calls.csv "${CALLS[@]}"
-	calls calls.csv -d 2000 -r 2 -m 18
+	calls calls.csv -d 2000 -r 2 -m "${1:-18}"
 	uacs_done
 }
 
@@ -252,56 +374,222 @@ traffic_registration() { # 12 users register, then calls among them (4 to 3001) 
 	uacs_done
 }
 
+# ---------------------------------------------------------------- more scenarios
+# prepare_<scenario> sets a scenario up before anything starts; check_<scenario> looks
+# for the cause's own evidence in the capture or the logs.
+
+over_tcp() { # over_tcp: the callers talk SIP over TCP to the proxy; the gateway stays on UDP
+	UAC_OPTS=(-t t1)
+	PROXY_ARGS+=(-A "PROXY_LISTEN_TCP=tcp:$(hostport "$PROXY_IP" "$PROXY_PORT")")
+	ALSO+=", the callers on SIP over TCP"
+}
+
+prepare_overload_tcp() {
+	over_tcp
+}
+
+traffic_overload_tcp() {
+	traffic_overload
+}
+
+prepare_overload_ipv6() {
+	UAC_IP=::1 PROXY_IP=::1 GW_IP=::1 DEAD_IP=::1
+	WHERE="the IPv6 loopback [::1]"
+}
+
+traffic_overload_ipv6() {
+	traffic_overload
+}
+
+prepare_dns_failure() {
+	need dnsmasq
+	netns_create
+	PROXY_ARGS+=(-A "CARRIER_DOMAIN=\"$CARRIER\"")
+	CAPTURE_MORE=" or port 53"
+	ALSO+=", dnsmasq $(dnsmasq --version | awk 'NR == 1 { print $3 }') as its resolver"
+	ALSO+=" (NXDOMAIN for $CARRIER)"
+}
+
+traffic_dns_failure() { # 2 calls/s, every third to a 2xxx number of the carrier
+	start dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--bind-interfaces --listen-address="$DNS_IP" --pid-file= --log-queries \
+		--log-facility=- --local="/$CARRIER/"
+	wait_until "dnsmasq on $DNS_IP" listening 53
+	traffic_upstream 12
+}
+
+check_dns_failure() { # the carrier's name was looked up, in vain
+	local failed
+	failed=$(count "$1" "dns.flags.response == 1 && dns.flags.rcode == 3 && dns.qry.name contains \"$CARRIER\"")
+	((failed > 0)) || die "no DNS answer says $CARRIER does not exist"
+}
+
+prepare_tls_failure() {
+	need openssl
+	need_module tls kamailio-tls-modules
+	local who
+	# the proxy trusts only its own certificate; the partner's is self-signed
+	for who in proxy partner; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+			-subj "/CN=$who.diag503.invalid" -keyout "$WORK/$who.key" -out "$WORK/$who.crt" \
+			2>>"$WORK/openssl.log"
+	done
+	PROXY_ARGS+=(-A "PROXY_LISTEN_TLS=tls:$PROXY_IP:$TLS_PORT" -A "PROXY_ADDR=$PROXY_IP"
+		-A "PEER_URI=\"sip:$PEER_IP:$SERVER_PORT;transport=tls\""
+		-A "TLS_CERT=\"$WORK/proxy.crt\"" -A "TLS_KEY=\"$WORK/proxy.key\""
+		-A "TLS_CA=\"$WORK/proxy.crt\"")
+	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as a TLS partner"
+	ALSO+=" with a self-signed certificate"
+}
+
+traffic_tls_failure() { # 2 calls/s, every third to a 2xxx number of the partner
+	start partner openssl s_server -accept "$PEER_IP:$SERVER_PORT" -cert "$WORK/partner.crt" \
+		-key "$WORK/partner.key" -www
+	wait_until "the TLS partner on port $SERVER_PORT" listening "$SERVER_PORT"
+	traffic_upstream 12
+}
+
+check_tls_failure() { # Kamailio refused the partner's certificate
+	grep -qs "certificate verify failed" "$WORK"/kamailio-*.log ||
+		die "Kamailio did not log a failed certificate check"
+}
+
+prepare_chain() {
+	PROXY_ARGS+=(-A "INNER_URI=\"sip:$INNER_IP:$SERVER_PORT\"")
+	SENDER_CAUSE["$INNER_IP $SERVER_PORT"]=capacity_limit
+	ALSO+=", a second Kamailio (capacity.cfg) as the inner proxy"
+}
+
+traffic_chain() {
+	kamailio_start capacity "$INNER_IP" "$SERVER_PORT"
+	traffic_capacity 14
+}
+
+traffic_retransmit() { # 2 calls/s to 1xxx; meanwhile 3 to 2xxx from callers that never ACK
+	csv calls.csv "4001;1101;" "4002;1102;" "4004;1103;" "4005;1104;"
+	csv noack.csv "4003;2101;" "4006;2102;" "4009;2103;"
+	calls calls.csv -d 2000 -r 2 -m 8
+	uac 12 uac-invite-noack.xml noack.csv -r 1 -m 3
+	uacs_done
+}
+
+check_retransmit() { # the 503s went out again
+	local sent calls
+	sent=$(count "$1" "sip.Status-Code == 503")
+	calls=$(tshark -r "$1" -Y "sip.Status-Code == 503" -T fields -e sip.Call-ID | sort -u | wc -l)
+	((sent > calls)) || die "no 503 was retransmitted"
+}
+
+prepare_responses_only() {
+	CAPTURE_FILTER="src host $PROXY_IP and portrange $PROXY_PORT-$LAST_PORT"
+	ALSO+=", keeping only what the proxy sent"
+}
+
+traffic_responses_only() {
+	traffic_capacity 14
+}
+
+prepare_capacity_q850_tcp() {
+	over_tcp
+}
+
+traffic_capacity_q850_tcp() {
+	traffic_capacity 14
+}
+
+prepare_upstream_gateways() {
+	# the dispatcher set: the live gateway, and a standby that has been down since before
+	printf '%s\n' "1 sip:$GW_IP:$GW_PORT 8 0 duid=gw-a" "1 sip:$DEAD_IP:$DEAD_PORT 9 0 duid=gw-b" \
+		>"$WORK/dispatcher.list"
+	PROXY_ARGS+=(-A "DS_LIST=\"$WORK/dispatcher.list\"")
+}
+
+traffic_upstream_gateways() { # calls, the gateway goes down and comes back, calls again
+	csv calls.csv "${CALLS[@]}"
+	local phase
+	for phase in up down back; do
+		case $phase in
+		down)
+			stop "$GATEWAY_PID"
+			wait_for 10 "the gateway marked down" logged "gateway-down sip:$GW_IP:$GW_PORT" \
+				"kamailio-$KAMAILIO_RUNS.log"
+			;;
+		back)
+			gateway_start
+			wait_for 10 "the gateway marked up" logged "gateway-up sip:$GW_IP:$GW_PORT" \
+				"kamailio-$KAMAILIO_RUNS.log"
+			;;
+		esac
+		calls calls.csv -d 1000 -r 2 -m 4
+		uacs_done
+	done
+}
+
 # ---------------------------------------------------------------- checks and truth
 
 count() { # count <pcap> <display filter>: how many frames match
 	tshark -r "$1" -Y "$2" 2>>"$WORK/tshark.log" | wc -l
 }
 
+sent_by() { # sent_by <ip> <port>: a display filter for what that socket sent
+	local ip=ip
+	[[ $1 == *:* ]] && ip=ipv6
+	echo "$ip.src == $1 && (udp.srcport == $2 || tcp.srcport == $2)"
+}
+
 check_capture() { # check_capture <pcap>: calls got through, no error answer but 503s
 	local pcap=$1 answered others
-	answered=$(count "$pcap" "ip.dst == $UAC_IP && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
+	answered=$(count "$pcap" "$(sent_by "$PROXY_IP" "$PROXY_PORT") && sip.Status-Code == 200 \
+&& sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(count "$pcap" "sip.Status-Code >= 300 && sip.Status-Code != 503")
 	((others == 0)) || die "$others error answers other than 503, see $pcap"
+	hook check "$pcap"
 	echo "$answered calls answered"
 }
 
 write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checking it was meant
-	local pcap=$1 truth=$2 frame src callid kam sipp wireshark
+	local pcap=$1 truth=$2 frame ip4 ip6 udp tcp callid sender kam sipp wireshark
 	grep -ho 'intended-503 [^ ]*' "$WORK"/kamailio-*.log | cut -d' ' -f2 | sort -u \
 		>"$WORK/intended" || true
-	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -e frame.number -e ip.src \
-		-e sip.Call-ID >"$WORK/503s" 2>"$WORK/tshark.log"
+	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
+		-e ip.src -e ipv6.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
+		>"$WORK/503s" 2>"$WORK/tshark.log"
 	[[ -s $WORK/503s ]] || die "the capture has no 503"
 	kam=$(kamailio -v | awk 'NR == 1 { print $3 }')
 	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
 	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
 	{
 		echo "# how: tools/record/record.sh $SCENARIO: Kamailio $kam ($SCENARIO.cfg) between" \
-			"SIPp ${sipp#v} UACs and a SIPp UAS on loopback, captured by dumpcap $wireshark"
+			"SIPp ${sipp#v} UACs and a SIPp UAS on $WHERE$ALSO, captured by dumpcap $wireshark"
 		echo "# scenario: $SCENARIO"
-		while IFS=$'\t' read -r frame src callid; do
-			[[ $src == "$PROXY_IP" ]] || die "frame $frame: a 503 from $src, not from the proxy"
+		while IFS='|' read -r frame ip4 ip6 udp tcp callid; do
+			sender="$ip4$ip6 $udp$tcp"
+			[[ $callid != *,* ]] || die "frame $frame holds more than one 503"
+			[[ -n ${SENDER_CAUSE[$sender]-} ]] ||
+				die "frame $frame: a 503 from $sender, not from a proxy of the scenario"
 			grep -qxF -- "$callid" "$WORK/intended" ||
 				die "frame $frame: a 503 the scenario did not mean (Call-ID $callid)"
-			printf '%s\t%s\n' "$frame" "${CAUSE[$SCENARIO]}"
+			printf '%s\t%s\n' "$frame" "${SENDER_CAUSE[$sender]}"
 		done <"$WORK/503s"
 	} >"$truth"
 }
 
 # ---------------------------------------------------------------- main
 
+hook prepare
+SENDER_CAUSE["$PROXY_IP $PROXY_PORT"]=${CAUSE[$SCENARIO]}
 for ((port = PROXY_PORT; port <= LAST_PORT; port++)); do
-	! listening "$port" || die "UDP port $port is in use (another recording running?)"
+	! listening "$port" || die "port $port is in use (another recording running?)"
 done
 capture_start
 gateway_start
 proxy_start
 "traffic_$SCENARIO"
 sleep 0.5 # the last relayed ACKs and 200s
-stop "$PROXY_PID"
-stop "$GATEWAY_PID"
+for pid in "${!RUNNING[@]}"; do
+	[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
+done
 sleep 0.2
 stop "$CAPTURE_PID"
 grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
