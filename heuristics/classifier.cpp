@@ -246,24 +246,38 @@ void load_rules(const CaseFacts& facts, const Settings& settings, Findings& find
     }
 }
 
+// A call ceiling shows as refusals at one count that calls never exceed; it is confirmed when the
+// count dipped (a call ended) and the refusals resumed at the same count. Consecutive refusals in a
+// burst, with no dip, show nothing more than the first.
 void dialog_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     if (!iequals(facts.method, "INVITE") || facts.active_dialogs < settings.min_dialogs_for_ceiling) return;
-    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 < facts.active_dialogs) {
+    if (facts.lowest_dialogs_503_frame != 0 && facts.lowest_dialogs_at_a_503 < facts.active_dialogs) {
         findings.add(Cause::capacity_limit, -20,
-                     "Calls were admitted beyond the " + std::to_string(facts.dialogs_at_previous_503) +
-                         " active at an earlier 503 (frame " + std::to_string(facts.previous_503_frame) +
-                         "): the refusals do not follow a fixed call ceiling.", {facts.previous_503_frame, facts.frame});
+                     "Calls were admitted beyond the " + std::to_string(facts.lowest_dialogs_at_a_503) +
+                         " active at an earlier 503 (frame " + std::to_string(facts.lowest_dialogs_503_frame) +
+                         "): the refusals do not follow a fixed call ceiling.",
+                     {facts.lowest_dialogs_503_frame, facts.frame});
         return;
     }
     if (facts.active_dialogs < facts.peak_active_dialogs) return;
     findings.add(Cause::capacity_limit, 35,
                  std::to_string(facts.active_dialogs) + " calls were active on the server, its highest count in the capture.",
                  {facts.frame});
-    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 == facts.active_dialogs)
+    const std::string ceiling = "a ceiling of " + std::to_string(facts.active_dialogs) + " concurrent calls.";
+    const std::int64_t held_us = facts.time_us - facts.plateau_first_us;
+    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 == facts.active_dialogs &&
+        facts.dialogs_dipped_since_previous_503) {
         findings.add(Cause::capacity_limit, 20,
-                     "The previous 503 (frame " + std::to_string(facts.previous_503_frame) +
-                         ") came at the same count: a ceiling of " + std::to_string(facts.active_dialogs) +
-                         " concurrent calls.", {facts.previous_503_frame, facts.frame});
+                     "Calls ended since the previous 503 (frame " + std::to_string(facts.previous_503_frame) +
+                         "), yet refusals resumed at the same count: " + ceiling,
+                     {facts.previous_503_frame, facts.frame});
+    } else if (facts.plateau_first_frame != 0 && held_us >= static_cast<std::int64_t>(settings.ceiling_hold_s) * 1000000) {
+        findings.add(Cause::capacity_limit, 20,
+                     "The count held at " + std::to_string(facts.active_dialogs) + " calls through " +
+                         counted(facts.plateau_refusals + 1, "refusal", "refusals") + " over " + format_duration(held_us) +
+                         " since frame " + std::to_string(facts.plateau_first_frame) + ": " + ceiling,
+                     {facts.plateau_first_frame, facts.frame});
+    }
 }
 
 void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
@@ -313,11 +327,14 @@ void onset_note(const CaseFacts& facts, Findings& findings) {
 
 void relay_rules(const CaseFacts& facts, Findings& findings) {
     if (facts.downstream_failure_frame == 0) return;
+    const std::vector<std::uint32_t> frames = {facts.downstream_failure_frame, facts.frame};
     findings.add(Cause::upstream_failure, 50,
                  "The next hop " + facts.downstream_hop + " answered " + std::to_string(facts.downstream_failure_status) +
                      " to this server for the same call in frame " + std::to_string(facts.downstream_failure_frame) +
-                     ": this 503 passes a downstream failure on.",
-                 {facts.downstream_failure_frame, facts.frame});
+                     ": this 503 passes a downstream failure on.", frames);
+    // The server forwarded the request, so its own load, call limit or maintenance did not refuse it.
+    for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+        findings.add(local, -20, "This server forwarded the request instead of refusing it.", frames);
 }
 
 void parser_notes(const SipMessage& response, std::uint32_t frame, Findings& findings) {

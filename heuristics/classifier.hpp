@@ -38,6 +38,12 @@ struct CaseFacts {
     std::uint32_t peak_active_dialogs = 0;
     std::uint32_t dialogs_at_previous_503 = 0;
     std::uint32_t previous_503_frame = 0;
+    bool dialogs_dipped_since_previous_503 = false;
+    std::uint32_t plateau_first_frame = 0;   // first earlier 503 at this same, unchanged call count
+    std::int64_t plateau_first_us = 0;
+    std::uint32_t plateau_refusals = 0;      // earlier 503s at this count since then
+    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
+    std::uint32_t lowest_dialogs_503_frame = 0;
 
     ScopeFacts scope;
     std::string common_user_name;

@@ -153,6 +153,8 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
     server.record(outcome, settings_.outcome_history);
     if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
         open_dialog(hash_text(response.call_id), hash_text(server.name), meta.time_us);
+    // A 2xx to BYE ends the call too: the BYE itself may be outside the capture.
+    if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(hash_text(response.call_id));
 
     std::optional<Verdict> verdict;
     if (response.status_code == 503) {
@@ -160,6 +162,12 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
         transaction.verdict_503 = std::make_unique<Verdict>(*verdict);
         server.previous_503_frame = meta.frame;
         server.dialogs_at_previous_503 = server.active_dialogs;
+        server.dialogs_dipped_since_previous_503 = false;
+        note_refusal_at_call_count(server, meta);
+        if (server.active_dialogs < server.lowest_dialogs_at_a_503) {
+            server.lowest_dialogs_at_a_503 = server.active_dialogs;
+            server.lowest_dialogs_503_frame = meta.frame;
+        }
     }
     if (is_failure_worth_relaying(response.status_code)) remember_downstream_failure(meta, response);
     return verdict;
@@ -175,9 +183,25 @@ Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& ori
     return copy;
 }
 
+void Engine::note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta) {
+    if (server.refusal_plateau && server.plateau_dialogs == server.active_dialogs) {
+        ++server.plateau_refusals;
+        return;
+    }
+    server.refusal_plateau = true;
+    server.plateau_dialogs = server.active_dialogs;
+    server.plateau_first_frame = meta.frame;
+    server.plateau_first_us = meta.time_us;
+    server.plateau_refusals = 1;
+}
+
 void Engine::release(const DialogLegs& legs) {
-    for (std::uint64_t leg : legs.servers)
-        if (ServerContext* server = servers_.find(leg); server && server->active_dialogs > 0) --server->active_dialogs;
+    for (std::uint64_t leg : legs.servers) {
+        ServerContext* server = servers_.find(leg);
+        if (!server || server->active_dialogs == 0) continue;
+        server->refusal_plateau = false;
+        if (--server->active_dialogs < server->dialogs_at_previous_503) server->dialogs_dipped_since_previous_503 = true;
+    }
 }
 
 void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
@@ -186,6 +210,7 @@ void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int6
     if (std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) return;
     legs.servers.push_back(server_key);
     if (ServerContext* server = servers_.find(server_key)) {
+        server->refusal_plateau = false;
         ++server->active_dialogs;
         server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
     }
@@ -235,6 +260,14 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     facts.peak_active_dialogs = server.peak_active_dialogs;
     facts.dialogs_at_previous_503 = server.dialogs_at_previous_503;
     facts.previous_503_frame = server.previous_503_frame;
+    facts.dialogs_dipped_since_previous_503 = server.dialogs_dipped_since_previous_503;
+    facts.lowest_dialogs_at_a_503 = server.lowest_dialogs_at_a_503;
+    facts.lowest_dialogs_503_frame = server.lowest_dialogs_503_frame;
+    if (server.refusal_plateau && server.plateau_dialogs == server.active_dialogs) {
+        facts.plateau_first_frame = server.plateau_first_frame;
+        facts.plateau_first_us = server.plateau_first_us;
+        facts.plateau_refusals = server.plateau_refusals;
+    }
 
     facts.scope = assess_scope(server, now, hash_text(response.cseq_method), settings_);
     if (facts.scope.common_user != 0)

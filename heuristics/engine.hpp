@@ -65,7 +65,8 @@ private:
     ServerContext& server_at(const Endpoint& endpoint, std::int64_t time_us);
     void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us);
     void close_dialogs(std::uint64_t call);
-    void release(const DialogLegs& legs);  // the servers of an ended or expired dialog lose one active call
+    void release(const DialogLegs& legs);
+    void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response);
 
     Settings settings_;

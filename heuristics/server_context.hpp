@@ -52,6 +52,15 @@ struct ServerContext {
     std::uint32_t peak_active_dialogs = 0;
     std::uint32_t dialogs_at_previous_503 = 0;
     std::uint32_t previous_503_frame = 0;
+    bool dialogs_dipped_since_previous_503 = false;  // a call ended, taking the count below that level
+    // The current run of refusals at an unchanged call count (no call admitted or ended since its first).
+    bool refusal_plateau = false;
+    std::uint32_t plateau_dialogs = 0;
+    std::uint32_t plateau_first_frame = 0;
+    std::int64_t plateau_first_us = 0;
+    std::uint32_t plateau_refusals = 0;
+    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;
+    std::uint32_t lowest_dialogs_503_frame = 0;
 
     std::uint32_t last_served_frame = 0;
     std::int64_t last_served_us = 0;

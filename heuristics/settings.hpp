@@ -27,6 +27,9 @@ struct Settings {
     std::uint32_t min_user_failures = 2;    // 503s to one user before it is called a per-user problem
     std::uint32_t min_other_users_served = 3;
     std::uint32_t min_dialogs_for_ceiling = 2;
+    // Refusals while the call count holds still this long show a ceiling, not a rate limit, whose
+    // windows are about a second.
+    std::uint32_t ceiling_hold_s = 2;
 
     // State bounds (each map is evicted by time and by count; see where the map is declared).
     std::uint32_t transaction_lifetime_s = 300;     // well past RFC 3261 timer B/F (32 s)

@@ -19,7 +19,7 @@ ALL_FIELDS = {
 }
 PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
                "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
-               "min_other_users_served", "min_dialogs_for_ceiling", "transaction_lifetime", "dialog_lifetime",
+               "min_other_users_served", "min_dialogs_for_ceiling", "ceiling_hold", "transaction_lifetime", "dialog_lifetime",
                "max_transactions", "max_dialogs", "max_servers", "outcome_history"]
 ARGS = None
 TSHARK = None

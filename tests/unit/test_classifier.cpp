@@ -57,6 +57,21 @@ struct Case {
     Case& previous_503(std::uint32_t frame, std::uint32_t dialogs_then) {
         facts.previous_503_frame = frame;
         facts.dialogs_at_previous_503 = dialogs_then;
+        if (frame != 0 && dialogs_then < facts.lowest_dialogs_at_a_503) {
+            facts.lowest_dialogs_at_a_503 = dialogs_then;
+            facts.lowest_dialogs_503_frame = frame;
+        }
+        return *this;
+    }
+    // Earlier refusals at this same call count, the first `seconds_ago` before this 503.
+    Case& count_held_since(double seconds_ago, std::uint32_t earlier_refusals, std::uint32_t first_frame = 30) {
+        facts.plateau_first_frame = first_frame;
+        facts.plateau_first_us = facts.time_us - static_cast<std::int64_t>(seconds_ago * 1e6);
+        facts.plateau_refusals = earlier_refusals;
+        return *this;
+    }
+    Case& calls_ended_since_previous_503() {
+        facts.dialogs_dipped_since_previous_503 = true;
         return *this;
     }
     Case& single_user(const std::string& user, std::uint32_t failures, std::uint32_t others_served) {
@@ -303,12 +318,36 @@ TEST(Classifier, TooLittleBaselineHistoryIsNoSurge) {
     EXPECT_FALSE(HasEvidence(Case().surge(20, 0, 3, 6).verdict(), "surged"));
 }
 
-TEST(Classifier, PeakDialogsWithThePrevious503AtTheSameCountIsCapacityLimit) {
-    const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).verdict();
+TEST(Classifier, RefusalsResumingAtTheSameCountAfterCallsEndedAreACeiling) {
+    const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).calls_ended_since_previous_503().verdict();
     EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "30 calls were active on the server, its highest count"));
     const Evidence* ceiling = test::evidence_with(verdict, "a ceiling of 30 concurrent calls");
     ASSERT_NE(ceiling, nullptr) << test::all_evidence(verdict);
     EXPECT_EQ(ceiling->frames, (std::vector<std::uint32_t>{33, k503Frame}));
+}
+
+TEST(Classifier, ConsecutiveRefusalsInABurstDoNotConfirmACeiling) {
+    // No call ended between the two 503s: the second shows nothing the first did not.
+    const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).verdict();
+    EXPECT_TRUE(HasEvidence(verdict, "30 calls were active"));
+    EXPECT_FALSE(HasEvidence(verdict, "a ceiling of")) << test::all_evidence(verdict);
+}
+
+TEST(Classifier, RefusalsWhileTheCallCountHoldsForSecondsAreACeiling) {
+    const Verdict verdict = Case().dialogs(5, 5).previous_503(33, 5).count_held_since(3.5, 7).verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "5 calls were active"));
+    EXPECT_TRUE(HasEvidence(verdict, "The count held at 5 calls through 8 refusals over 3.500 s since frame 30"));
+}
+
+TEST(Classifier, ABurstOfRefusalsWithinARateLimitWindowIsNoCeiling) {
+    const Verdict verdict = Case().dialogs(5, 5).previous_503(33, 5).count_held_since(0.4, 5).verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "a ceiling of")) << test::all_evidence(verdict);
+}
+
+TEST(Classifier, ARelayedRefusalIsNotThisServersOwnCapacity) {
+    const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).calls_ended_since_previous_503()
+                                .downstream_failure(31, 503, "127.0.0.21:5060").request_answered_after(0.01).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure)) << test::all_evidence(verdict);
 }
 
 TEST(Classifier, DialogsBelowThePeakAreNoCeiling) {

@@ -258,14 +258,26 @@ TEST(Engine, Retransmitted200DoesNotCountTheDialogTwice) {
     EXPECT_EQ(verdict->active_dialogs, 1u);
 }
 
-TEST(Engine, RepeatedRefusalAtThePeakCallCountIsCapacityLimit) {
+TEST(Engine, RefusalsThatResumeAtTheSameCountAfterACallEndedAreACallCeiling) {
     Capture capture;
     for (int n = 1; n <= 3; ++n) capture.exchange(n, call(n, "user" + std::to_string(n), "pstn"), 200);
     capture.exchange(10, call(10, "user10", "pstn"), 503);
-    const auto verdict = capture.exchange(11, call(11, "user11", "pstn"), 503);
+    capture.request(11, test::next_in_call(call(1), "BYE"));           // 2 calls
+    capture.exchange(12, call(12, "user12", "pstn"), 200);              // back to 3
+    const auto verdict = capture.exchange(13, call(13, "user13", "pstn"), 503);
     ASSERT_TRUE(verdict);
     EXPECT_TRUE(IsCause(*verdict, Cause::capacity_limit));
     EXPECT_TRUE(HasEvidence(*verdict, "a ceiling of 3 concurrent calls"));
+}
+
+TEST(Engine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
+    Capture capture;
+    capture.exchange(0, call(1), 200);
+    capture.exchange(1, call(2), 200);
+    capture.respond(2, test::next_in_call(call(1), "BYE"), 200);  // only the answer to the BYE was captured
+    const auto verdict = capture.exchange(3, call(3), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->active_dialogs, 1u);
 }
 
 // ---- hostile captures and bounds ----
