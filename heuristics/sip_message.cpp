@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "header_block.hpp"
 #include "text.hpp"
 
 namespace diag503 {
@@ -25,13 +26,6 @@ std::string_view canonical_header_name(std::string_view name) {
     }
 }
 
-std::string_view next_line(std::string_view& text) {
-    const auto end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
 
 bool parse_start_line(std::string_view line, SipMessage& message) {
     line = trim(line);
@@ -133,15 +127,6 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
         message.reason_headers.push_back(stored(std::string(trim(name)) + ": " + std::string(value)));
 }
 
-// Joins folded continuation lines (RFC 3261 §7.3.1) into `value`; returns the header block's rest.
-std::string_view read_folded_value(std::string_view rest, std::string& value) {
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
-        const auto continuation = next_line(rest);
-        value += ' ';
-        value += trim(continuation);
-    }
-    return rest;
-}
 
 // "value;p1=a;p2" -> {"value", "p1=a;p2"}
 struct ValueAndParameters {
@@ -185,21 +170,10 @@ const std::string& SipMessage::top_branch() const {
 
 std::optional<SipMessage> parse_sip_message(std::string_view text) {
     SipMessage message;
-    std::string_view rest = text;
-    while (!rest.empty() && (rest.front() == '\r' || rest.front() == '\n')) rest.remove_prefix(1);
-    if (!parse_start_line(next_line(rest), message)) return std::nullopt;
-    while (!rest.empty()) {
-        const auto line = next_line(rest);
-        if (trim(line).empty()) break;
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) {
-            message.anomalies.push_back("A header line without a colon was skipped.");
-            continue;
-        }
-        std::string value(line.substr(colon + 1));
-        rest = read_folded_value(rest, value);
-        read_header(line.substr(0, colon), value, message);
-    }
+    if (!parse_start_line(first_line(text), message)) return std::nullopt;
+    const HeaderBlock block = read_header_block(
+        text, [&message](std::string_view name, std::string_view value) { read_header(name, value, message); });
+    if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
     if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
     if (message.vias.empty()) message.anomalies.push_back("Via is missing.");
