@@ -10,8 +10,6 @@
 namespace diag503 {
 namespace {
 
-constexpr std::uint64_t kMaxDeltaSeconds = std::numeric_limits<std::uint32_t>::max();
-
 std::string stored(std::string_view text) { return printable(trim(text), kMaxStoredText); }
 
 // RFC 3261 §7.3.3 compact forms of the headers we read.
@@ -73,20 +71,6 @@ void read_via(std::string_view value, SipMessage& message) {
     }
 }
 
-void read_retry_after(std::string_view value, SipMessage& message) {
-    RetryAfter& retry = message.retry_after;
-    if (retry.occurrences == 0) {
-        retry = parse_retry_after(value);
-        return;
-    }
-    ++retry.occurrences;
-    const RetryAfter repeated = parse_retry_after(value);
-    if (retry.conflicting || (repeated.valid == retry.valid && repeated.seconds == retry.seconds)) return;
-    retry.conflicting = true;
-    retry.valid = false;
-    retry.raw = printable(retry.raw + ", " + repeated.raw, kMaxStoredText);
-    message.anomalies.push_back("Retry-After appears more than once with different values; neither is used.");
-}
 
 template <typename Value>
 void append_capped(std::vector<Value>& into, std::vector<Value> values) {
@@ -118,7 +102,7 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
         auto to = parse_name_addr(value);
         message.to_user = std::move(to.user);
         message.to_tag = std::move(to.tag);
-    } else if (iequals(name, "Retry-After")) read_retry_after(value, message);
+    } else if (iequals(name, "Retry-After")) merge_retry_after(message.retry_after, value, message.anomalies);
     else if (iequals(name, "Reason")) append_capped(message.reasons, parse_reason_values(value));
     else if (iequals(name, "Warning")) append_capped(message.warnings, parse_warning_values(value));
     else if (iequals(name, "Server")) message.server = stored(value);
@@ -139,16 +123,6 @@ ValueAndParameters split_parameters(std::string_view item) {
     return {trim(item.substr(0, semicolon)), item.substr(semicolon + 1)};
 }
 
-// Position of the ')' closing the '(' at text[0], or npos.
-std::size_t matching_parenthesis(std::string_view text) {
-    int depth = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\') ++i;
-        else if (text[i] == '(') ++depth;
-        else if (text[i] == ')' && --depth == 0) return i;
-    }
-    return std::string_view::npos;
-}
 
 // Position of the first '<' that is not inside a quoted display name, or npos.
 std::size_t unquoted_angle_bracket(std::string_view text) {
@@ -208,32 +182,6 @@ std::vector<ViaEntry> parse_via_values(std::string_view value) {
     return vias;
 }
 
-RetryAfter parse_retry_after(std::string_view value) {
-    RetryAfter retry;
-    retry.present = true;
-    retry.occurrences = 1;
-    retry.raw = stored(value);
-    value = trim(value);
-    const auto delta = parse_leading_decimal(value);
-    std::size_t position = 0;
-    while (position < value.size() && value[position] >= '0' && value[position] <= '9') ++position;
-    std::string_view rest = trim(value.substr(position));
-    if (!rest.empty() && rest.front() == '(') {
-        const auto close = matching_parenthesis(rest);  // RFC 3261 comments nest
-        retry.comment = stored(rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-        rest = close == std::string_view::npos ? std::string_view{} : trim(rest.substr(close + 1));
-    }
-    const bool rest_is_parameters = rest.empty() || rest.front() == ';';
-    retry.valid = delta && rest_is_parameters;
-    if (retry.valid) {
-        retry.clamped = delta->overflowed || delta->value > kMaxDeltaSeconds;
-        retry.seconds = retry.clamped ? kMaxDeltaSeconds : delta->value;
-    }
-    if (rest_is_parameters && !rest.empty())
-        if (auto duration = find_parameter(rest.substr(1), "duration"))
-            if (auto number = parse_decimal(*duration); number && !number->overflowed) retry.duration_seconds = number->value;
-    return retry;
-}
 
 std::vector<ReasonValue> parse_reason_values(std::string_view value) {
     std::vector<ReasonValue> reasons;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "retry_after.hpp"
+
 namespace diag503 {
 
 // RFC 7339 overload-control parameters of one Via entry.
@@ -28,17 +30,6 @@ struct ViaEntry {
     std::optional<OverloadControl> overload_control;
 };
 
-struct RetryAfter {
-    bool present = false;
-    bool valid = false;           // delta-seconds parsed, and not contradicted by a duplicate header
-    bool clamped = false;         // larger than 2^32-1 and taken as 2^32-1, as RFC 3261 does for delta-seconds
-    bool conflicting = false;     // the header was repeated with a different value
-    std::uint64_t seconds = 0;    // meaningful when valid
-    std::string comment;
-    std::optional<std::uint64_t> duration_seconds;
-    int occurrences = 0;          // >1 means the header was duplicated
-    std::string raw;              // as sent, cut for display
-};
 
 struct ReasonValue {
     std::string protocol;         // "Q.850", "SIP", ...
@@ -90,7 +81,6 @@ std::optional<SipMessage> parse_sip_message(std::string_view text);
 
 // Header-value parsers, exposed for unit tests.
 std::vector<ViaEntry> parse_via_values(std::string_view value);
-RetryAfter parse_retry_after(std::string_view value);
 std::vector<ReasonValue> parse_reason_values(std::string_view value);
 std::vector<WarningValue> parse_warning_values(std::string_view value);
 struct NameAddr {
