@@ -6,52 +6,11 @@
 #include <array>
 #include <cstdio>
 
+#include "findings.hpp"
 #include "text.hpp"
 
 namespace diag503 {
 namespace {
-
-constexpr int kMinimumScore = 40;  // below this no cause is asserted: the verdict is unknown
-constexpr int kMaximumConfidence = 95;
-
-struct Finding {
-    Cause cause;
-    int weight;  // >0 supports the cause, <0 argues against it, 0 is a neutral note
-    Evidence evidence;
-};
-
-class Findings {
-public:
-    void add(Cause cause, int weight, std::string sentence, std::vector<std::uint32_t> frames = {}) {
-        std::vector<std::uint32_t> distinct;
-        for (std::uint32_t frame : frames)
-            if (frame != 0 && std::find(distinct.begin(), distinct.end(), frame) == distinct.end()) distinct.push_back(frame);
-        items_.push_back({cause, weight, {std::move(sentence), std::move(distinct)}});
-    }
-    void note(std::string sentence, std::vector<std::uint32_t> frames = {}) {
-        add(Cause::unknown, 0, std::move(sentence), std::move(frames));
-    }
-    const std::vector<Finding>& items() const { return items_; }
-
-private:
-    std::vector<Finding> items_;
-};
-
-std::string format_duration(std::int64_t microseconds) {
-    char text[48];
-    const double value = static_cast<double>(microseconds);
-    if (microseconds < 0) return "-" + format_duration(-microseconds);
-    if (microseconds < 1000000) std::snprintf(text, sizeof text, "%.1f ms", value / 1000.0);
-    else std::snprintf(text, sizeof text, "%.3f s", value / 1000000.0);
-    return text;
-}
-
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
-
-// "1 request", "3 requests"
-std::string counted(std::uint32_t count, const char* singular, const char* plural) {
-    return std::to_string(count) + " " + (count == 1 ? singular : plural);
-}
 
 // Ordered from the most specific to the most generic: a DNS failure toward a carrier is a DNS failure.
 struct PhraseRule {
@@ -342,38 +301,6 @@ void parser_notes(const SipMessage& response, std::uint32_t frame, Findings& fin
         findings.note("Malformed 503: " + response.anomalies[i], {frame});
 }
 
-std::array<int, kCauseCount> score(const Findings& findings) {
-    std::array<int, kCauseCount> scores{};
-    for (const auto& finding : findings.items()) scores[static_cast<int>(finding.cause)] += finding.weight;
-    scores[static_cast<int>(Cause::unknown)] = 0;
-    for (int& value : scores) value = std::clamp(value, 0, 100);
-    return scores;
-}
-
-std::vector<Evidence> ordered_evidence(const Findings& findings, Cause winner) {
-    std::vector<const Finding*> ordered;
-    for (const auto& finding : findings.items()) ordered.push_back(&finding);
-    auto rank = [winner](const Finding* finding) {
-        if (finding->cause == winner && finding->weight > 0) return 0;
-        if (finding->weight == 0) return 1;
-        return 2;
-    };
-    std::stable_sort(ordered.begin(), ordered.end(), [&](const Finding* a, const Finding* b) {
-        if (rank(a) != rank(b)) return rank(a) < rank(b);
-        return rank(a) == 0 && a->weight > b->weight;
-    });
-    std::vector<Evidence> evidence;
-    for (const Finding* finding : ordered) {
-        // Arguments against a losing cause only clutter a named verdict, but they explain an unknown one.
-        if (finding->weight < 0 && finding->cause != winner && winner != Cause::unknown) continue;
-        const bool repeated = std::any_of(evidence.begin(), evidence.end(), [&](const Evidence& earlier) {
-            return earlier.sentence == finding->evidence.sentence;
-        });
-        if (!repeated) evidence.push_back(finding->evidence);
-    }
-    return evidence;
-}
-
 bool some_text_names_a_cause(const SipMessage& response) {
     if (cause_of_phrase(response.reason_phrase)) return true;
     for (const auto& warning : response.warnings)
@@ -417,32 +344,8 @@ Verdict classify(const CaseFacts& facts, const Settings& settings) {
     onset_note(facts, findings);
     parser_notes(response, facts.frame, findings);
 
-    const auto scores = score(findings);
-    std::array<int, kCauseCount> order{};
-    for (int i = 0; i < kCauseCount; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
-    const int top = scores[order[0]];
-    const int runner_up = scores[order[1]];
-
-    Verdict verdict;
-    if (top < kMinimumScore) {
-        verdict.cause = Cause::unknown;
-        verdict.confidence = 0;
-        verdict.evidence.push_back({missing_evidence(facts), {facts.frame}});
-        for (auto& item : ordered_evidence(findings, Cause::unknown)) verdict.evidence.push_back(std::move(item));
-    } else {
-        verdict.cause = static_cast<Cause>(order[0]);
-        verdict.confidence = std::min(top, kMaximumConfidence);
-        verdict.evidence = ordered_evidence(findings, verdict.cause);
-        if (runner_up >= kMinimumScore) {
-            verdict.confidence = std::max(30, verdict.confidence - runner_up / 3);
-            verdict.evidence.push_back({"Also consistent with " + std::string(cause_name(static_cast<Cause>(order[1]))) +
-                                            " (score " + std::to_string(runner_up) + " against " + std::to_string(top) + ").",
-                                        {facts.frame}});
-        }
-    }
-    verdict.recommendation = std::string(cause_recommendation(verdict.cause));
-    return verdict;
+    return decide(findings, facts.frame, missing_evidence(facts));
 }
+
 
 }  // namespace diag503

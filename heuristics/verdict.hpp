@@ -19,9 +19,16 @@ enum class Cause {
     database_failure,
     maintenance,
     registration_routing,
+    // RTSP (cameras, NVRs, restreamers)
+    too_many_clients,
+    encoder_busy,
+    unsupported_profile,
+    nvr_channel_unavailable,
+    encoder_restart,
+    device_overload,
     unknown,
 };
-inline constexpr int kCauseCount = 9;
+inline constexpr int kCauseCount = 15;
 
 std::string_view cause_name(Cause cause);            // the fixed vocabulary, e.g. "capacity_limit"
 std::string_view cause_recommendation(Cause cause);  // what to do next, in plain words
@@ -46,6 +53,12 @@ struct Verdict {
     std::optional<std::uint64_t> retry_after_seconds;
     std::string server;                            // "address:port" of the 503 sender
     std::string method;                            // of the refused request (from CSeq when the request is missing)
+    // RTSP only
+    std::string url;                               // of the refused request
+    std::string channel;                           // camera or NVR channel, when the URL names one
+    std::string stream;                            // main, sub, third or unknown
+    std::string profile;                           // the requested encoding, as text
+    std::optional<std::uint32_t> active_sessions;  // on that device when the 503 was sent
     Scope scope = Scope::undetermined;
     std::uint32_t active_dialogs = 0;              // on the server when the 503 was sent
     bool is_retransmission = false;
