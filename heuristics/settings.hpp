@@ -38,6 +38,10 @@ struct Settings {
     std::uint32_t max_dialogs = 100000;
     std::uint32_t max_servers = 10000;
     std::uint32_t outcome_history = 512;            // per server
+    std::uint32_t max_sessions_per_device = 256;    // RTSP sessions tracked per device
+
+    // RTSP: an encoder change or a device reset this recent explains a refusal.
+    std::uint32_t event_window_s = 60;
 };
 
 }  // namespace diag503

@@ -55,7 +55,7 @@ struct Verdict {
     std::string method;                            // of the refused request (from CSeq when the request is missing)
     // RTSP only
     std::string url;                               // of the refused request
-    std::string channel;                           // camera or NVR channel, when the URL names one
+    std::optional<std::uint32_t> channel;          // camera or NVR channel, when the URL names one
     std::string stream;                            // main, sub, third or unknown
     std::string profile;                           // the requested encoding, as text
     std::optional<std::uint32_t> active_sessions;  // on that device when the 503 was sent

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "rtsp_engine.hpp"
 
 namespace diag503 {
 
@@ -16,7 +17,7 @@ namespace diag503 {
 // so rendering (where Wireshark may longjmp) creates no C++ objects.
 struct RenderedVerdict {
     Verdict verdict;
-    std::string protocol;  // "sip"
+    std::string protocol;  // "sip" or "rtsp"
     std::string cause;
     std::string expert_text;
     std::string info_suffix;
@@ -33,15 +34,21 @@ public:
     // Reads one SIP message (first pass only). Never throws: an internal failure on a 503 still yields
     // an `unknown` verdict that says so, so no 503 is lost.
     void analyse_sip(const PacketMeta& meta, std::string_view message_text) noexcept;
+    // RTSP messages and interleaved data ('$' frames), read the same way.
+    void analyse_rtsp(const PacketMeta& meta, std::string_view message_text) noexcept;
+    // Side evidence for RTSP: HTTP requests to devices and ends of TCP connections.
+    void analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept;
+    void analyse_connection_end(const PacketMeta& meta, bool reset) noexcept;
 
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
 
 private:
-    void store(Verdict verdict, std::uint32_t frame);
+    void store(Verdict verdict, std::uint32_t frame, const char* protocol);
     void store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept;
 
     Settings settings_;
     Engine engine_;
+    RtspEngine rtsp_engine_;
     std::unordered_map<std::uint32_t, std::vector<RenderedVerdict>> verdicts_by_frame_;
 };
 

@@ -39,7 +39,18 @@ struct FieldIds {
     int method = -1;
     int scope = -1;
     int active_dialogs = -1;
-    int sip = -1;  // Wireshark's own "sip" protocol item: the only field diag503 asks for
+    int url = -1;
+    int channel = -1;
+    int stream = -1;
+    int profile = -1;
+    int active_sessions = -1;
+    // Wireshark's own items, the only fields diag503 asks for: the protocol items whose text it
+    // parses itself, and TCP's FIN and RST flags.
+    int sip = -1;
+    int rtsp = -1;
+    int http = -1;
+    int tcp_fin = -1;
+    int tcp_reset = -1;
 };
 FieldIds fields;
 int ett_diag503 = -1;
@@ -55,10 +66,11 @@ diag503::Settings preference_values;
 // Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
 std::unique_ptr<CaptureState> capture;
 
-// The one field diag503 reads; any wanted field makes Wireshark build a tree for every packet.
+// The fields diag503 reads; any wanted field makes Wireshark build a tree for every packet.
 GArray* wanted_fields() {
     GArray* wanted = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
-    g_array_append_val(wanted, fields.sip);
+    for (int field : {fields.sip, fields.rtsp, fields.http, fields.tcp_fin, fields.tcp_reset})
+        if (field > 0) g_array_append_val(wanted, field);
     return wanted;
 }
 
@@ -82,11 +94,14 @@ diag503::Transport transport_of(const packet_info* pinfo) {
 
 // Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
 // longjmp, which must never cross a live destructor.
+enum class MessageKind : unsigned char { sip, rtsp, http };
 struct MessageBytes {
     const char* data = nullptr;
     std::size_t size = 0;
+    MessageKind kind = MessageKind::sip;
 };
-constexpr guint kMaxMessagesPerFrame = 64;  // SIP messages read from one frame; more is no real traffic
+constexpr guint kMaxMessagesPerFrame = 64;  // messages read from one frame; more is no real traffic
+constexpr gint kMaxHttpBytes = 4096;        // enough for a request line and an encoder-change body
 struct FrameFacts {
     std::uint32_t frame;
     std::int64_t time_us;
@@ -97,16 +112,31 @@ struct FrameFacts {
     std::uint16_t destination_port;
     MessageBytes messages[kMaxMessagesPerFrame];
     guint message_count;
+    bool connection_ended;
+    bool connection_reset;
 };
 
-// The bytes of one SIP message: the `sip` item's range in its data source (reassembled when needed).
+// The bytes of one message: the protocol item's range in its data source (reassembled when needed).
 // Every bound is checked first so that no tvb call can throw.
-MessageBytes message_bytes(const field_info* item) {
+MessageBytes message_bytes(const field_info* item, MessageKind kind, gint cap) {
     if (!item->ds_tvb || item->start < 0 || item->length <= 0) return {};
     const gint available = tvb_captured_length_remaining(item->ds_tvb, item->start);
     if (available <= 0) return {};
-    const gint length = std::min(available, item->length);
-    return {reinterpret_cast<const char*>(tvb_get_ptr(item->ds_tvb, item->start, length)), static_cast<std::size_t>(length)};
+    const gint length = std::min({available, item->length, cap});
+    return {reinterpret_cast<const char*>(tvb_get_ptr(item->ds_tvb, item->start, length)), static_cast<std::size_t>(length), kind};
+}
+
+void collect(FrameFacts& facts, proto_tree* tree, int field, MessageKind kind, gint cap) {
+    GPtrArray* items = proto_get_finfo_ptr_array(tree, field);
+    for (guint i = 0; items && i < items->len && facts.message_count < kMaxMessagesPerFrame; ++i)
+        facts.messages[facts.message_count++] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)), kind, cap);
+}
+
+bool flag_set(proto_tree* tree, int field) {
+    GPtrArray* items = proto_get_finfo_ptr_array(tree, field);
+    for (guint i = 0; items && i < items->len; ++i)
+        if (fvalue_get_uinteger64(&static_cast<field_info*>(g_ptr_array_index(items, i))->value) != 0) return true;
+    return false;
 }
 
 // C++ side: no Wireshark call below this point.
@@ -117,15 +147,34 @@ void analyse_messages(const FrameFacts& facts) {
     meta.transport = facts.transport;
     meta.source = {facts.source, facts.source_port};
     meta.destination = {facts.destination, facts.destination_port};
-    for (guint i = 0; i < facts.message_count; ++i)
-        if (facts.messages[i].data) capture->analyse_sip(meta, std::string_view(facts.messages[i].data, facts.messages[i].size));
+    for (guint i = 0; i < facts.message_count; ++i) {
+        const MessageBytes& message = facts.messages[i];
+        if (!message.data) continue;
+        const std::string_view text(message.data, message.size);
+        switch (message.kind) {
+            case MessageKind::sip: capture->analyse_sip(meta, text); break;
+            case MessageKind::rtsp: capture->analyse_rtsp(meta, text); break;
+            case MessageKind::http: capture->analyse_http_request(meta, text); break;
+        }
+    }
+    if (facts.connection_ended) capture->analyse_connection_end(meta, facts.connection_reset);
 }
 
 void analyse_frame(packet_info* pinfo, proto_tree* tree) {
-    if (!tree || !proto_is_frame_protocol(pinfo->layers, "sip")) return;
-    GPtrArray* items = proto_get_finfo_ptr_array(tree, fields.sip);
-    if (!items || items->len == 0) return;
+    if (!tree) return;
+    const bool sip = proto_is_frame_protocol(pinfo->layers, "sip");
+    const bool rtsp = proto_is_frame_protocol(pinfo->layers, "rtsp");
+    const bool http = proto_is_frame_protocol(pinfo->layers, "http");
+    const bool tcp = pinfo->ptype == PT_TCP;
+    if (!sip && !rtsp && !http && !tcp) return;
     FrameFacts facts;  // plain data: safe if Wireshark longjmps out of a call below
+    facts.message_count = 0;
+    if (sip) collect(facts, tree, fields.sip, MessageKind::sip, G_MAXINT);
+    if (rtsp) collect(facts, tree, fields.rtsp, MessageKind::rtsp, G_MAXINT);
+    if (http) collect(facts, tree, fields.http, MessageKind::http, kMaxHttpBytes);
+    facts.connection_reset = tcp && flag_set(tree, fields.tcp_reset);
+    facts.connection_ended = facts.connection_reset || (tcp && flag_set(tree, fields.tcp_fin));
+    if (facts.message_count == 0 && !facts.connection_ended) return;
     facts.frame = pinfo->num;
     facts.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
     facts.transport = transport_of(pinfo);
@@ -133,9 +182,6 @@ void analyse_frame(packet_info* pinfo, proto_tree* tree) {
     facts.source_port = static_cast<std::uint16_t>(pinfo->srcport);
     facts.destination = address_to_str(pinfo->pool, &pinfo->dst);
     facts.destination_port = static_cast<std::uint16_t>(pinfo->destport);
-    facts.message_count = std::min(items->len, kMaxMessagesPerFrame);
-    for (guint i = 0; i < facts.message_count; ++i)
-        facts.messages[i] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)));
     analyse_messages(facts);
 }
 
@@ -168,7 +214,15 @@ void add_context(proto_tree* tree, tvbuff_t* tvb, const diag503::Verdict& verdic
     if (!verdict.method.empty()) add_generated(proto_tree_add_string(tree, fields.method, tvb, 0, 0, verdict.method.c_str()));
     const auto scope = diag503::scope_name(verdict.scope);
     if (!scope.empty()) add_generated(proto_tree_add_string(tree, fields.scope, tvb, 0, 0, scope.data()));
-    add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, verdict.active_dialogs));
+    if (!verdict.active_sessions) {  // SIP
+        add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, verdict.active_dialogs));
+        return;
+    }
+    if (!verdict.url.empty()) add_generated(proto_tree_add_string(tree, fields.url, tvb, 0, 0, verdict.url.c_str()));
+    if (verdict.channel) add_generated(proto_tree_add_uint(tree, fields.channel, tvb, 0, 0, *verdict.channel));
+    if (!verdict.stream.empty()) add_generated(proto_tree_add_string(tree, fields.stream, tvb, 0, 0, verdict.stream.c_str()));
+    if (!verdict.profile.empty()) add_generated(proto_tree_add_string(tree, fields.profile, tvb, 0, 0, verdict.profile.c_str()));
+    add_generated(proto_tree_add_uint(tree, fields.active_sessions, tvb, 0, 0, *verdict.active_sessions));
 }
 
 // " [503: cause]", without doubling the space SIP leaves after its own " | " separator.
@@ -235,6 +289,16 @@ hf_register_info field_table[] = {
                      "Whom the server refused recently: single_user, several_users or all_users", HFILL}},
     {&fields.active_dialogs, {"Active dialogs", "diag503.active_dialogs", FT_UINT32, BASE_DEC, nullptr, 0x0,
                               "Calls established and not yet ended on that server when the 503 was sent", HFILL}},
+    {&fields.url, {"URL", "diag503.url", FT_STRING, BASE_NONE, nullptr, 0x0,
+                   "The RTSP URL of the refused request (user name and password are never shown)", HFILL}},
+    {&fields.channel, {"Channel", "diag503.channel", FT_UINT32, BASE_DEC, nullptr, 0x0,
+                       "The camera or NVR channel the refused RTSP URL names, in the vendor's own numbering", HFILL}},
+    {&fields.stream, {"Stream", "diag503.stream", FT_STRING, BASE_NONE, nullptr, 0x0,
+                      "Which encoder stream the refused RTSP request asked for: main, sub, third or unknown", HFILL}},
+    {&fields.profile, {"Profile", "diag503.profile", FT_STRING, BASE_NONE, nullptr, 0x0,
+                       "The encoding the refused RTSP request asked for, as text (stream, codec, resolution, fps)", HFILL}},
+    {&fields.active_sessions, {"Active sessions", "diag503.active_sessions", FT_UINT32, BASE_DEC, nullptr, 0x0,
+                               "RTSP sessions active on that device, ghosts included, when the 503 was sent", HFILL}},
 };
 
 ei_register_info expert_table[] = {
@@ -264,5 +328,9 @@ void diag503_register_protocol(void) {
 
 void diag503_register_handoff(void) {
     fields.sip = proto_registrar_get_id_byname("sip");
+    fields.rtsp = proto_registrar_get_id_byname("rtsp");
+    fields.http = proto_registrar_get_id_byname("http");
+    fields.tcp_fin = proto_registrar_get_id_byname("tcp.flags.fin");
+    fields.tcp_reset = proto_registrar_get_id_byname("tcp.flags.reset");
     set_postdissector_wanted_hfids(diag503_handle, wanted_fields());
 }

@@ -72,6 +72,12 @@ constexpr PreferenceRow kPreferences[] = {
     {"outcome_history", "Outcomes per server",
      "Final answers remembered per server for load and scope analysis. Default 512.",
      &Settings::outcome_history},
+    {"max_sessions_per_device", "RTSP sessions per device",
+     "At most this many RTSP sessions are tracked per device. Default 256.",
+     &Settings::max_sessions_per_device},
+    {"event_window", "RTSP event window (s)",
+     "An encoder change or a reset sent by the device this many seconds before an RTSP 503 explains it. Default 60.",
+     &Settings::event_window_s},
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Statistics > 503 Diagnostics and `tshark -z diag503,tree`: 503s by protocol, cause, server, method and timing.
+// Statistics > 503 Diagnostics and `tshark -z diag503,tree`: 503s by protocol, cause, server (RTSP: channel), method, timing.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <epan/stats_tree.h>
 
@@ -37,7 +37,8 @@ tap_packet_status count_verdict(stats_tree* tree, packet_info*, epan_dissect_t*,
     tick_stat_node(tree, kByCause, 0, TRUE);
     const int protocol = tick_stat_node(tree, rendered->protocol.c_str(), roots.by_cause, TRUE);
     const int cause = tick_stat_node(tree, rendered->cause.c_str(), protocol, TRUE);
-    tick_stat_node(tree, verdict.server.c_str(), cause, TRUE);
+    const int server = tick_stat_node(tree, verdict.server.c_str(), cause, TRUE);
+    if (verdict.channel) tick_stat_node(tree, ("channel " + std::to_string(*verdict.channel)).c_str(), server, TRUE);
 
     tick_stat_node(tree, kByMethod, 0, TRUE);
     tick_stat_node(tree, verdict.method.empty() ? "(no method)" : verdict.method.c_str(), roots.by_method, TRUE);

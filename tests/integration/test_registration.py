@@ -15,12 +15,14 @@ ALL_FIELDS = {
     "diag503.recommendation": "FT_STRING", "diag503.request_in": "FT_FRAMENUM",
     "diag503.response_time": "FT_RELATIVE_TIME", "diag503.retry_after": "FT_UINT32",
     "diag503.server": "FT_STRING", "diag503.method": "FT_STRING", "diag503.scope": "FT_STRING",
-    "diag503.active_dialogs": "FT_UINT32",
+    "diag503.active_dialogs": "FT_UINT32", "diag503.url": "FT_STRING", "diag503.channel": "FT_UINT32",
+    "diag503.stream": "FT_STRING", "diag503.profile": "FT_STRING", "diag503.active_sessions": "FT_UINT32",
 }
 PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
                "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
                "min_other_users_served", "min_dialogs_for_ceiling", "ceiling_hold", "transaction_lifetime", "dialog_lifetime",
-               "max_transactions", "max_dialogs", "max_servers", "outcome_history"]
+               "max_transactions", "max_dialogs", "max_servers", "outcome_history",
+               "max_sessions_per_device", "event_window"]
 ARGS = None
 TSHARK = None
 

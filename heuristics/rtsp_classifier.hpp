@@ -1,0 +1,66 @@
+// Turns the facts gathered about one RTSP 503 into a verdict from the RTSP cause vocabulary.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "camera_url.hpp"
+#include "rtsp_engine.hpp"
+#include "rtsp_message.hpp"
+#include "settings.hpp"
+#include "verdict.hpp"
+
+namespace diag503 {
+
+// A session another client held on the device when the 503 was sent.
+struct HeldStream {
+    std::string profile;
+    std::string client;
+    std::uint32_t setup_frame = 0;
+    bool ghost = false;   // its connection closed without TEARDOWN
+    bool idle = false;    // no activity for over half its timeout
+    std::optional<std::uint32_t> channel;
+    CameraStreamType stream = CameraStreamType::unknown;
+};
+
+struct RtspCaseFacts {
+    const RtspMessage* response = nullptr;  // the 503; required
+    std::uint32_t frame = 0;
+    std::int64_t time_us = 0;
+    std::string device;
+    std::string method;
+    CameraStream stream;                    // what the refused request asked for
+    std::uint32_t request_frame = 0;
+    std::int64_t request_time_us = 0;
+
+    std::uint32_t active_sessions = 0;      // on the device, every client
+    std::uint32_t peak_sessions = 0;
+    std::uint32_t previous_503_frame = 0;
+    std::uint32_t sessions_at_previous_503 = 0;
+    std::vector<HeldStream> held_by_others;
+
+    std::uint32_t same_stream_successes = 0;   // this exact stream and profile worked before
+    std::uint32_t last_same_stream_success_frame = 0;
+    std::uint32_t same_stream_refusals = 0;    // earlier 503s to this stream and profile
+    std::uint32_t same_channel_other_profile_successes = 0;
+    std::uint32_t same_channel_other_profile_frame = 0;
+    std::uint32_t other_channel_successes = 0;
+    std::optional<std::uint32_t> other_channel;
+    std::uint32_t other_channel_frame = 0;
+    std::uint32_t recent_refusals = 0;         // earlier 503s of the device in the scope window
+    std::uint32_t recent_successes = 0;
+    std::uint32_t streams_refused_recently = 0;  // distinct streams refused, this one included
+    std::uint32_t clients_refused_recently = 0;
+
+    DeviceEvent encoder_change;   // frame 0 when none
+    DeviceEvent device_reset;
+};
+
+Verdict classify_rtsp(const RtspCaseFacts& facts, const Settings& settings);
+
+std::optional<Cause> rtsp_cause_of_phrase(const std::string& text);
+
+}  // namespace diag503
