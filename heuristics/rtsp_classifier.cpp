@@ -29,8 +29,11 @@ std::string channel_text(const CameraStream& stream) {
     return stream.channel ? "channel " + std::to_string(*stream.channel) : std::string("this stream");
 }
 
+// The same encoder input: equal channel numbers, or no channel on either side of a recognised layout
+// (a single-channel camera). Two unrecognised paths prove nothing.
 bool same_channel(const HeldStream& held, const CameraStream& stream) {
-    return held.channel == stream.channel;
+    if (held.channel || stream.channel) return held.channel == stream.channel;
+    return held.layout != VendorLayout::unknown && held.layout == stream.vendor_layout;
 }
 
 void phrase_rules(const RtspCaseFacts& facts, Findings& findings) {
@@ -72,7 +75,7 @@ void session_rules(const RtspCaseFacts& facts, Findings& findings) {
 void encoder_rules(const RtspCaseFacts& facts, Findings& findings) {
     const CameraStream& wanted = facts.stream;
     for (const HeldStream& held : facts.held_by_others) {
-        if (!same_channel(held, wanted) || !wanted.channel) continue;
+        if (!same_channel(held, wanted)) continue;
         if (held.profile == wanted.profile) {
             findings.add(Cause::encoder_busy, -20,
                          "Another client already receives the same profile of " + channel_text(wanted) + " (" +
@@ -82,7 +85,7 @@ void encoder_rules(const RtspCaseFacts& facts, Findings& findings) {
         }
     }
     for (const HeldStream& held : facts.held_by_others) {
-        if (!same_channel(held, wanted) || !wanted.channel || held.profile == wanted.profile) continue;
+        if (!same_channel(held, wanted) || held.profile == wanted.profile) continue;
         findings.add(Cause::encoder_busy, 50,
                      "Client " + held.client + " holds " + channel_text(wanted) + " with profile " + quoted(held.profile) +
                          " (" + frame_ref(held.setup_frame) + "); this request asks for " + quoted(wanted.profile) +

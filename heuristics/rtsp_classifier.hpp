@@ -24,6 +24,7 @@ struct HeldStream {
     bool idle = false;    // no activity for over half its timeout
     std::optional<std::uint32_t> channel;
     CameraStreamType stream = CameraStreamType::unknown;
+    VendorLayout layout = VendorLayout::unknown;
 };
 
 struct RtspCaseFacts {

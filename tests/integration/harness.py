@@ -55,6 +55,10 @@ class Tshark:
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def reading(self, capture):
+        """`-r <readable copy>` plus the capture's own decoding arguments (captures/<stem>.args)."""
+        return ["-r", str(self.readable(capture))] + capture_args(capture)
+
     def readable(self, capture):
         """A copy of `capture` that the tshark user can read."""
         target = self.files / Path(capture).name
@@ -87,7 +91,7 @@ class Tshark:
 
     # What the tests and the golden files read.
     def golden_rows(self, capture, two_pass=False, display_filter="diag503"):
-        args = ["-r", str(self.readable(capture)), "-Y", display_filter, "-T", "fields",
+        args = self.reading(capture) + ["-Y", display_filter, "-T", "fields",
                 "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
         if two_pass:
             args.insert(0, "-2")
@@ -96,14 +100,14 @@ class Tshark:
         return self.run(args)
 
     def frames_with(self, capture, display_filter, two_pass=False):
-        args = ["-r", str(self.readable(capture)), "-Y", display_filter, "-T", "fields", "-e", "frame.number"]
+        args = self.reading(capture) + ["-Y", display_filter, "-T", "fields", "-e", "frame.number"]
         if two_pass:
             args.insert(0, "-2")
         return [int(line) for line in self.run(args).split()]
 
     def per_frame_counts(self, capture, two_pass=False):
         """{frame: (number of 503 status codes, number of diag503.cause values)} for frames with either."""
-        args = ["-r", str(self.readable(capture)), "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+        args = self.reading(capture) + ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
                 "-E", "aggregator=,", "-e", "frame.number", "-e", "sip.Status-Code", "-e", "rtsp.status",
                 "-e", "diag503.cause"]
         if two_pass:
@@ -119,7 +123,7 @@ class Tshark:
         return counts
 
     def stats_tree(self, capture, two_pass=False):
-        args = ["-r", str(self.readable(capture)), "-q", "-z", "diag503,tree"]
+        args = self.reading(capture) + ["-q", "-z", "diag503,tree"]
         if two_pass:
             args.insert(0, "-2")
         return self.run(args)
@@ -133,6 +137,12 @@ def _uid(name):
 def _gid(name):
     import grp
     return grp.getgrnam(name).gr_gid
+
+
+def capture_args(capture):
+    """Extra tshark arguments a capture needs, e.g. `-d tcp.port==8554,rtsp` for RTSP on another port."""
+    path = Path(capture).with_suffix(".args")
+    return path.read_text().split() if path.exists() else []
 
 
 def capture_files(captures_dir):

@@ -73,7 +73,7 @@ class CaptureTest(unittest.TestCase):
         self.assertEqual(TSHARK.stats_tree(self.capture, two_pass=True), expected)
 
     def test_expert_info_has_one_diagnosis_per_503(self):
-        output = TSHARK.run(["-r", str(TSHARK.readable(self.capture)), "-q", "-z", "expert"])
+        output = TSHARK.run(TSHARK.reading(self.capture) + ["-q", "-z", "expert"])
         diagnosed = sum(int(count) for count in re.findall(r"^\s*(\d+)\s+Response\s+diag503\s+503 diagnosed as", output, re.M))
         self.assertEqual(diagnosed, len(self.rows), output)
 
