@@ -117,9 +117,11 @@ std::optional<UrlText> split_url(std::string_view url) {
     return parts;
 }
 
-// SETUP URLs are the stream URL plus a track's a=control: "/trackID=1", "/track1", "/streamid=0".
+// SETUP URLs are the stream URL plus a track's a=control: "/trackID=1", "/track1", "/streamid=0", and
+// gst-rtsp-server's "/stream=0" (not "/stream1", a generic stream path).
 bool is_control_suffix(std::string_view segment) {
-    return istarts_with(segment, "trackID=") || istarts_with(segment, "streamid=") || number_after(segment, "track");
+    return istarts_with(segment, "trackID=") || istarts_with(segment, "streamid=") || istarts_with(segment, "stream=") ||
+           number_after(segment, "track");
 }
 
 std::string_view strip_trailing_slashes(std::string_view text) {

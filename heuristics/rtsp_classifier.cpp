@@ -29,11 +29,28 @@ std::string channel_text(const CameraStream& stream) {
     return stream.channel ? "channel " + std::to_string(*stream.channel) : std::string("this stream");
 }
 
-// The same encoder input: equal channel numbers, or no channel on either side of a recognised layout
-// (a single-channel camera). Two unrecognised paths prove nothing.
+// A vendor layout without a channel means the vendor's first one (Axis camera=1, Hikvision and Dahua
+// channel 1); generic and unknown paths have no such default.
+std::optional<std::uint32_t> effective_channel(std::optional<std::uint32_t> channel, VendorLayout layout) {
+    if (channel || layout == VendorLayout::generic || layout == VendorLayout::unknown) return channel;
+    return 1u;
+}
+
+// The same encoder input of the device. Two unrecognised paths prove nothing.
 bool same_channel(const HeldStream& held, const CameraStream& stream) {
-    if (held.channel || stream.channel) return held.channel == stream.channel;
-    return held.layout != VendorLayout::unknown && held.layout == stream.vendor_layout;
+    const auto held_channel = effective_channel(held.channel, held.layout);
+    const auto wanted_channel = effective_channel(stream.channel, stream.vendor_layout);
+    return held_channel && wanted_channel && *held_channel == *wanted_channel;
+}
+
+// Cameras encode their main and sub streams all the time (dual stream); a third stream or a custom
+// encoding takes an encoder of its own.
+bool needs_another_encoder(const HeldStream& held, const CameraStream& wanted) {
+    if (held.profile == wanted.profile) return false;
+    auto standard = [](CameraStreamType type, bool custom) {
+        return !custom && (type == CameraStreamType::main || type == CameraStreamType::sub);
+    };
+    return !(standard(held.stream, held.custom_encoding) && standard(wanted.stream, asks_custom_encoding(wanted)));
 }
 
 void phrase_rules(const RtspCaseFacts& facts, Findings& findings) {
@@ -85,7 +102,7 @@ void encoder_rules(const RtspCaseFacts& facts, Findings& findings) {
         }
     }
     for (const HeldStream& held : facts.held_by_others) {
-        if (!same_channel(held, wanted) || held.profile == wanted.profile) continue;
+        if (!same_channel(held, wanted) || !needs_another_encoder(held, wanted)) continue;
         findings.add(Cause::encoder_busy, 50,
                      "Client " + held.client + " holds " + channel_text(wanted) + " with profile " + quoted(held.profile) +
                          " (" + frame_ref(held.setup_frame) + "); this request asks for " + quoted(wanted.profile) +
@@ -114,8 +131,7 @@ void history_rules(const RtspCaseFacts& facts, Findings& findings) {
     if (facts.held_by_others.empty()) {
         std::string sentence = "Profile " + quoted(wanted.profile) + " was refused " + counted(refusals, "time", "times") +
                                " and never served, even with no other client on the device";
-        const bool encoding_asked = wanted.encoding_parameters.codec || wanted.encoding_parameters.resolution ||
-                                    wanted.encoding_parameters.fps || wanted.encoding_parameters.bitrate;
+        const bool encoding_asked = asks_custom_encoding(wanted);
         if (encoding_asked) sentence += "; the URL asks for a specific encoding";
         findings.add(Cause::unsupported_profile, refusals >= 2 ? 55 : 35 + (encoding_asked ? 10 : 0), sentence + ".", {facts.frame});
     }
@@ -178,6 +194,11 @@ std::string missing_evidence(const RtspCaseFacts& facts) {
 }
 
 }  // namespace
+
+bool asks_custom_encoding(const CameraStream& stream) {
+    const auto& asked = stream.encoding_parameters;
+    return asked.codec || asked.resolution || asked.fps || asked.bitrate || asked.compression || asked.stream_profile;
+}
 
 std::optional<Cause> rtsp_cause_of_phrase(const std::string& text) {
     for (const auto& rule : kPhraseRules)

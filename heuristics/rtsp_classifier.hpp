@@ -25,7 +25,11 @@ struct HeldStream {
     std::optional<std::uint32_t> channel;
     CameraStreamType stream = CameraStreamType::unknown;
     VendorLayout layout = VendorLayout::unknown;
+    bool custom_encoding = false;  // the URL asks for codec, resolution, fps, bitrate or a named profile
 };
+
+// Whether the URL's query asks the encoder for something of its own.
+bool asks_custom_encoding(const CameraStream& stream);
 
 struct RtspCaseFacts {
     const RtspMessage* response = nullptr;  // the 503; required

@@ -175,7 +175,7 @@ void RtspEngine::on_success(const PacketMeta& meta, const RtspMessage& response,
             session.id = response.session;
             session.device = device_key;
             session.connection = connection_key(meta);
-            session.client = meta.destination.address;
+            session.client = meta.destination.text();
             session.stream = stream;
             session.setup_frame = meta.frame;
             if (device.sessions.size() < settings_.max_sessions_per_device) device.sessions.push_back(key);
@@ -187,7 +187,7 @@ void RtspEngine::on_success(const PacketMeta& meta, const RtspMessage& response,
     }
     if (request && is_stream_request(request->method)) {
         device.outcomes.push_back({meta.time_us, meta.frame, false, stream_key(device_key, stream),
-                                   channel_key(device_key, stream), stream.channel, hash_text(meta.destination.address)});
+                                   channel_key(device_key, stream), stream.channel, hash_text(meta.destination.text())});
         while (device.outcomes.size() > std::max<std::uint32_t>(settings_.outcome_history, 1)) device.outcomes.pop_front();
     }
 }
@@ -204,7 +204,7 @@ std::optional<Verdict> RtspEngine::on_response(const PacketMeta& meta, const Rts
     Verdict verdict = diagnose(meta, response, request, stream, device);
     const std::uint64_t device_key = hash_text(device.name);
     device.outcomes.push_back({meta.time_us, meta.frame, true, stream_key(device_key, stream), channel_key(device_key, stream),
-                               stream.channel, hash_text(meta.destination.address)});
+                               stream.channel, hash_text(meta.destination.text())});
     while (device.outcomes.size() > std::max<std::uint32_t>(settings_.outcome_history, 1)) device.outcomes.pop_front();
     device.previous_503_frame = meta.frame;
     device.sessions_at_previous_503 = static_cast<std::uint32_t>(device.sessions.size());
@@ -234,11 +234,12 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
     facts.sessions_at_previous_503 = device.sessions_at_previous_503;
     for (std::uint64_t key : device.sessions) {
         const RtspSession* session = sessions_.find(key);
-        if (!session || session->client == meta.destination.address) continue;
+        // Another client is another connection: one host may run several clients (a VMS, two players).
+        if (!session || session->connection == connection_key(meta)) continue;
         const bool idle = now - session->last_activity_us > seconds_to_us(session->timeout_s) / 2;
         facts.held_by_others.push_back({session->stream.profile, session->client, session->setup_frame,
                                         session->connection_closed, idle, session->stream.channel, session->stream.stream,
-                                        session->stream.vendor_layout});
+                                        session->stream.vendor_layout, asks_custom_encoding(session->stream)});
     }
 
     const std::uint64_t this_stream = stream_key(device_key, stream);
@@ -271,7 +272,7 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
         }
     }
     refused_streams.insert(this_stream);
-    refused_clients.insert(hash_text(meta.destination.address));
+    refused_clients.insert(hash_text(meta.destination.text()));
     facts.streams_refused_recently = static_cast<std::uint32_t>(refused_streams.size());
     facts.clients_refused_recently = static_cast<std::uint32_t>(refused_clients.size());
     if (const DeviceEvent* change = encoder_changes_.find(hash_text(device.address)); change && change->time_us <= now)

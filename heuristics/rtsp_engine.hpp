@@ -23,7 +23,7 @@ struct RtspSession {
     std::string id;
     std::uint64_t device = 0;         // key of the device that granted it
     std::uint64_t connection = 0;     // key of the connection it was set up on
-    std::string client;               // address of the client
+    std::string client;               // address:port of the client's end of the connection
     CameraStream stream;              // what it receives
     std::uint32_t setup_frame = 0;
     std::int64_t last_activity_us = 0;
@@ -39,7 +39,7 @@ struct RtspOutcome {
     std::uint64_t stream_key = 0;     // device + channel + stream + profile
     std::uint64_t channel_key = 0;    // device + channel
     std::optional<std::uint32_t> channel;
-    std::uint64_t client = 0;
+    std::uint64_t client = 0;         // the client's endpoint
 };
 
 // Owner: RtspEngine, one per device (RTSP server endpoint). Bounded: outcomes by Settings::outcome_history,

@@ -327,6 +327,7 @@ TEST(CameraUrlControl, SetupUrlsMapToTheirDescribeUrl) {
                        "rtsp://192.0.2.20/cam/realmonitor?channel=1&subtype=1/trackID=0");
     expect_same_stream("rtsp://192.0.2.40/media/video2", "rtsp://192.0.2.40/media/video2/track1");
     expect_same_stream("rtsp://192.0.2.50/live.sdp", "rtsp://192.0.2.50/live.sdp/streamid=0");
+    expect_same_stream("rtsp://192.0.2.10/Streaming/Channels/101", "rtsp://192.0.2.10/Streaming/Channels/101/stream=0");
 }
 
 TEST(CameraUrlControl, TrailingSlashesAreDropped) {

@@ -172,6 +172,25 @@ TEST(RtspEngine, TheSameProfileHeldByAnotherClientIsNoEncoderBusy) {
     EXPECT_NE(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
 }
 
+TEST(RtspEngine, MainAndSubStreamsRunTogetherSoSubIsNoEncoderBusy) {
+    // Cameras encode main and sub continuously: refusing sub while another client holds main is no
+    // encoder conflict.
+    Camera camera;
+    camera.stream(1, kMain, "A");
+    const auto verdict = camera.refuse(3, "DESCRIBE", kSub);
+    ASSERT_TRUE(verdict);
+    EXPECT_NE(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
+}
+
+TEST(RtspEngine, AThirdStreamHeldMakesACustomEncodingOfTheSameCameraBusy) {
+    // An Axis URL without camera= is camera 1, the same input as Hikvision-style channel 1.
+    Camera camera;
+    camera.stream(1, "rtsp://192.0.2.50/Streaming/Channels/103", "A");
+    const auto verdict = camera.refuse(2, "DESCRIBE", "rtsp://192.0.2.50/axis-media/media.amp?resolution=800x450&fps=12");
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
+}
+
 TEST(RtspEngine, AProfileRefusedEveryTimeWithNoOtherClientIsUnsupported) {
     Camera camera;
     camera.stream(1, kMain, "A");
