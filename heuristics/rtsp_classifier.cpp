@@ -81,7 +81,8 @@ void session_rules(const RtspCaseFacts& facts, Findings& findings) {
     if (ghosts) sentence += "; " + counted(ghosts, "was", "were") + " left open without TEARDOWN after its connection closed";
     if (idle) sentence += "; " + counted(idle, "shows", "show") + " no activity for over half its timeout";
     const bool at_peak = facts.active_sessions >= facts.peak_sessions;
-    findings.add(Cause::too_many_clients, at_peak ? 40 : 20, sentence + ".", frames);
+    // One other session is trivially "the most seen" at a first refusal, and cameras allow several.
+    findings.add(Cause::too_many_clients, !at_peak ? 20 : others >= 2 ? 40 : 30, sentence + ".", frames);
     if (ghosts) findings.add(Cause::too_many_clients, 10, "Ghost sessions still count against the device's limit until they time out.", frames);
     if (facts.previous_503_frame && facts.sessions_at_previous_503 == facts.active_sessions && at_peak)
         findings.add(Cause::too_many_clients, 10,
@@ -140,7 +141,8 @@ void history_rules(const RtspCaseFacts& facts, Findings& findings) {
 void nvr_rules(const RtspCaseFacts& facts, Findings& findings) {
     const CameraStream& wanted = facts.stream;
     if (!wanted.channel || facts.other_channel_successes == 0 || facts.same_stream_successes > 0) return;
-    const int weight = wanted.looks_like_nvr_channel ? 55 : 40;
+    // A channel that fails always: stronger with each refusal, and when the URL names a recorder input.
+    const int weight = 35 + (wanted.looks_like_nvr_channel ? 10 : 0) + (facts.same_stream_refusals > 0 ? 15 : 0);
     findings.add(Cause::nvr_channel_unavailable, weight,
                  channel_text(wanted) + " of " + facts.device + " is refused while channel " +
                      std::to_string(*facts.other_channel) + " of the same device was served (" +
@@ -167,10 +169,13 @@ void event_rules(const RtspCaseFacts& facts, const Settings& settings, Findings&
 
 void load_rules(const RtspCaseFacts& facts, const Settings& settings, Findings& findings) {
     const auto& retry = facts.response->retry_after;
-    if (retry.valid && retry.seconds <= settings.short_retry_after_s)
-        findings.add(Cause::device_overload, 35,
-                     "Retry-After: " + std::to_string(retry.seconds) + " s is short: the device expects to recover within seconds.",
-                     {facts.frame});
+    if (retry.valid && retry.seconds <= settings.short_retry_after_s) {
+        const std::string sentence =
+            "Retry-After: " + std::to_string(retry.seconds) + " s is short: the device expects to recover within seconds.";
+        findings.add(Cause::device_overload, 35, sentence, {facts.frame});
+        findings.add(Cause::nvr_channel_unavailable, -15, sentence, {facts.frame});
+        findings.add(Cause::unsupported_profile, -15, sentence, {facts.frame});
+    }
     const bool intermittent = facts.recent_successes > 0 && facts.recent_refusals > 0 &&
                               (facts.streams_refused_recently >= 2 || facts.clients_refused_recently >= 2);
     if (intermittent)
@@ -211,9 +216,11 @@ Verdict classify_rtsp(const RtspCaseFacts& facts, const Settings& settings) {
     Findings findings;
     phrase_rules(facts, findings);
     session_rules(facts, findings);
-    encoder_rules(facts, findings);
-    history_rules(facts, findings);
-    nvr_rules(facts, findings);
+    if (facts.request_frame != 0) {  // without the request, the stream asked for is unknown
+        encoder_rules(facts, findings);
+        history_rules(facts, findings);
+        nvr_rules(facts, findings);
+    }
     event_rules(facts, settings, findings);
     load_rules(facts, settings, findings);
     if (facts.request_frame == 0) findings.note("The request was not captured: the URL and profile are unknown.");

@@ -149,9 +149,17 @@ void RtspEngine::observe_connection_end(const PacketMeta& meta, bool reset) {
     for (const Endpoint* device_side : {&meta.source, &meta.destination}) {
         RtspDevice* device = devices_.find(hash_text(device_side->text()));
         if (!device) continue;
+        const bool closed_by_device = device_side == &meta.source;
+        std::vector<std::uint64_t> on_connection;
         for (std::uint64_t key : device->sessions)
             if (RtspSession* session = sessions_.find(key); session && session->connection == connection)
-                session->connection_closed = true;
+                on_connection.push_back(key);
+        // A device that closes or resets the connection drops its sessions; a client that leaves without
+        // TEARDOWN leaves them counting against the device until they time out (ghosts).
+        for (std::uint64_t key : on_connection) {
+            if (closed_by_device) end_session(key);
+            else sessions_.find(key)->connection_closed = true;
+        }
         if (reset && device_side == &meta.source)
             device_resets_.get_or_insert(hash_text(device->address), meta.time_us, [](auto&, auto&) {}) =
                 DeviceEvent{meta.frame, meta.time_us, "connection reset sent by " + device->name};

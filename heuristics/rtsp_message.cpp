@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rtsp_message.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "header_block.hpp"
@@ -70,6 +71,9 @@ void read_header(std::string_view name, std::string_view value, RtspMessage& mes
     else if (iequals(name, "Content-Type")) message.content_type = stored(value);
     else if (iequals(name, "WWW-Authenticate")) message.www_authenticate = stored(value);
     else if (iequals(name, "Public")) message.public_methods = stored(value);
+    else if (iequals(name, "Content-Length")) {
+        if (auto length = parse_decimal(value); length && !length->overflowed) message.content_length = length->value;
+    }
 }
 
 }  // namespace
@@ -82,7 +86,10 @@ std::optional<RtspMessage> parse_rtsp_message(std::string_view text) {
         text, [&message](std::string_view name, std::string_view value) { read_header(name, value, message); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
-    message.body = std::string(block.body.substr(0, kMaxRtspBody));
+    // Wireshark's rtsp item may run on into the next pipelined message: the body ends at Content-Length.
+    const std::size_t body_length = message.content_length ? static_cast<std::size_t>(std::min<std::uint64_t>(*message.content_length, block.body.size()))
+                                                           : (message.is_request ? 0 : block.body.size());
+    message.body = std::string(block.body.substr(0, std::min(body_length, kMaxRtspBody)));
     return message;
 }
 

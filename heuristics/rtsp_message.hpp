@@ -31,6 +31,7 @@ struct RtspMessage {
     std::string content_type;
     std::string www_authenticate;
     std::string public_methods;
+    std::optional<std::uint64_t> content_length;
     std::string body;                // e.g. the SDP of a DESCRIBE answer, at most kMaxRtspBody bytes
 
     std::vector<std::string> anomalies;

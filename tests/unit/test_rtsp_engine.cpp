@@ -127,6 +127,26 @@ TEST(RtspEngine, ASessionWhoseConnectionClosedWithoutTeardownIsAGhost) {
     EXPECT_TRUE(HasEvidence(*verdict, "left open without TEARDOWN"));
 }
 
+TEST(RtspEngine, ADeviceThatResetsTheConnectionDropsItsSessions) {
+    // A rebooting camera resets its connections: those sessions are gone, not ghosts.
+    Camera camera;
+    camera.stream(1, kMain, "A");
+    camera.camera_resets(1);
+    const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->active_sessions, 0u);
+    EXPECT_NE(verdict->cause, Cause::too_many_clients) << Explain(*verdict);
+}
+
+TEST(RtspEngine, RefusalsWithoutTheirRequestShareNoStreamHistory) {
+    Camera camera;
+    camera.answer(7, 503);
+    camera.answer(8, 503);
+    const auto verdict = camera.answer(9, 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->cause, Cause::unknown) << Explain(*verdict);
+}
+
 TEST(RtspEngine, TeardownAndTimeoutEndSessions) {
     Camera camera;
     camera.stream(1, kMain, "A");

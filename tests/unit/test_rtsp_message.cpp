@@ -37,12 +37,23 @@ TEST(RtspMessage, ParsesA503WithRetryAfterServerAndSession) {
 
 TEST(RtspMessage, KeepsTheSdpBodyOfADescribeAnswer) {
     const auto message = parse("RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\n"
-                               "Content-Base: rtsp://192.0.2.10/live/\r\nContent-Length: 19\r\n\r\n"
+                               "Content-Base: rtsp://192.0.2.10/live/\r\nContent-Length: 20\r\n\r\n"
                                "v=0\r\nm=video 0 RTP\r\n");
     ASSERT_TRUE(message);
     EXPECT_EQ(message->content_type, "application/sdp");
     EXPECT_EQ(message->content_base, "rtsp://192.0.2.10/live/");
     EXPECT_EQ(message->body, "v=0\r\nm=video 0 RTP\r\n");
+}
+
+TEST(RtspMessage, TheBodyEndsAtContentLengthWhenMessagesArePipelined) {
+    // Wireshark's rtsp item may run on to the end of the TCP segment, into the next message.
+    const auto answer = parse("RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 3\r\n\r\nv=0RTSP/1.0 200 OK\r\nCSeq: 3\r\n\r\n");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->body, "v=0");
+    const auto request = parse("PLAY rtsp://h/x RTSP/1.0\r\nCSeq: 4\r\n\r\nGET_PARAMETER rtsp://h/x RTSP/1.0\r\nCSeq: 5\r\n\r\n");
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->cseq, 4u);
+    EXPECT_EQ(request->body, "");
 }
 
 TEST(RtspMessage, ReadsTransportAuthenticationAndPublic) {
