@@ -1,17 +1,21 @@
-# Generates synthetic SIP pcapng captures of 503 Service Unavailable stories, each with its .truth file.
+# Generates synthetic SIP and RTSP pcapng captures of 503 stories, each with its .truth file.
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Synthetic capture generator for diag503.
 
 Usage: python3 tools/gen_captures.py --out captures [--seed N] [--verify] [scenario ...]
 
-Each scenario tells one story around SIP 503 responses and writes captures/gen-<scenario>.pcapng
-plus captures/gen-<scenario>.truth (see captures/FORMAT.md).  Output depends only on the seed:
+Each scenario tells one story around SIP or RTSP 503 responses and writes
+captures/gen-<scenario>.pcapng plus captures/gen-<scenario>.truth, and captures/gen-<scenario>.args
+when tshark needs extra arguments to decode it (see captures/FORMAT.md).  RTSP scenarios are named
+rtsp_*: IP cameras and recorders over TCP, with interleaved RTP and HTTP configuration requests.
+Output depends only on the seed:
 timestamps start at 2026-03-02 10:00:00 UTC and every random choice comes from a random.Random
 seeded with the seed and the scenario name.  All addresses are documentation addresses
 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) and example domains.
 """
 
 import argparse
+import base64
 import datetime
 import email.utils
 import random
@@ -26,12 +30,16 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pcapng_writer import FrameBuilder, PcapngWriter, TcpConnection  # noqa: E402
+from pcapng_writer import TCP_MSS, FrameBuilder, PcapngWriter, TcpConnection  # noqa: E402
 
 BASE_EPOCH = int(datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.timezone.utc).timestamp())
 CAUSES = (
     "overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
     "database_failure", "maintenance", "registration_routing", "unknown",
+)
+RTSP_CAUSES = (
+    "too_many_clients", "encoder_busy", "unsupported_profile", "nvr_channel_unavailable",
+    "encoder_restart", "device_overload", "unknown",
 )
 DOMAIN = "example.net"
 REASONS = {
@@ -50,26 +58,27 @@ TCP_DELAYED_ACK = 0.040
 TCP_PIECE_GAP = 0.0002
 
 
-# =========================================================================== SIP messages
+# =========================================================================== SIP, RTSP, HTTP messages
 
 
 COMPACT = {"via": "v", "from": "f", "to": "t", "call-id": "i", "contact": "m",
            "content-length": "l", "content-type": "c", "supported": "k"}
 
 
-def _same_header(field, name):
-    """True if header field name `field` is `name` in its long or compact form (any case)."""
-    field, name = field.lower(), name.lower()
-    return field == name or field == COMPACT.get(name)
-
-
-class Message:
-    """One SIP message: start line, ordered (name, value) header fields and a body.
+class TextMessage:
+    """One message of a text protocol: start line, ordered (name, value) header fields and a body.
 
     A field whose value is None is written verbatim (for deliberately odd lines).
-    Content-Length is appended from the body unless the message already carries one.
-    `cause` is the ground truth attached to a 503 (None for anything else).
+    Content-Length is appended from the body (when there is one, or always if the protocol says so)
+    unless the message already carries one.  `cause` is the ground truth attached to a 503 (None
+    for anything else), from the protocol's CAUSES.
     """
+
+    VERSION = None           # "SIP/2.0", "RTSP/1.0", "HTTP/1.1"
+    REASONS = {}
+    CAUSES = ()
+    COMPACT = {}             # compact header names (long name in lower case -> compact)
+    ALWAYS_CONTENT_LENGTH = True
 
     def __init__(self, start_line, headers=(), body="", cause=None):
         self.start_line = start_line
@@ -79,22 +88,21 @@ class Message:
 
     @classmethod
     def request(cls, method, uri):
-        return cls(f"{method} {uri} SIP/2.0")
+        return cls(f"{method} {uri} {cls.VERSION}")
 
     @classmethod
     def response(cls, code, reason=None):
-        return cls(f"SIP/2.0 {code} {reason or REASONS[code]}")
+        return cls(f"{cls.VERSION} {code} {reason or cls.REASONS[code]}")
 
     @property
     def status(self):
         parts = self.start_line.split()
-        return int(parts[1]) if parts[0] == "SIP/2.0" else None
+        return int(parts[1]) if parts[0] == self.VERSION else None
 
-    @property
-    def method(self):
-        if self.status is None:
-            return self.start_line.split()[0]
-        return self.get("CSeq").split()[-1]
+    def same_header(self, field, name):
+        """True if header field name `field` is `name` in its long or compact form (any case)."""
+        field, name = field.lower(), name.lower()
+        return field == name or field == self.COMPACT.get(name)
 
     def add(self, name, value):
         self.headers.append((name, value))
@@ -105,18 +113,18 @@ class Message:
 
     def values(self, name):
         return [value for field, value in self.headers
-                if value is not None and _same_header(field, name)]
+                if value is not None and self.same_header(field, name)]
 
     def set(self, name, value):
         """Replaces the first field called name (or appends one)."""
         for i, (field, _) in enumerate(self.headers):
-            if _same_header(field, name):
+            if self.same_header(field, name):
                 self.headers[i] = (field, value)
                 return self
         return self.add(name, value)
 
     def remove(self, name):
-        self.headers = [(f, v) for f, v in self.headers if not _same_header(f, name)]
+        self.headers = [(f, v) for f, v in self.headers if not self.same_header(f, name)]
         return self
 
     def encode(self):
@@ -124,9 +132,41 @@ class Message:
         lines = [self.start_line]
         lines += [field if value is None else f"{field}: {value}" for field, value in self.headers]
         names = [field.split(":")[0].strip() for field, _ in self.headers]
-        if not any(_same_header(name, "Content-Length") for name in names):
+        if (body or self.ALWAYS_CONTENT_LENGTH) and not any(
+                self.same_header(name, "Content-Length") for name in names):
             lines.append(f"Content-Length: {len(body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Message(TextMessage):
+    """One SIP message."""
+
+    VERSION = "SIP/2.0"
+    REASONS = REASONS
+    CAUSES = CAUSES
+    COMPACT = COMPACT
+
+    @property
+    def method(self):
+        if self.status is None:
+            return self.start_line.split()[0]
+        return self.get("CSeq").split()[-1]
+
+
+class RtspMessage(TextMessage):
+    """One RTSP 1.0 message (RFC 2326): Content-Length only when there is a body."""
+
+    VERSION = "RTSP/1.0"
+    REASONS = {200: "OK", 401: "Unauthorized", 503: "Service Unavailable"}
+    CAUSES = RTSP_CAUSES
+    ALWAYS_CONTENT_LENGTH = False
+
+
+class HttpMessage(TextMessage):
+    """One HTTP/1.1 message (a camera's configuration interface)."""
+
+    VERSION = "HTTP/1.1"
+    REASONS = {200: "OK"}
 
 
 def has_tag(field_value):
@@ -343,7 +383,7 @@ class Dialog:
 class Capture:
     """Packets scheduled at times in seconds; rendered in time order so TCP state adds up.
 
-    SIP messages are encoded when scheduled; TCP segments get their sequence numbers when
+    Messages are encoded when scheduled; TCP segments get their sequence numbers when
     rendered.  A frame carrying a 503 records its cause for the .truth file.
     """
 
@@ -352,66 +392,76 @@ class Capture:
         self.builder = FrameBuilder()
         self.events = []
         self.links = {}
-        self.keep = None  # optional capture filter: predicate on the sending Host
+        # optional capture filter: predicate on the sending Host.  Frames it drops are still
+        # built, so the TCP sequence numbers of the frames it keeps account for them.
+        self.keep = None
 
-    def _schedule(self, t, render, cause=None):
-        self.events.append((round(t * 1e6), len(self.events), render, cause))
+    def _schedule(self, t, src, render, cause=None):
+        self.events.append((round(t * 1e6), len(self.events), src, render, cause))
 
     def _link(self, a, b):
         return self.links.get(frozenset(((a.ip, a.port), (b.ip, b.port))))
+
+    def _side(self, src, dst):
+        """The TCP connection between src and dst and src's side of it (0 client, 1 server)."""
+        conn, client = self._link(src, dst)
+        return conn, 0 if (src.ip, src.port) == (client.ip, client.port) else 1
 
     def connect(self, t, client, server, rtt=0.0006):
         """A TCP three-way handshake; later sends between the two hosts use this connection."""
         conn = TcpConnection(self.builder, (client.ip, client.port), (server.ip, server.port),
                              self.rng.getrandbits(32), self.rng.getrandbits(32))
         self.links[frozenset(((client.ip, client.port), (server.ip, server.port)))] = (conn, client)
-        self._schedule(t, conn.syn)
-        self._schedule(t + rtt / 2, conn.syn_ack)
-        self._schedule(t + rtt, partial(conn.ack, 0))
+        self._schedule(t, client, conn.syn)
+        self._schedule(t + rtt / 2, server, conn.syn_ack)
+        self._schedule(t + rtt, client, partial(conn.ack, 0))
 
     def close(self, t, closer, peer, rtt=0.0006):
         """FIN from closer, FIN/ACK back, last ACK."""
-        conn, client = self._link(closer, peer)
-        side = 0 if (closer.ip, closer.port) == (client.ip, client.port) else 1
-        self._schedule(t, partial(conn.fin, side))
-        self._schedule(t + rtt / 2, partial(conn.fin, 1 - side))
-        self._schedule(t + rtt, partial(conn.ack, side))
+        conn, side = self._side(closer, peer)
+        self._schedule(t, closer, partial(conn.fin, side))
+        self._schedule(t + rtt / 2, peer, partial(conn.fin, 1 - side))
+        self._schedule(t + rtt, closer, partial(conn.ack, side))
+
+    def reset(self, t, sender, peer):
+        """sender aborts the connection with RST/ACK; nothing may be sent on it afterwards."""
+        conn, side = self._side(sender, peer)
+        self._schedule(t, sender, partial(conn.rst, side))
 
     def send(self, t, src, dst, payload, split=False):
-        """Sends bytes, a Message or a list of Messages.
+        """Sends bytes, a message or a list of messages (and bytes).
 
-        Over UDP every message is its own datagram; over TCP a list leaves in one segment, and
-        split=True cuts a single message into two segments (see split_point).
+        Over UDP every message is its own datagram; over TCP a list leaves in one segment (or
+        as many as the MSS needs), and split=True cuts a single message into two segments
+        (see split_point).
         """
-        if self.keep and not self.keep(src):
-            return
         messages = payload if isinstance(payload, list) else [payload]
-        link = self._link(src, dst)
-        if link is None:
+        if self._link(src, dst) is None:
             assert not split, "only TCP segments can be split"
             for message in messages:
                 data = message if isinstance(message, bytes) else message.encode()
-                self._schedule(t, partial(self.builder.udp, src.ip, src.port, dst.ip, dst.port, data),
-                               _frame_cause([message]))
+                self._schedule(t, src, partial(self.builder.udp, src.ip, src.port, dst.ip, dst.port,
+                                               data), _frame_cause([message]))
             return
         data = b"".join(m if isinstance(m, bytes) else m.encode() for m in messages)
         cause = _frame_cause(messages)
-        conn, client = link
-        side = 0 if (src.ip, src.port) == (client.ip, client.port) else 1
+        conn, side = self._side(src, dst)
         cut = split_point(data) if split else len(data)
-        pieces = [piece for piece in (data[:cut], data[cut:]) if piece]
+        pieces = [part[i:i + TCP_MSS] for part in (data[:cut], data[cut:])
+                  for i in range(0, len(part), TCP_MSS)]
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
-            self._schedule(t + i * TCP_PIECE_GAP, partial(conn.data, side, piece),
+            self._schedule(t + i * TCP_PIECE_GAP, src, partial(conn.data, side, piece),
                            cause if last else None)
-        self._schedule(t + len(pieces) * TCP_PIECE_GAP + TCP_DELAYED_ACK, partial(conn.ack, 1 - side))
+        self._schedule(t + len(pieces) * TCP_PIECE_GAP + TCP_DELAYED_ACK, dst,
+                       partial(conn.ack, 1 - side))
 
     def render(self):
         """[(timestamp_us, frame)] and [(frame_number, cause)] in capture order."""
         frames, truth = [], []
-        for t_us, _, render, cause in sorted(self.events, key=lambda e: e[:2]):
+        for t_us, _, src, render, cause in sorted(self.events, key=lambda e: e[:2]):
             frame = render()
-            if frame is None:
+            if frame is None or (self.keep and not self.keep(src)):
                 continue
             frames.append((BASE_EPOCH * 1_000_000 + t_us, frame))
             if cause:
@@ -421,10 +471,11 @@ class Capture:
 
 def _frame_cause(messages):
     """The truth cause of a frame: that of its one 503 message, None if it has none."""
-    causes = [m.cause for m in messages if isinstance(m, Message) and m.status == 503]
-    assert len(causes) <= 1, "keep 503s in separate frames so each has one truth line"
-    assert all(c in CAUSES for c in causes), f"every 503 needs a cause from the vocabulary: {causes}"
-    return causes[0] if causes else None
+    answers = [m for m in messages if isinstance(m, TextMessage) and m.status == 503]
+    assert len(answers) <= 1, "keep 503s in separate frames so each has one truth line"
+    assert all(m.cause in m.CAUSES for m in answers), \
+        f"every 503 needs a cause from its protocol's vocabulary: {[m.cause for m in answers]}"
+    return answers[0].cause if answers else None
 
 
 # =========================================================================== story building
@@ -448,29 +499,68 @@ def arrivals(rng, start, end, rate):
         t += rng.expovariate(rate)
 
 
-class Story:
-    """One scenario's capture: the server under study, its clients and common SIP flows.
+class StoryBase:
+    """One scenario's capture: its random source, identifiers, packets and output files.
 
-    The server answers as the far end (a B2BUA, registrar or proxy seen from its client side):
-    every response it sends gets its Server header, Contact/SDP where due, and `hooks(t, msg)`.
+    PROTOCOL names what the 503s are answers of; tshark_args are the extra arguments tshark needs
+    to decode the capture (written to the .args file); tolerates_malformed says the scenario is
+    built around odd messages, which tshark may flag as malformed.
     """
 
-    def __init__(self, rng, server, horizon=60.0):
+    PROTOCOL = None
+    STATUS_503 = None  # tshark display filter for the protocol's 503 responses
+
+    def __init__(self, rng, horizon, tshark_args=()):
         self.rng = rng
         self.ids = Ids(rng)
         self.cap = Capture(rng)
-        self.server = server
-        self.horizon = horizon  # the capture stops here: later BYEs are not scheduled
-        self.hooks = []
-
-    # ----------------------------------------------------------------- helpers
+        self.horizon = horizon  # the capture stops here: later exchanges are not scheduled
+        self.tshark_args = list(tshark_args)
+        self.tolerates_malformed = False
 
     def jitter(self, low, high):
         return self.rng.uniform(low, high)
 
     def lag(self):
-        """Network plus stack delay between a UA and the server."""
+        """Network plus stack delay between a client and the server."""
         return self.jitter(0.0005, 0.004)
+
+    def send(self, t, src, dst, payload, split=False):
+        self.cap.send(t, src, dst, payload, split)
+
+    def write(self, directory, name, how):
+        frames, truth = self.cap.render()
+        stem = Path(directory) / f"gen-{name}"
+        with open(stem.with_suffix(".pcapng"), "wb") as stream:
+            writer = PcapngWriter(stream, "diag503 tools/gen_captures.py")
+            for timestamp, frame in frames:
+                writer.write(timestamp, frame)
+        lines = [f"# how: {how}", f"# scenario: {name}"] + [f"{n}\t{cause}" for n, cause in truth]
+        stem.with_suffix(".truth").write_text("\n".join(lines) + "\n")
+        args = stem.with_suffix(".args")
+        if self.tshark_args:
+            args.write_text(" ".join(self.tshark_args) + "\n")
+        elif args.exists():
+            args.unlink()  # left from an earlier version of the scenario
+        return stem, len(frames), truth
+
+
+class Story(StoryBase):
+    """A SIP scenario: the server under study, its clients and common SIP flows.
+
+    The server answers as the far end (a B2BUA, registrar or proxy seen from its client side):
+    every response it sends gets its Server header, Contact/SDP where due, and `hooks(t, msg)`.
+    """
+
+    PROTOCOL = "SIP"
+    STATUS_503 = "sip.Status-Code == 503"
+
+    def __init__(self, rng, server, horizon=60.0):
+        super().__init__(rng, horizon)
+        self.server = server
+        self.hooks = []
+
+    # ----------------------------------------------------------------- helpers
 
     def media_port(self):
         return 2 * self.rng.randrange(8000, 16000)
@@ -486,9 +576,6 @@ class Story:
 
     def dialog(self, ua, target, **kwargs):
         return Dialog(self.ids, ua, target, **kwargs)
-
-    def send(self, t, src, dst, payload, split=False):
-        self.cap.send(t, src, dst, payload, split)
 
     # ----------------------------------------------------------------- transactions
 
@@ -606,18 +693,332 @@ class Story:
         choices += [f"sip:{n}@{caller.domain}" for n in external]
         return caller, self.rng.choice(choices)
 
-    # ----------------------------------------------------------------- output
 
-    def write(self, directory, name, how):
-        frames, truth = self.cap.render()
-        stem = Path(directory) / f"gen-{name}"
-        with open(stem.with_suffix(".pcapng"), "wb") as stream:
-            writer = PcapngWriter(stream, "diag503 tools/gen_captures.py")
-            for timestamp, frame in frames:
-                writer.write(timestamp, frame)
-        lines = [f"# how: {how}", f"# scenario: {name}"] + [f"{n}\t{cause}" for n, cause in truth]
-        stem.with_suffix(".truth").write_text("\n".join(lines) + "\n")
-        return stem, len(frames), truth
+# =========================================================================== cameras (RTSP)
+
+
+RTSP_PUBLIC = "OPTIONS, DESCRIBE, PLAY, PAUSE, SETUP, TEARDOWN, SET_PARAMETER, GET_PARAMETER"
+RTSP_DELAYS = {  # how long a camera takes to answer each method (s)
+    "OPTIONS": (0.001, 0.003), "DESCRIBE": (0.004, 0.025), "SETUP": (0.002, 0.010),
+    "PLAY": (0.005, 0.030), "TEARDOWN": (0.001, 0.005), "GET_PARAMETER": (0.001, 0.003),
+}
+RTSP_TRANSPORT = "RTP/AVP/TCP;unicast;interleaved=0-1"
+PLAYERS = {  # RTSP client software: User-Agent, and whether it starts with OPTIONS
+    "vlc": ("LibVLC/3.0.20 (LIVE555 Streaming Media v2016.11.28)", True),
+    "ffmpeg": ("Lavf60.16.100", True),
+    "gstreamer": ("GStreamer/1.22.0", True),
+    "recorder": ("VideoRecorder/4.1.2", False),
+}
+RTP_CLOCK = 90000
+NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
+
+
+@dataclass(frozen=True)
+class Camera:
+    """An IP camera or recorder: RTSP endpoint, Server header and Digest realm (None: none)."""
+
+    host: Host
+    agent: str = None
+    realm: str = None
+
+    def url(self, path):
+        port = "" if self.host.port == 554 else f":{self.host.port}"
+        return f"rtsp://{self.host.ip}{port}{path}"
+
+    @property
+    def web(self):
+        """Its HTTP configuration interface."""
+        return Host(self.host.ip, 80, "TCP")
+
+
+class RtpStream:
+    """The camera's H.264 stream to one client: SSRC, sequence numbers, RTP clock, counters."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.ssrc = rng.getrandbits(32)
+        self.seq = rng.randrange(65536)
+        self.rtptime = rng.getrandbits(32)  # at PLAY
+        self.start = None  # capture time of PLAY
+        self.packets = self.octets = 0
+
+    def clock(self, t):
+        return (self.rtptime + round((t - self.start) * RTP_CLOCK)) & 0xFFFFFFFF
+
+    def frame(self, t, key):
+        """One video frame as two FU-A fragments (start, end+marker); tiny payloads."""
+        nal = (0x65 if key else 0x41)  # IDR / non-IDR slice, nal_ref_idc 3 / 2
+        indicator = (nal & 0x60) | 28
+        packets = []
+        for fu_header, marker in ((0x80 | (nal & 0x1F), 0), (0x40 | (nal & 0x1F), 1)):
+            payload = bytes([indicator, fu_header]) + self.rng.randbytes(6)
+            packets.append(struct.pack("!BBHII", 0x80, (marker << 7) | 96, self.seq, self.clock(t),
+                                       self.ssrc) + payload)
+            self.seq = (self.seq + 1) & 0xFFFF
+            self.packets += 1
+            self.octets += len(payload)
+        return packets
+
+
+def ntp_time(t):
+    """The 64-bit NTP timestamp of capture time t."""
+    seconds = BASE_EPOCH + t + NTP_UNIX_OFFSET
+    return int(seconds) << 32 | int((seconds % 1) * (1 << 32))
+
+
+def rtcp_sdes(ssrc, cname):
+    chunk = struct.pack("!IBB", ssrc, 1, len(cname)) + cname.encode() + b"\0"
+    chunk += b"\0" * (-len(chunk) % 4)
+    return struct.pack("!BBH", 0x81, 202, len(chunk) // 4) + chunk
+
+
+def rtcp_sender_report(stream, t, cname):
+    """A compound RTCP packet: sender report and SDES CNAME."""
+    report = struct.pack("!BBHIQIII", 0x80, 200, 6, stream.ssrc, ntp_time(t), stream.clock(t),
+                         stream.packets, stream.octets)
+    return report + rtcp_sdes(stream.ssrc, cname)
+
+
+def rtcp_receiver_report(ssrc, stream, t_report, t, cname):
+    """A compound RTCP packet: a client's receiver report on stream (last SR at t_report), SDES."""
+    lsr = (ntp_time(t_report) >> 16) & 0xFFFFFFFF
+    dlsr = round((t - t_report) * 65536)
+    jitter = stream.rng.randrange(40, 400)
+    block = struct.pack("!6I", stream.ssrc, 0, (stream.seq - 1) & 0xFFFF, jitter, lsr, dlsr)
+    return struct.pack("!BBHI", 0x81, 201, 7, ssrc) + block + rtcp_sdes(ssrc, cname)
+
+
+def interleaved(channel, packet):
+    """An RTSP interleaved binary frame (RFC 2326 §10.12)."""
+    return struct.pack("!cBH", b"$", channel, len(packet)) + packet
+
+
+def camera_sdp(ip, session):
+    """A camera's H.264 presentation: one video track, control relative to Content-Base."""
+    lines = [
+        "v=0", f"o=- {session} {session} IN IP4 {ip}", "s=Media Presentation", "e=NONE",
+        "b=AS:5050", "t=0 0", "a=control:*", "m=video 0 RTP/AVP 96", "c=IN IP4 0.0.0.0",
+        "b=AS:5000", "a=recvonly", "a=rtpmap:96 H264/90000",
+        "a=fmtp:96 profile-level-id=420029; packetization-mode=1", "a=control:trackID=1",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+class RtspClient:
+    """One client connection to the camera: its address, software, CSeq, nonce, session, RTP."""
+
+    def __init__(self, host, player):
+        self.host = host
+        self.agent, self.sends_options = PLAYERS[player]
+        self.cseq = 1
+        self.nonce = None    # the camera's Digest nonce, once challenged
+        self.base = None     # Content-Base of the described presentation
+        self.session = None
+        self.rtp = None      # RtpStream, once set up
+        self.ssrc = None     # the client's own RTCP SSRC
+
+
+class CameraStory(StoryBase):
+    """An RTSP scenario: one camera or recorder, its clients and the usual RTSP 1.0 flows.
+
+    Every client connection is TCP: handshake, requests with CSeq (Digest authentication after a
+    401 when the camera has a realm), RTP/RTCP interleaved on channels 0-1 after PLAY, TEARDOWN
+    and FIN, unless a scenario ends the connection otherwise.
+    """
+
+    PROTOCOL = "RTSP"
+    STATUS_503 = "rtsp.status == 503"
+
+    def __init__(self, rng, camera, horizon=40.0, rtp_period=2.0):
+        port = camera.host.port
+        super().__init__(rng, horizon, () if port == 554 else ("-d", f"tcp.port=={port},rtsp"))
+        self.camera = camera
+        self.rtp_period = rtp_period  # seconds between the video frames put in the capture
+        self.used = set()
+
+    def endpoint(self, ip):
+        """A client address with an ephemeral port that ip has not used yet in the capture."""
+        host = Host(ip, self.rng.randrange(49152, 65535), "TCP")
+        while host in self.used:
+            host = Host(ip, self.rng.randrange(49152, 65535), "TCP")
+        self.used.add(host)
+        return host
+
+    # ----------------------------------------------------------------- messages
+
+    def think(self):
+        """A client's pause between an answer and its next request."""
+        return self.jitter(0.0005, 0.003)
+
+    def reply(self, method, code=200, **fields):
+        """The camera's answer to method after its usual delay."""
+        return Reply(self.jitter(*RTSP_DELAYS[method]), code, **fields)
+
+    def request(self, client, method, url):
+        message = RtspMessage.request(method, url)
+        message.add("CSeq", str(client.cseq))
+        client.cseq += 1
+        if client.nonce:
+            message.add("Authorization", f'Digest username="admin", realm="{self.camera.realm}", '
+                                         f'nonce="{client.nonce}", uri="{url}", '
+                                         f'response="{self.ids.hex(32)}"')
+        message.add("User-Agent", client.agent)
+        if method == "DESCRIBE":
+            message.add("Accept", "application/sdp")
+        elif method == "SETUP":
+            message.add("Transport", RTSP_TRANSPORT)
+        elif method != "OPTIONS" and client.session:
+            message.add("Session", client.session)
+        if method == "PLAY":
+            message.add("Range", "npt=0.000-")
+        return message
+
+    def answer(self, t, client, request, reply):
+        """The camera's response to request, as it leaves at time t."""
+        method, url = request.start_line.split()[:2]
+        message = RtspMessage.response(reply.code, reply.reason)
+        message.cause = reply.cause
+        message.add("CSeq", request.get("CSeq"))
+        if reply.code == 401:
+            client.nonce = self.ids.hex(32)
+            message.add("WWW-Authenticate",
+                        f'Digest realm="{self.camera.realm}", nonce="{client.nonce}", stale="FALSE"')
+        elif reply.code == 200:
+            self._served(t, client, method, url, message)
+        if self.camera.agent:
+            message.add("Server", self.camera.agent)
+        message.add("Date", email.utils.formatdate(BASE_EPOCH + t, usegmt=True))
+        for name, value in reply.headers:
+            message.add(name, value)
+        if reply.mutate:
+            reply.mutate(message)
+        return message
+
+    def _served(self, t, client, method, url, message):
+        """What a 200 OK carries for each method, and the client state it creates."""
+        if method == "OPTIONS":
+            message.add("Public", RTSP_PUBLIC)
+        elif method == "DESCRIBE":
+            client.base = url + "/"
+            message.add("Content-Base", client.base).add("Content-Type", "application/sdp")
+            message.body = camera_sdp(self.camera.host.ip, self.rng.randrange(10**15, 10**16))
+        elif method == "SETUP":
+            client.session = str(self.rng.randrange(10**9, 2**32))
+            client.rtp = RtpStream(self.rng)
+            client.ssrc = self.rng.getrandbits(32)
+            message.add("Session", f"{client.session};timeout=60")
+            message.add("Transport", f'{RTSP_TRANSPORT};ssrc={client.rtp.ssrc:08X};mode="play"')
+        else:
+            message.add("Session", client.session)
+        if method == "PLAY":
+            client.rtp.start = t
+            message.add("RTP-Info", f"url={client.base}trackID=1;seq={client.rtp.seq};"
+                                    f"rtptime={client.rtp.rtptime}")
+
+    def exchange(self, t, client, requests, replies):
+        """Requests leave together at t; reply i answers request i, and replies with the same
+        delay leave together.  Returns the time of the last answer."""
+        self.send(t, client.host, self.camera.host, requests)
+        groups = {}
+        for request, reply in zip(requests, replies):
+            groups.setdefault(reply.delay, []).append((request, reply))
+        for delay, group in groups.items():
+            answers = [self.answer(t + delay, client, request, reply) for request, reply in group]
+            self.send(t + delay, self.camera.host, client.host, answers, group[-1][1].split)
+        return t + max(groups)
+
+    def ask(self, t, client, method, url, reply=None):
+        """One request and its answer (200 OK unless reply); returns when the client goes on."""
+        reply = reply or self.reply(method)
+        return self.exchange(t, client, [self.request(client, method, url)], [reply]) + self.think()
+
+    # ----------------------------------------------------------------- flows
+
+    def play(self, t, ip, player, path, refusal=None, pipeline=False):
+        """A new connection from ip asks for path: OPTIONS (if the player sends it), DESCRIBE
+        (challenged first if the camera has a realm), SETUP and PLAY.
+
+        refusal=(method, reply): the camera answers that request with reply and the client
+        hangs up.  pipeline: PLAY and a GET_PARAMETER keep-alive leave in one segment and are
+        answered in one.  Returns the client and when it plays (None if refused).
+        """
+        client = RtspClient(self.endpoint(ip), player)
+        self.cap.connect(t, client.host, self.camera.host)
+        t += 0.001
+        url = self.camera.url(path)
+        if client.sends_options:
+            t = self.ask(t, client, "OPTIONS", url)
+        if self.camera.realm:
+            t = self.ask(t, client, "DESCRIBE", url, self.reply("DESCRIBE", 401))
+        refused, refusal = refusal or (None, None)
+        for method in ("DESCRIBE", "SETUP", "PLAY"):
+            target = {"DESCRIBE": url, "SETUP": f"{client.base}trackID=1"}.get(method, client.base)
+            reply = refusal if method == refused else self.reply(method)
+            if method == "PLAY" and pipeline:
+                requests = [self.request(client, "PLAY", target),
+                            self.request(client, "GET_PARAMETER", target)]
+                t = self.exchange(t, client, requests, [reply, reply._replace(code=200)]) + self.think()
+            else:
+                t = self.ask(t, client, method, target, reply)
+            if method == refused:
+                self.cap.close(t, client.host, self.camera.host)
+                return client, None
+        return client, t
+
+    def stream(self, client, start, end):
+        """Interleaved RTP from the camera in [start, end): a frame (two FU-A packets) every
+        rtp_period s, a key frame first; every third time an RTCP sender report rides along and
+        the client sends its receiver report."""
+        rtp, camera = client.rtp, self.camera.host
+        t, count = start + 0.02, 0
+        while t < min(end, self.horizon):
+            frames = [interleaved(0, packet) for packet in rtp.frame(t, key=count == 0)]
+            if count % 3 == 0:
+                frames.append(interleaved(1, rtcp_sender_report(rtp, t, f"camera@{camera.ip}")))
+                report = rtcp_receiver_report(client.ssrc, rtp, t, t + 0.05, f"client@{client.host.ip}")
+                self.send(t + 0.05, client.host, camera, interleaved(1, report))
+            self.send(t, camera, client.host, frames)
+            t, count = t + self.rtp_period + self.jitter(-0.1, 0.1), count + 1
+
+    def drop(self, t, client, reset=False):
+        """The camera ends a client's connection: FIN, or an abortive RST."""
+        if reset:
+            self.cap.reset(t, self.camera.host, client.host)
+        else:
+            self.cap.close(t, self.camera.host, client.host)
+
+    def leave(self, t, client):
+        """TEARDOWN, then the client closes the connection (if inside the capture)."""
+        if t < self.horizon:
+            t = self.ask(t, client, "TEARDOWN", client.base)
+            self.cap.close(t, client.host, self.camera.host)
+
+    def watch(self, t, ip, player, path, until, pipeline=False):
+        """play, stream until `until`, leave; returns the client."""
+        client, t = self.play(t, ip, player, path, pipeline=pipeline)
+        self.stream(client, t, until)
+        self.leave(until, client)
+        return client
+
+    def refused(self, t, ip, player, path, code=503, at="DESCRIBE", **fields):
+        """A client whose request `at` the camera answers with code (a 503 by default)."""
+        return self.play(t, ip, player, path, refusal=(at, self.reply(at, code, **fields)))[0]
+
+    def configure(self, t, ip, request, server, content_type, body):
+        """An HTTP request to the camera's web interface on a new connection, answered 200 OK
+        with body; the client closes.  Returns the time of the answer."""
+        client, web = self.endpoint(ip), self.camera.web
+        self.cap.connect(t, client, web)
+        request.headers.insert(0, ("Host", web.ip))
+        self.send(t + 0.001, client, web, request)
+        t_answer = t + 0.001 + self.jitter(0.05, 0.2)
+        response = HttpMessage.response(200)
+        response.add("Date", email.utils.formatdate(BASE_EPOCH + t_answer, usegmt=True))
+        response.add("Server", server).add("Connection", "close").add("Content-Type", content_type)
+        response.body = body
+        self.send(t_answer, web, client, response)
+        self.cap.close(t_answer + self.think(), client, web)
+        return t_answer
 
 
 def numbers(count, first=143):
@@ -1212,6 +1613,7 @@ def malformed(rng):
     folded Reason; a comment after Retry-After params; a branchless RFC 2543 Via.
     """
     story = udp_story(rng, "198.51.100.120", 60)
+    story.tolerates_malformed = True
     users = story.population(12)
     story.registrations(users[:4], start=0.2, spacing=0.3)
     story.call(2.0, users[0], f"sip:bob@{DOMAIN}", hold=3)
@@ -1290,6 +1692,290 @@ def maintenance_drain(rng):
     return story
 
 
+# --------------------------------------------------------------------------- RTSP scenarios
+
+
+def hikvision(ip, realm="IP Camera(C6201)"):
+    return Camera(Host(ip, 554, "TCP"), "Hikvision-Webs", realm)
+
+
+def dahua(ip, port=554, serial="6G0ABCD1234567"):
+    return Camera(Host(ip, port, "TCP"), "Rtsp Server/3.0", f"Login to {serial}")
+
+
+@scenario
+def rtsp_interleaved(rng):
+    """Camera allowing 2 RTSP sessions refuses a third client's DESCRIBE with 503.
+
+    Clients A and B stream the main stream (/Streaming/Channels/101) over interleaved TCP; C's
+    DESCRIBE gets '503 Service Unavailable' twice; after A's TEARDOWN, C is served.
+    """
+    story = CameraStory(rng, hikvision("192.0.2.50"), horizon=30)
+    main = "/Streaming/Channels/101"
+    story.watch(1.0, "192.0.2.101", "vlc", main, until=16.0)
+    story.watch(3.0, "192.0.2.102", "ffmpeg", main, until=28.0)
+    for t in (7.0, 11.5):
+        story.refused(t, "192.0.2.103", "recorder", main, cause="too_many_clients")
+    story.watch(18.0, "192.0.2.103", "recorder", main, until=26.0)
+    return story
+
+
+@scenario
+def rtsp_segments(rng):
+    """Axis camera refuses a second resolution while one is streamed: 503 split over two segments.
+
+    A streams /axis-media/media.amp?resolution=1920x1080&fps=25; its PLAY and a pipelined
+    GET_PARAMETER leave in one segment and are answered in one. B asks the same camera for
+    640x360 at 10 fps: 503, the first one cut in two TCP segments; C asks A's exact profile and is
+    served.
+    """
+    story = CameraStory(rng, Camera(Host("192.0.2.60", 554, "TCP"), realm="AXIS_ACCC8E5A1B2C"),
+                        horizon=24)
+    full_hd = "/axis-media/media.amp?resolution=1920x1080&fps=25"
+    small = "/axis-media/media.amp?resolution=640x360&fps=10"
+    story.watch(1.0, "192.0.2.111", "vlc", full_hd, until=21.0, pipeline=True)
+    story.refused(4.0, "192.0.2.112", "ffmpeg", small, cause="encoder_busy", split=True)
+    story.refused(8.5, "192.0.2.112", "ffmpeg", small, cause="encoder_busy")
+    story.watch(11.0, "192.0.2.113", "gstreamer", full_hd, until=19.0)
+    return story
+
+
+@scenario
+def rtsp_port(rng):
+    """Dahua camera on RTSP port 8555 refuses its third stream (subtype=2) with 503 every time.
+
+    /cam/realmonitor?channel=1&subtype=0 is served before and after; subtype=2 is refused three
+    times, 4 s apart, while no other client is connected. Needs -d tcp.port==8555,rtsp.
+    """
+    story = CameraStory(rng, dahua("192.0.2.70", port=8555), horizon=28)
+    main, third = "/cam/realmonitor?channel=1&subtype=0", "/cam/realmonitor?channel=1&subtype=2"
+    story.watch(1.0, "192.0.2.121", "vlc", main, until=6.0)
+    for t in (8.0, 12.0, 16.0):
+        story.refused(t, "192.0.2.121", "vlc", third, cause="unsupported_profile")
+    story.watch(20.0, "192.0.2.121", "vlc", main, until=26.0)
+    return story
+
+
+@scenario
+def rtsp_nvr(rng):
+    """NVR serves channels 1 and 2 but answers every request for channel 3 with 503.
+
+    A recorder streams /Streaming/Channels/101 and 201 from 198.51.100.20 and is refused
+    /Streaming/Channels/301 three times; a phone app gets 102 (channel 1 sub stream), then is
+    refused 301 as well.
+    """
+    story = CameraStory(rng, hikvision("198.51.100.20", realm="Network Video Recorder"), horizon=26)
+    vms, phone = "203.0.113.10", "203.0.113.25"
+    story.watch(1.0, vms, "recorder", "/Streaming/Channels/101", until=24.0)
+    story.watch(2.0, vms, "recorder", "/Streaming/Channels/201", until=24.5)
+    for t, ip in ((4.0, vms), (9.0, vms), (14.0, vms), (19.5, phone)):
+        story.refused(t, ip, "recorder" if ip == vms else "gstreamer", "/Streaming/Channels/301",
+                      cause="nvr_channel_unavailable")
+    story.watch(11.0, phone, "gstreamer", "/Streaming/Channels/102", until=17.0)
+    return story
+
+
+def isapi_streaming_channel(channel, codec, width, height, fps):
+    """The body of a Hikvision ISAPI PUT /ISAPI/Streaming/channels/<id>."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<StreamingChannel version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">\n'
+            f'<id>{channel}</id>\n<channelName>Camera 01</channelName>\n<enabled>true</enabled>\n'
+            f'<Video>\n<enabled>true</enabled>\n<videoInputChannelID>1</videoInputChannelID>\n'
+            f'<videoCodecType>{codec}</videoCodecType>\n'
+            f'<videoResolutionWidth>{width}</videoResolutionWidth>\n'
+            f'<videoResolutionHeight>{height}</videoResolutionHeight>\n'
+            f'<videoQualityControlType>VBR</videoQualityControlType>\n'
+            f'<maxFrameRate>{fps * 100}</maxFrameRate>\n</Video>\n</StreamingChannel>\n')
+
+
+def isapi_status(url):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<ResponseStatus version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">\n'
+            f'<requestURL>{url}</requestURL>\n<statusCode>1</statusCode>\n'
+            f'<statusString>OK</statusString>\n<subStatusCode>ok</subStatusCode>\n</ResponseStatus>\n')
+
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-"
+ONVIF_NAMESPACES = ('xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+                    'xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
+                    'xmlns:tt="http://www.onvif.org/ver10/schema"')
+SOAP_TYPE = "application/soap+xml; charset=utf-8"
+
+
+def soap(body, header=""):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<s:Envelope {ONVIF_NAMESPACES}>'
+            f'{header}<s:Body>{body}</s:Body></s:Envelope>\n')
+
+
+def ws_security(rng, t):
+    """A WS-Security UsernameToken header with a password digest, as ONVIF clients send."""
+    created = datetime.datetime.fromtimestamp(BASE_EPOCH + t, datetime.timezone.utc)
+    return (f'<s:Header><wsse:Security s:mustUnderstand="1" '
+            f'xmlns:wsse="{WSSE}wssecurity-secext-1.0.xsd" '
+            f'xmlns:wsu="{WSSE}wssecurity-utility-1.0.xsd"><wsse:UsernameToken>'
+            f'<wsse:Username>admin</wsse:Username><wsse:Password Type="{WSSE}username-token-profile-'
+            f'1.0#PasswordDigest">{base64.b64encode(rng.randbytes(20)).decode()}</wsse:Password>'
+            f'<wsse:Nonce EncodingType="{WSSE}soap-message-security-1.0#Base64Binary">'
+            f'{base64.b64encode(rng.randbytes(16)).decode()}</wsse:Nonce>'
+            f'<wsu:Created>{created:%Y-%m-%dT%H:%M:%SZ}</wsu:Created></wsse:UsernameToken>'
+            f'</wsse:Security></s:Header>')
+
+
+def onvif_set_video_encoder(width, height, fps):
+    """The body of an ONVIF Media SetVideoEncoderConfiguration for the main stream's encoder."""
+    return ('<trt:SetVideoEncoderConfiguration><trt:Configuration token="VideoEncoderToken_1">'
+            '<tt:Name>VideoEncoder_1</tt:Name><tt:UseCount>1</tt:UseCount>'
+            f'<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>{width}</tt:Width>'
+            f'<tt:Height>{height}</tt:Height></tt:Resolution><tt:Quality>4</tt:Quality>'
+            f'<tt:RateControl><tt:FrameRateLimit>{fps}</tt:FrameRateLimit>'
+            '<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>4096</tt:BitrateLimit>'
+            '</tt:RateControl><tt:H264><tt:GovLength>50</tt:GovLength>'
+            '<tt:H264Profile>Main</tt:H264Profile></tt:H264><tt:Multicast><tt:Address>'
+            '<tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>'
+            '<tt:Port>8860</tt:Port><tt:TTL>128</tt:TTL><tt:AutoStart>false</tt:AutoStart>'
+            '</tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:Configuration>'
+            '<trt:ForcePersistence>true</trt:ForcePersistence></trt:SetVideoEncoderConfiguration>')
+
+
+@scenario
+def rtsp_encoder_change(rng):
+    """Encoder settings changed over HTTP: the camera answers DESCRIBE with 503 for about 5 s.
+
+    An ISAPI 'PUT /ISAPI/Streaming/channels/101' (H.265, 2560x1440) is answered 200 OK; the
+    camera closes the recorder's stream and refuses every DESCRIBE for ~5 s, then serves it.
+    Later an ONVIF SetVideoEncoderConfiguration POST to /onvif/media_service does the same.
+    """
+    camera = hikvision("192.0.2.80")
+    story = CameraStory(rng, camera, horizon=36)
+    main, recorder, viewer = "/Streaming/Channels/101", "192.0.2.131", "192.0.2.132"
+    isapi_url, xml_type = "/ISAPI/Streaming/channels/101", 'application/xml; charset="UTF-8"'
+    put = HttpMessage.request("PUT", isapi_url)
+    put.add("Authorization", f'Digest username="admin", realm="{camera.realm}", '
+                             f'nonce="{story.ids.hex(32)}", uri="{isapi_url}", '
+                             f'response="{story.ids.hex(32)}", qop=auth, nc=00000001, '
+                             f'cnonce="{story.ids.hex(16)}"')
+    put.add("User-Agent", "python-requests/2.31.0").add("Content-Type", xml_type)
+    put.body = isapi_streaming_channel(101, "H.265", 2560, 1440, 25)
+    post = HttpMessage.request("POST", "/onvif/media_service")
+    action = "http://www.onvif.org/ver10/media/wsdl/SetVideoEncoderConfiguration"
+    post.add("User-Agent", "gSOAP/2.8").add("Content-Type", f'{SOAP_TYPE}; action="{action}"')
+    post.body = soap(onvif_set_video_encoder(1920, 1080, 15), ws_security(rng, 21.0))
+    changes = [  # (time of the change, who, request, answer type and body)
+        (5.0, "192.0.2.200", put, xml_type, isapi_status(isapi_url)),
+        (21.0, "192.0.2.210", post, SOAP_TYPE, soap("<trt:SetVideoEncoderConfigurationResponse/>")),
+    ]
+    client, t = story.play(1.0, recorder, "recorder", main)
+    for t_change, admin, request, answer_type, answer in changes:
+        story.stream(client, t, t_change)
+        t_done = story.configure(t_change, admin, request, "Hikvision-Webs", answer_type, answer)
+        story.drop(t_done + 0.3, client)
+        for delay, ip, player in ((1.5, recorder, "recorder"), (2.4, viewer, "vlc"),
+                                  (3.5, recorder, "recorder")):
+            story.refused(t_done + delay, ip, player, main, cause="encoder_restart")
+        client, t = story.play(t_done + 5.6, recorder, "recorder", main)
+    story.stream(client, t, 33.0)
+    story.leave(33.0, client)
+    return story
+
+
+@scenario
+def rtsp_reset(rng):
+    """Camera resets its RTSP connections (restart), then answers DESCRIBE with 503 for ~10 s.
+
+    Two clients stream main and sub stream; the camera sends TCP RST on both connections; their
+    reconnections within 10 s get 503, later ones are served again.
+    """
+    story = CameraStory(rng, dahua("192.0.2.90", serial="5J0ABCD7654321"), horizon=30)
+    streams = [("192.0.2.141", "vlc", "/cam/realmonitor?channel=1&subtype=0"),
+               ("192.0.2.142", "recorder", "/cam/realmonitor?channel=1&subtype=1")]
+    for i, (ip, player, path) in enumerate(streams):
+        client, t = story.play(1.0 + i, ip, player, path)
+        story.stream(client, t, 7.5)
+        story.drop(8.0 + 0.0004 * i, client, reset=True)
+    for t, (ip, player, path) in zip((10.0, 11.3, 13.5, 15.8), streams * 2):
+        story.refused(t, ip, player, path, cause="encoder_restart")
+    for t, (ip, player, path) in zip((19.0, 19.6), streams):
+        story.watch(t, ip, player, path, until=27.0 + t - 19.0)
+    return story
+
+
+@scenario
+def rtsp_overload(rng):
+    """Overloaded NVR: intermittent 503 + Retry-After: 2 across streams, channels and clients.
+
+    Channels 1-3 (main and sub) of 198.51.100.30 are asked by four clients; DESCRIBE, SETUP or
+    PLAY is now and then refused with 503 and Retry-After: 2, and the retry 2 s later is served,
+    while other streams are set up and played in between.
+    """
+    story = CameraStory(rng, dahua("198.51.100.30", serial="7H0ABCD7654321"), horizon=30,
+                        rtp_period=4.0)
+    busy = {"cause": "device_overload", "headers": [retry_after(2)]}
+
+    def stream(channel, subtype):
+        return f"/cam/realmonitor?channel={channel}&subtype={subtype}"
+
+    story.watch(1.0, "203.0.113.11", "recorder", stream(1, 0), until=27.0)
+    retried = [  # (time, client, player, channel, subtype, refused request, served until)
+        (3.0, "203.0.113.12", "recorder", 2, 0, "DESCRIBE", 13.0),
+        (6.5, "203.0.113.13", "vlc", 1, 1, "SETUP", 16.0),
+        (10.0, "203.0.113.11", "recorder", 3, 0, "DESCRIBE", 21.0),
+        (14.5, "203.0.113.14", "ffmpeg", 2, 1, "PLAY", 25.0),
+    ]
+    for t, ip, player, channel, subtype, at, until in retried:
+        story.refused(t, ip, player, stream(channel, subtype), at=at, **busy)
+        story.watch(t + 2.1, ip, player, stream(channel, subtype), until=until)
+    return story
+
+
+@scenario
+def rtsp_missing_request(rng):
+    """Only the camera's packets were captured: a lone RTSP 503 without its request.
+
+    Capture filter 'src host 203.0.113.40': one client's stream is served (answers and RTP only),
+    another client's DESCRIBE answer is a plain 503 whose request is not in the capture.
+    """
+    camera = hikvision("203.0.113.40")
+    story = CameraStory(rng, camera, horizon=16)
+    story.cap.keep = lambda src: src.ip == camera.host.ip
+    story.watch(1.0, "198.51.100.61", "vlc", "/Streaming/Channels/101", until=14.0)
+    story.refused(6.0, "198.51.100.62", "ffmpeg", "/Streaming/Channels/102", cause="unknown")
+    return story
+
+
+def without_headers(message):
+    message.headers = []
+
+
+def folded_headers(message):
+    """Server folded onto a continuation line (space), and an extra header folded with a tab."""
+    message.set("Server", "Rtsp\r\n Server/3.0")
+    message.add("X-Error", "internal\r\n\terror 0x1F")
+
+
+@scenario
+def rtsp_malformed(rng):
+    """Robustness: RTSP 503s with odd or missing headers, each still an RTSP 503 to tshark.
+
+    After the main stream was served and torn down, a viewer's DESCRIBEs of it get 503s with
+    CSeq: abc; Retry-After twice (5 and 3600); folded header lines; a header line without a
+    colon; no headers at all. Nothing else happens on the camera meanwhile.
+    """
+    story = CameraStory(rng, Camera(Host("192.0.2.20", 554, "TCP"), "Rtsp Server/3.0"), horizon=18)
+    story.tolerates_malformed = True
+    main, viewer = "/cam/realmonitor?channel=1&subtype=0", "192.0.2.151"
+    story.watch(1.0, viewer, "vlc", main, until=3.5)
+    odd = [  # mutations of the 503
+        lambda message: message.set("CSeq", "abc"),
+        lambda message: message.add("Retry-After", "5").add("Retry-After", "3600"),
+        folded_headers,
+        append_raw("this line is no header"),
+        without_headers,
+    ]
+    for i, mutation in enumerate(odd):
+        story.refused(5.0 + 2.5 * i, viewer, "vlc", main, cause="unknown", mutate=mutation)
+    return story
+
+
 # =========================================================================== command line
 
 
@@ -1303,18 +1989,23 @@ def tshark(pcap, *args):
 TSHARK_RETRY_AFTER_NOTE = "Invalid retry_after value"
 
 
-def verify(stem, name):
-    """Compares tshark's SIP 503 frames with the truth file; looks for malformed packets."""
+def verify(stem, story):
+    """Compares tshark's 503 frames with the truth file; looks for malformed packets.
+
+    tshark reads the capture with the arguments of its .args file, as every reader must.
+    """
     pcap = str(stem.with_suffix(".pcapng"))
-    found = tshark(pcap, "-Y", "sip.Status-Code == 503", "-T", "fields", "-e", "frame.number").split()
+    args_file = stem.with_suffix(".args")
+    extra = args_file.read_text().split() if args_file.exists() else []
+    found = tshark(pcap, *extra, "-Y", story.STATUS_503, "-T", "fields", "-e", "frame.number").split()
     truth = [line.split("\t")[0] for line in stem.with_suffix(".truth").read_text().splitlines()
              if not line.startswith("#")]
-    malformed = [line.strip() for line in tshark(pcap, "-q", "-z", "expert").splitlines()
+    malformed = [line.strip() for line in tshark(pcap, *extra, "-q", "-z", "expert").splitlines()
                  if "Malformed" in line and TSHARK_RETRY_AFTER_NOTE not in line]
     problems = []
     if found != truth:
         problems.append(f"tshark 503 frames {found} != truth {truth}")
-    if malformed and name != "malformed":
+    if malformed and not story.tolerates_malformed:
         problems.append(f"malformed packets: {malformed}")
     return problems
 
@@ -1335,10 +2026,11 @@ def main(argv=None):
         func = SCENARIOS[name]
         story = func(random.Random(f"{args.seed}:{name}"))
         how = (f"tools/gen_captures.py --seed {args.seed} {name} (synthetic packets from Python "
-               f"standard-library code, no real SIP software): {func.__doc__.splitlines()[0]}")
+               f"standard-library code, no real {story.PROTOCOL} software): "
+               f"{func.__doc__.splitlines()[0]}")
         stem, count, truth = story.write(args.out, name, how)
         print(f"{stem}.pcapng: {count} frames, 503 frames {[n for n, _ in truth]}")
-        problems = verify(stem, name) if args.verify else []
+        problems = verify(stem, story) if args.verify else []
         for problem in problems:
             print(f"  VERIFY FAILED: {problem}")
         failed |= bool(problems)

@@ -189,3 +189,7 @@ class TcpConnection:
 
     def fin(self, side):
         return self._segment(side, TCP_FIN | TCP_ACK)
+
+    def rst(self, side):
+        """RST/ACK: the side aborts the connection (nothing more may follow on it)."""
+        return self._segment(side, TCP_RST | TCP_ACK)
