@@ -25,6 +25,11 @@ const std::array<PhraseRule, 4> kPhraseRules = {{
 
 std::string frame_ref(std::uint32_t frame) { return "frame " + std::to_string(frame); }
 
+// "\"third\" (H264 640x360 10fps)": the profile from the URL and, when seen, the encoding from the SDP.
+std::string described(const std::string& profile, const std::string& encoding) {
+    return quoted(profile) + (encoding.empty() ? "" : " (" + encoding + ")");
+}
+
 std::string channel_text(const CameraStream& stream) {
     return stream.channel ? "channel " + std::to_string(*stream.channel) : std::string("this stream");
 }
@@ -105,8 +110,9 @@ void encoder_rules(const RtspCaseFacts& facts, Findings& findings) {
     for (const HeldStream& held : facts.held_by_others) {
         if (!same_channel(held, wanted) || !needs_another_encoder(held, wanted)) continue;
         findings.add(Cause::encoder_busy, 50,
-                     "Client " + held.client + " holds " + channel_text(wanted) + " with profile " + quoted(held.profile) +
-                         " (" + frame_ref(held.setup_frame) + "); this request asks for " + quoted(wanted.profile) +
+                     "Client " + held.client + " holds " + channel_text(wanted) + " with profile " +
+                         described(held.profile, held.encoding) + " (" + frame_ref(held.setup_frame) +
+                         "); this request asks for " + described(wanted.profile, facts.requested_encoding) +
                          ", which needs another encoder.",
                      {held.setup_frame, facts.frame});
         findings.add(Cause::too_many_clients, -10, "The refusal follows the profile asked for, not the number of clients.",

@@ -26,6 +26,7 @@ struct HeldStream {
     CameraStreamType stream = CameraStreamType::unknown;
     VendorLayout layout = VendorLayout::unknown;
     bool custom_encoding = false;  // the URL asks for codec, resolution, fps, bitrate or a named profile
+    std::string encoding;          // as its SDP announced it, "" if unseen
 };
 
 // Whether the URL's query asks the encoder for something of its own.
@@ -38,6 +39,7 @@ struct RtspCaseFacts {
     std::string device;
     std::string method;
     CameraStream stream;                    // what the refused request asked for
+    std::string requested_encoding;         // its SDP from an earlier answer, "" if never seen
     std::uint32_t request_frame = 0;
     std::int64_t request_time_us = 0;
 

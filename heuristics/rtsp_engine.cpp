@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "rtsp_classifier.hpp"
+#include "sdp.hpp"
 #include "text.hpp"
 
 namespace diag503 {
@@ -73,6 +74,7 @@ RtspEngine::RtspEngine(const Settings& settings)
       devices_(settings.max_servers, BoundedMap<std::uint64_t, RtspDevice>::kForever),
       encoder_changes_(settings.max_servers, seconds_to_us(settings.event_window_s)),
       device_resets_(settings.max_servers, seconds_to_us(settings.event_window_s)),
+      stream_encodings_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
       connection_activity_(settings.max_transactions, seconds_to_us(settings.dialog_lifetime_s)) {}
 
 RtspDevice& RtspEngine::device_at(const Endpoint& endpoint, std::int64_t time_us) {
@@ -170,6 +172,11 @@ void RtspEngine::on_success(const PacketMeta& meta, const RtspMessage& response,
                             const CameraStream& stream) {
     RtspDevice& device = device_at(meta.source, meta.time_us);
     const std::uint64_t device_key = hash_text(device.name);
+    if (request && iequals(request->method, "DESCRIBE") && icontains(response.content_type, "sdp")) {
+        const std::string encoding = parse_sdp(response.body).text;
+        if (!encoding.empty())
+            stream_encodings_.get_or_insert(stream_key(device_key, stream), meta.time_us, [](auto&, auto&) {}) = encoding;
+    }
     if (request && iequals(request->method, "SETUP") && !response.session.empty()) {
         const std::uint64_t key = session_key(device_key, response.session);
         const bool known = sessions_.find(key) != nullptr;
@@ -185,6 +192,7 @@ void RtspEngine::on_success(const PacketMeta& meta, const RtspMessage& response,
             session.connection = connection_key(meta);
             session.client = meta.destination.text();
             session.stream = stream;
+            if (const std::string* encoding = stream_encodings_.find(stream_key(device_key, stream))) session.encoding = *encoding;
             session.setup_frame = meta.frame;
             if (device.sessions.size() < settings_.max_sessions_per_device) device.sessions.push_back(key);
         }
@@ -247,10 +255,12 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
         const bool idle = now - session->last_activity_us > seconds_to_us(session->timeout_s) / 2;
         facts.held_by_others.push_back({session->stream.profile, session->client, session->setup_frame,
                                         session->connection_closed, idle, session->stream.channel, session->stream.stream,
-                                        session->stream.vendor_layout, asks_custom_encoding(session->stream)});
+                                        session->stream.vendor_layout, asks_custom_encoding(session->stream),
+                                        session->encoding});
     }
 
     const std::uint64_t this_stream = stream_key(device_key, stream);
+    if (const std::string* encoding = stream_encodings_.find(this_stream)) facts.requested_encoding = *encoding;
     const std::uint64_t this_channel = channel_key(device_key, stream);
     const std::int64_t window_start = now - seconds_to_us(settings_.scope_window_s);
     std::unordered_set<std::uint64_t> refused_streams, refused_clients;
@@ -298,7 +308,7 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
     verdict.url = request ? without_credentials(request->url) : std::string();
     verdict.channel = stream.channel;
     verdict.stream = std::string(stream_type_name(stream.stream));
-    verdict.profile = stream.profile;
+    verdict.profile = facts.requested_encoding.empty() ? stream.profile : stream.profile + " (" + facts.requested_encoding + ")";
     verdict.active_sessions = facts.active_sessions;
     verdict.malformed = !response.anomalies.empty();
     return verdict;

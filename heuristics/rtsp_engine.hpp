@@ -25,6 +25,7 @@ struct RtspSession {
     std::uint64_t connection = 0;     // key of the connection it was set up on
     std::string client;               // address:port of the client's end of the connection
     CameraStream stream;              // what it receives
+    std::string encoding;             // from the stream's SDP, e.g. "H264 1280x720 15fps"; "" if unseen
     std::uint32_t setup_frame = 0;
     std::int64_t last_activity_us = 0;
     std::uint32_t timeout_s = 60;     // RFC 2326 §12.37 default
@@ -107,6 +108,9 @@ private:
     // Key: device address. Last encoder change and last reset sent by it. Bound: max_servers each.
     BoundedMap<std::uint64_t, DeviceEvent> encoder_changes_;
     BoundedMap<std::uint64_t, DeviceEvent> device_resets_;
+    // Key: device + stream + profile. The encoding its last DESCRIBE answer's SDP announced.
+    // Lifetime: Settings::dialog_lifetime_s. Bound: Settings::max_dialogs.
+    BoundedMap<std::uint64_t, std::string> stream_encodings_;
     // Key: connection. Last interleaved data time. Bound: max_transactions.
     BoundedMap<std::uint64_t, std::int64_t> connection_activity_;
 };

@@ -24,11 +24,13 @@ public:
         if (!session.empty()) text += "Session: " + session + "\r\n";
         return feed(to_camera(client), text + "\r\n");
     }
-    std::optional<Verdict> answer(int client, int status, const std::vector<std::string>& headers = {}) {
+    std::optional<Verdict> answer(int client, int status, const std::vector<std::string>& headers = {},
+                                  const std::string& body = "") {
         std::string text = "RTSP/1.0 " + std::to_string(status) + (status == 503 ? " Service Unavailable" : " OK") +
                            "\r\nCSeq: " + std::to_string(cseq_[client]) + "\r\n";
         for (const auto& header : headers) text += header + "\r\n";
-        return feed(from_camera(client), text + "\r\n");
+        if (!body.empty()) text += "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+        return feed(from_camera(client), text + "\r\n" + body);
     }
     std::optional<Verdict> refuse(int client, const std::string& method, const std::string& url,
                                   const std::vector<std::string>& headers = {}) {
@@ -182,6 +184,20 @@ TEST(RtspEngine, AnotherProfileHeldOnTheSameChannelIsEncoderBusy) {
     EXPECT_EQ(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
     EXPECT_TRUE(HasEvidence(*verdict, "which needs another encoder"));
     EXPECT_EQ(verdict->profile.find("640x360") != std::string::npos, true) << verdict->profile;
+}
+
+TEST(RtspEngine, HeldProfilesAreDescribedWithTheEncodingTheirSdpAnnounced) {
+    Camera camera;
+    const std::string third = "rtsp://192.0.2.50/Streaming/Channels/103";
+    camera.ask(1, "DESCRIBE", third);
+    camera.answer(1, 200, {}, "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=framerate:10\r\n"
+                              "a=x-dimensions:640,360\r\n");
+    camera.ask(1, "SETUP", third + "/trackID=1");
+    camera.answer(1, 200, {"Session: A;timeout=60"});
+    const auto verdict = camera.refuse(2, "DESCRIBE", "rtsp://192.0.2.50/axis-media/media.amp?resolution=1920x1080");
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "\"third\" (H264 640x360 10fps)")) << Explain(*verdict);
 }
 
 TEST(RtspEngine, TheSameProfileHeldByAnotherClientIsNoEncoderBusy) {
