@@ -30,15 +30,17 @@ std::string described(const std::string& profile, const std::string& encoding) {
     return quoted(profile) + (encoding.empty() ? "" : " (" + encoding + ")");
 }
 
-std::string channel_text(const CameraStream& stream) {
-    return stream.channel ? "channel " + std::to_string(*stream.channel) : std::string("this stream");
-}
 
 // A vendor layout without a channel means the vendor's first one (Axis camera=1, Hikvision and Dahua
 // channel 1); generic and unknown paths have no such default.
 std::optional<std::uint32_t> effective_channel(std::optional<std::uint32_t> channel, VendorLayout layout) {
     if (channel || layout == VendorLayout::generic || layout == VendorLayout::unknown) return channel;
     return 1u;
+}
+
+std::string channel_text(const CameraStream& stream) {
+    const auto channel = effective_channel(stream.channel, stream.vendor_layout);
+    return channel ? "channel " + std::to_string(*channel) : std::string("this stream");
 }
 
 // The same encoder input of the device. Two unrecognised paths prove nothing.
@@ -148,7 +150,7 @@ void nvr_rules(const RtspCaseFacts& facts, Findings& findings) {
     const CameraStream& wanted = facts.stream;
     if (!wanted.channel || facts.other_channel_successes == 0 || facts.same_stream_successes > 0) return;
     // A channel that fails always: stronger with each refusal, and when the URL names a recorder input.
-    const int weight = 35 + (wanted.looks_like_nvr_channel ? 10 : 0) + (facts.same_stream_refusals > 0 ? 15 : 0);
+    const int weight = 35 + (wanted.looks_like_nvr_channel ? 10 : 0) + (facts.same_channel_refusals > 0 ? 15 : 0);
     findings.add(Cause::nvr_channel_unavailable, weight,
                  channel_text(wanted) + " of " + facts.device + " is refused while channel " +
                      std::to_string(*facts.other_channel) + " of the same device was served (" +

@@ -52,6 +52,7 @@ struct RtspCaseFacts {
     std::uint32_t same_stream_successes = 0;   // this exact stream and profile worked before
     std::uint32_t last_same_stream_success_frame = 0;
     std::uint32_t same_stream_refusals = 0;    // earlier 503s to this stream and profile
+    std::uint32_t same_channel_refusals = 0;   // earlier 503s to any stream of this channel
     std::uint32_t same_channel_other_profile_successes = 0;
     std::uint32_t same_channel_other_profile_frame = 0;
     std::uint32_t other_channel_successes = 0;

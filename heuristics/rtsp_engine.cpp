@@ -156,11 +156,13 @@ void RtspEngine::observe_connection_end(const PacketMeta& meta, bool reset) {
         for (std::uint64_t key : device->sessions)
             if (RtspSession* session = sessions_.find(key); session && session->connection == connection)
                 on_connection.push_back(key);
-        // A device that closes or resets the connection drops its sessions; a client that leaves without
-        // TEARDOWN leaves them counting against the device until they time out (ghosts).
+        // A client that leaves without TEARDOWN leaves its sessions counting against the device until they
+        // time out (ghosts); the device closing its side afterwards is only the reply. A device that closes
+        // or resets the connection first (a reboot) drops them.
         for (std::uint64_t key : on_connection) {
-            if (closed_by_device) end_session(key);
-            else sessions_.find(key)->connection_closed = true;
+            RtspSession* session = sessions_.find(key);
+            if (!closed_by_device) session->connection_closed = true;
+            else if (!session->connection_closed) end_session(key);
         }
         if (reset && device_side == &meta.source)
             device_resets_.get_or_insert(hash_text(device->address), meta.time_us, [](auto&, auto&) {}) =
@@ -269,6 +271,7 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
         const bool same_channel = outcome.channel_key == this_channel;
         if (outcome.refused_503) {
             if (same_stream) ++facts.same_stream_refusals;
+            if (same_channel) ++facts.same_channel_refusals;
         } else if (same_stream) {
             ++facts.same_stream_successes;
             facts.last_same_stream_success_frame = outcome.frame;

@@ -51,6 +51,7 @@ public:
         answer(client, 200);
     }
     void client_closes(int client) { engine_.observe_connection_end(next(to_camera(client)), false); }
+    void camera_closes(int client) { engine_.observe_connection_end(next(from_camera(client)), false); }
     void camera_resets(int client) { engine_.observe_connection_end(next(from_camera(client)), true); }
     void http_to_camera(const std::string& request) {
         PacketMeta meta = next(to_camera(9));
@@ -127,6 +128,18 @@ TEST(RtspEngine, ASessionWhoseConnectionClosedWithoutTeardownIsAGhost) {
     ASSERT_TRUE(verdict);
     EXPECT_EQ(verdict->cause, Cause::too_many_clients) << Explain(*verdict);
     EXPECT_TRUE(HasEvidence(*verdict, "left open without TEARDOWN"));
+}
+
+TEST(RtspEngine, TheDeviceClosingAfterTheClientLeftKeepsTheGhost) {
+    // The server closes its side once the client is gone, but the session stays in its pool.
+    Camera camera;
+    camera.stream(1, kMain, "A");
+    camera.client_closes(1);
+    camera.camera_closes(1);
+    const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->active_sessions, 1u);
+    EXPECT_TRUE(HasEvidence(*verdict, "left open without TEARDOWN")) << Explain(*verdict);
 }
 
 TEST(RtspEngine, ADeviceThatResetsTheConnectionDropsItsSessions) {
