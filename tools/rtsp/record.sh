@@ -2,7 +2,7 @@
 # Records one RTSP 503 scenario with real RTSP clients and the camera emulator on loopback.
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# usage: tools/rtsp/record.sh <scenario> <outdir>  writes <outdir>/rtsp-<scenario>.pcapng, .truth
+# usage: tools/rtsp/record.sh <scenario> <outdir>  writes <outdir>/rtsp-<scenario>.pcapng, .truth (and .args)
 #        tools/rtsp/record.sh --list                prints the scenario names
 #
 # Each device is camera_emulator (GStreamer RTSP server, see camera_emulator.c) on an address of
@@ -590,6 +590,8 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 		[[ -n ${seen[$key]-} ]] || die "the refusal $key is not in the capture"
 	done
 	mv "$WORK/truth" "$TRUTH"
+	# The decoding arguments every reading of this capture needs (captures/FORMAT.md).
+	if ((${#TSHARK_D[@]})); then echo "${TSHARK_D[*]}" >"${TRUTH%.truth}.args"; else rm -f "${TRUTH%.truth}.args"; fi
 }
 
 summary() { # one line per scenario: 503s by cause, sessions, RTP, size
