@@ -23,7 +23,9 @@ GOLDEN_FIELDS = [
 ]
 
 CAUSES = ["overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
-          "database_failure", "maintenance", "registration_routing", "unknown"]
+          "database_failure", "maintenance", "registration_routing",
+          "too_many_clients", "encoder_busy", "unsupported_profile", "nvr_channel_unavailable",
+          "encoder_restart", "device_overload", "unknown"]
 
 
 class PluginNotLoaded(RuntimeError):
