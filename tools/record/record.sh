@@ -57,18 +57,9 @@ CARRIER=carrier.invalid # dns_failure: the domain its resolver cannot resolve
 declare -A PACKAGE=([kamailio]=kamailio [sipp]=sip-tester [dumpcap]=wireshark-common
 	[tshark]=tshark [ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl)
 
-die() {
-	echo "record.sh: $*" >&2
-	exit 1
-}
-
-need() { # need <tool...>: fail, naming its Debian package, unless each tool is installed
-	local tool
-	for tool; do
-		command -v "$tool" >/dev/null ||
-			die "$tool not found (Debian package ${PACKAGE[$tool]}, see tools/bootstrap)"
-	done
-}
+# shellcheck source=tools/lib/recording.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/recording.sh"
+cleanup_extra() { if [[ -n ${NS-} ]]; then netns_remove; fi; }  # run by the shared cleanup on exit
 
 need_root() { # need_root <why>
 	(($(id -u) == 0)) || die "scenario $SCENARIO must run as root: $1"
@@ -123,42 +114,10 @@ hostport() { # hostport <ip> <port>: as in a URI, an IPv6 address in brackets
 # ---------------------------------------------------------------- processes
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/diag503-record-$SCENARIO.XXXXXX")
-declare -A RUNNING=() # pid -> log name of each process group start() made and stop() did not end
 UACS=()               # UACs started since the last uacs_done
 UAC_RUNS=0
 NS=''                 # the network namespace netns_create made
 ETC_NETNS_MADE=0      # whether it made /etc/netns too
-
-start() { # start <name> <command...>: run in a new process group, output to $WORK/<name>.log
-	local name=$1
-	shift
-	setsid "${IN_NS[@]}" "$@" </dev/null >"$WORK/$name.log" 2>&1 &
-	LAST_PID=$!
-	RUNNING[$LAST_PID]=$name
-}
-
-state() { # state <pid>: the process state letter (Z for a zombie), or "gone"
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
-		echo gone
-		return
-	}
-	stat=${stat##*) }
-	echo "${stat%% *}"
-}
-
-stop() { # stop <pid>: end a group start() made: TERM, up to 5 s to exit, then KILL the rest
-	local pid=$1 i
-	kill -TERM -- "-$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		case $(state "$pid") in Z | gone) break ;; esac
-		sleep 0.1
-	done
-	# Until it is reaped the leader's id still names only this group.
-	kill -KILL -- "-$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	unset "RUNNING[$pid]"
-}
 
 netns_create() { # netns_create: a network namespace with only lo, its resolver at $DNS_IP
 	need_root "it runs in a network namespace of its own"
@@ -181,36 +140,6 @@ netns_remove() {
 	if ((ETC_NETNS_MADE)); then
 		rmdir /etc/netns 2>/dev/null || true
 	fi
-}
-
-cleanup() {
-	local rc=$? pid
-	for pid in "${!RUNNING[@]}"; do
-		stop "$pid"
-	done
-	if [[ -n $NS ]]; then
-		netns_remove
-	fi
-	if ((rc != 0)); then
-		echo "record.sh: $SCENARIO failed; logs kept in $WORK" >&2
-	elif [[ ${KEEP_WORK-} == 1 ]]; then
-		echo "record.sh: logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-wait_for() { # wait_for <seconds> <what> <command...>: poll the command for that long
-	local tenths=$(($1 * 10)) what=$2 i
-	shift 2
-	for ((i = 0; i < tenths; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	die "timed out waiting for $what"
 }
 
 wait_until() { # wait_until <what> <command...>: poll the command for up to 5 s

@@ -1,18 +1,5 @@
-#!/bin/bash
-# Records every scenario of tools/rtsp/record.sh into one directory; fails if any of them failed.
+#!/usr/bin/env bash
+# Records every scenario of this folder's record.sh into one output folder: record-all.sh <outdir>.
 # SPDX-License-Identifier: GPL-2.0-or-later
-#
-# usage: tools/rtsp/record-all.sh <outdir>     e.g. tools/rtsp/record-all.sh /tmp/diag503-rtsp-captures
-set -euo pipefail
-
-[[ $# -eq 1 ]] || {
-	echo "usage: record-all.sh <outdir>" >&2
-	exit 1
-}
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-failed=()
-for scenario in $("$HERE/record.sh" --list); do
-	"$HERE/record.sh" "$scenario" "$1" || failed+=("$scenario")
-done
-echo "record-all.sh: done in ${SECONDS} s${failed[*]:+; failed: ${failed[*]}}"
-((${#failed[@]} == 0))
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec bash "$here/../lib/record-all.sh" "$here/record.sh" "$@"

@@ -33,18 +33,8 @@ declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [gst-launch-1.0]=gstreamer1
 	[curl]=curl [pkg-config]=pkg-config [cmake]=cmake [cc]=gcc [timeout]=coreutils
 	[setsid]=util-linux)
 
-die() {
-	echo "record.sh: $*" >&2
-	exit 1
-}
-
-need() { # need <tool...>: fail, naming its Debian package, unless each tool is installed
-	local tool
-	for tool; do
-		command -v "$tool" >/dev/null ||
-			die "$tool not found (Debian package ${PACKAGE[$tool]})"
-	done
-}
+# shellcheck source=tools/lib/recording.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/recording.sh"
 
 if [[ ${1-} == --list ]]; then
 	printf '%s\n' "${SCENARIOS[@]}"
@@ -71,67 +61,8 @@ TRUTH=$OUTDIR/rtsp-$SCENARIO.truth
 # ---------------------------------------------------------------- processes
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/diag503-rtsp-$SCENARIO.XXXXXX")
-declare -A RUNNING=() # pid -> name of each process group start() made and that still runs
 declare -A EXPECT=()  # pid -> what a spawned client should get: ok, refused or any
 CLIENTS=0
-
-start() { # start <name> <command...>: a new process group, output to $WORK/<name>.log
-	local name=$1
-	shift
-	setsid "$@" </dev/null >"$WORK/$name.log" 2>&1 &
-	LAST_PID=$!
-	RUNNING[$LAST_PID]=$name
-}
-
-state() { # state <pid>: the process state letter (Z for a zombie), or "gone"
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
-		echo gone
-		return
-	}
-	stat=${stat##*) }
-	echo "${stat%% *}"
-}
-
-stop() { # stop <pid> [signal]: end a group start() made; up to 5 s, then KILL the rest
-	local pid=$1 i
-	kill "-${2:-TERM}" -- "-$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		case $(state "$pid") in Z | gone) break ;; esac
-		sleep 0.1
-	done
-	# Until it is reaped the leader's id still names only this group.
-	kill -KILL -- "-$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	unset "RUNNING[$pid]" "EXPECT[$pid]"
-}
-
-cleanup() {
-	local rc=$? pid
-	for pid in "${!RUNNING[@]}"; do
-		stop "$pid"
-	done
-	if ((rc != 0)); then
-		echo "record.sh: $SCENARIO failed; logs kept in $WORK" >&2
-	elif [[ ${KEEP_WORK-} == 1 ]]; then
-		echo "record.sh: logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-wait_for() { # wait_for <seconds> <what> <command...>: poll the command for that long
-	local tenths=$(($1 * 10)) what=$2 i
-	shift 2
-	for ((i = 0; i < tenths; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	die "timed out waiting for $what"
-}
 
 listening() { # listening <ip> <port>: a TCP socket listens there
 	local a b c d
