@@ -1,4 +1,4 @@
-// Wireshark glue: the diag503 post-dissector reads SIP message text, runs the engine on the first pass, renders verdicts.
+// Wireshark glue: the diag503 post-dissector reads SIP, RTSP and HTTP text and TCP ends, runs the engines on the first pass, renders verdicts.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dissector.hpp"
 
