@@ -92,6 +92,13 @@ struct UrlText {
     std::string_view default_port;
 };
 
+// Where the host starts in what follows "scheme://". Passwords may hold '/' or '@' unescaped: the last
+// '@' before any '?' ends the userinfo.
+std::size_t host_start(std::string_view after_scheme) {
+    const auto at = after_scheme.substr(0, after_scheme.find('?')).rfind('@');
+    return at == std::string_view::npos ? 0 : at + 1;
+}
+
 // Scheme, userinfo (dropped), authority, path and query; nullopt when this is no RTSP URL or bare path.
 std::optional<UrlText> split_url(std::string_view url) {
     url = trim(url);
@@ -104,9 +111,7 @@ std::optional<UrlText> split_url(std::string_view url) {
         if (!is_one_of(scheme, {"rtsp", "rtsps", "rtspu"})) return std::nullopt;
         parts.default_port = iequals(scheme, "rtsps") ? "322" : "554";  // RFC 7826 §19.2
         url.remove_prefix(scheme_end + 3);
-        // Passwords may hold '/' or '@' unescaped: the last '@' before any '?' ends the userinfo.
-        const auto at = url.substr(0, url.find('?')).rfind('@');
-        if (at != std::string_view::npos) url.remove_prefix(at + 1);
+        url.remove_prefix(host_start(url));
         const auto authority_end = url.find_first_of("/?");
         parts.authority = url.substr(0, authority_end);
         url = authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
@@ -437,6 +442,14 @@ std::string_view stream_type_name(CameraStreamType type) {
     constexpr std::string_view kNames[] = {"main", "sub", "third", "unknown"};
     const auto index = static_cast<std::size_t>(type);
     return index < std::size(kNames) ? kNames[index] : "unknown";
+}
+
+std::string url_without_credentials(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return printable(url, kMaxCameraText);
+    const auto after_scheme = url.substr(scheme_end + 3);
+    return printable(std::string(url.substr(0, scheme_end + 3)) + std::string(after_scheme.substr(host_start(after_scheme))),
+                     kMaxCameraText);
 }
 
 CameraStream parse_camera_url(std::string_view url) {

@@ -62,4 +62,7 @@ inline constexpr std::size_t kMaxCameraText = 200;  // bytes of any one text kep
 // or channels from 0 on single cameras (HiSilicon firmware).
 CameraStream parse_camera_url(std::string_view url);
 
+// The URL as text for display, its user name and password removed by the same rule (capped, printable).
+std::string url_without_credentials(std::string_view url);
+
 }  // namespace diag503

@@ -36,19 +36,6 @@ std::uint64_t stream_key(std::uint64_t device, const CameraStream& stream) {
     return hash_text(stream.profile, hash_text(std::string(stream_type_name(stream.stream)), channel_key(device, stream)));
 }
 
-// "rtsp://user:pass@host/x" -> "rtsp://host/x": a password must never reach the tree or an export.
-std::string without_credentials(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return printable(url, 200);
-    const auto authority_start = scheme_end + 3;
-    const auto path_start = url.find_first_of("/?", authority_start);
-    const auto authority = url.substr(authority_start, path_start == std::string_view::npos ? std::string_view::npos
-                                                                                            : path_start - authority_start);
-    const auto at = authority.rfind('@');
-    if (at == std::string_view::npos) return printable(url, 200);
-    return printable(std::string(url.substr(0, authority_start)) + std::string(url.substr(authority_start + at + 1)), 200);
-}
-
 bool is_stream_request(const std::string& method) {
     return iequals(method, "DESCRIBE") || iequals(method, "SETUP") || iequals(method, "PLAY");
 }
@@ -308,7 +295,7 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
     if (response.retry_after.valid) verdict.retry_after_seconds = response.retry_after.seconds;
     verdict.server = device.name;
     verdict.method = facts.method;
-    verdict.url = request ? without_credentials(request->url) : std::string();
+    verdict.url = request ? url_without_credentials(request->url) : std::string();
     verdict.channel = stream.channel;
     verdict.stream = std::string(stream_type_name(stream.stream));
     verdict.profile = facts.requested_encoding.empty() ? stream.profile : stream.profile + " (" + facts.requested_encoding + ")";

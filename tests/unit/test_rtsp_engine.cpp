@@ -342,6 +342,10 @@ TEST(RtspEngine, TheUrlOfAVerdictNeverShowsCredentials) {
     ASSERT_TRUE(verdict);
     EXPECT_EQ(verdict->url, "rtsp://192.0.2.50/Streaming/Channels/101");
     for (const auto& item : verdict->evidence) EXPECT_EQ(item.sentence.find("s3cret"), std::string::npos);
+    // A password holding '/' or '@' unescaped is still dropped whole.
+    const auto slashed = camera.refuse(3, "DESCRIBE", "rtsp://admin:s3/cr@t@192.0.2.50/Streaming/Channels/101");
+    ASSERT_TRUE(slashed);
+    EXPECT_EQ(slashed->url, "rtsp://192.0.2.50/Streaming/Channels/101");
 }
 
 TEST(RtspEngine, SessionsPerDeviceAreBounded) {
