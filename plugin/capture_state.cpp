@@ -11,11 +11,11 @@ namespace diag503 {
 
 CaptureState::CaptureState(const Settings& settings) : settings_(settings), engine_(settings), rtsp_engine_(settings) {}
 
-void CaptureState::analyse_sip(const PacketMeta& meta, std::string_view message_text) noexcept {
+// Runs one message through an engine; an internal failure on a 503 still leaves an unknown verdict.
+template <typename Analyse>
+void CaptureState::guarded(const PacketMeta& meta, std::string_view message_text, Analyse&& analyse) noexcept {
     try {
-        const auto message = parse_sip_message(message_text);
-        if (!message) return;
-        if (auto verdict = engine_.observe(meta, *message)) store(std::move(*verdict), meta.frame, "sip");
+        analyse();
     } catch (const std::exception& failure) {
         store_internal_failure(meta, message_text, failure.what());
     } catch (...) {
@@ -23,8 +23,16 @@ void CaptureState::analyse_sip(const PacketMeta& meta, std::string_view message_
     }
 }
 
+void CaptureState::analyse_sip(const PacketMeta& meta, std::string_view message_text) noexcept {
+    guarded(meta, message_text, [&] {
+        const auto message = parse_sip_message(message_text);
+        if (!message) return;
+        if (auto verdict = engine_.observe(meta, *message)) store(std::move(*verdict), meta.frame, "sip");
+    });
+}
+
 void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message_text) noexcept {
-    try {
+    guarded(meta, message_text, [&] {
         if (!message_text.empty() && message_text.front() == '$') {
             rtsp_engine_.observe_interleaved(meta);
             return;
@@ -32,11 +40,7 @@ void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message
         const auto message = parse_rtsp_message(message_text);
         if (!message) return;
         if (auto verdict = rtsp_engine_.observe(meta, *message)) store(std::move(*verdict), meta.frame, "rtsp");
-    } catch (const std::exception& failure) {
-        store_internal_failure(meta, message_text, failure.what());
-    } catch (...) {
-        store_internal_failure(meta, message_text, "unexpected error");
-    }
+    });
 }
 
 void CaptureState::analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept {

@@ -43,6 +43,8 @@ public:
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
 
 private:
+    template <typename Analyse>
+    void guarded(const PacketMeta& meta, std::string_view message_text, Analyse&& analyse) noexcept;
     void store(Verdict verdict, std::uint32_t frame, const char* protocol);
     void store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept;
 
