@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,20 @@ inline std::string_view first_line(std::string_view text) {
     std::string_view line = text.substr(0, text.find('\n'));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return line;
+}
+
+// "METHOD request-URI VERSION" where VERSION starts with `version_prefix` ("SIP/", "RTSP/").
+struct RequestLine {
+    std::string_view method;
+    std::string_view uri;
+};
+inline std::optional<RequestLine> split_request_line(std::string_view line, std::string_view version_prefix) {
+    line = trim(line);
+    const auto first_space = line.find(' ');
+    const auto last_space = line.rfind(' ');
+    if (first_space == std::string_view::npos || first_space == last_space) return std::nullopt;
+    if (!istarts_with(line.substr(last_space + 1), version_prefix)) return std::nullopt;
+    return RequestLine{line.substr(0, first_space), trim(line.substr(first_space + 1, last_space - first_space - 1))};
 }
 
 // Calls on_header(name, value) for each header in order, with folded continuation lines joined

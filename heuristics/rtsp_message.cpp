@@ -28,13 +28,11 @@ bool parse_start_line(std::string_view line, RtspMessage& message) {
         if (reason != std::string_view::npos) message.reason_phrase = stored(rest.substr(reason + 1));
         return true;
     }
-    const auto first_space = line.find(' ');
-    const auto last_space = line.rfind(' ');
-    if (first_space == std::string_view::npos || first_space == last_space) return false;
-    if (!istarts_with(line.substr(last_space + 1), "RTSP/")) return false;
+    const auto request = split_request_line(line, "RTSP/");
+    if (!request) return false;
     message.is_request = true;
-    message.method = stored(line.substr(0, first_space));
-    message.url = printable(trim(line.substr(first_space + 1, last_space - first_space - 1)), 1024);
+    message.method = stored(request->method);
+    message.url = printable(request->uri, 1024);
     return true;
 }
 

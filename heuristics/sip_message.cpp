@@ -36,13 +36,11 @@ bool parse_start_line(std::string_view line, SipMessage& message) {
         if (space != std::string_view::npos) message.reason_phrase = stored(rest.substr(space + 1));
         return true;
     }
-    const auto first_space = line.find(' ');
-    const auto last_space = line.rfind(' ');
-    if (first_space == std::string_view::npos || first_space == last_space) return false;
-    if (!istarts_with(line.substr(last_space + 1), "SIP/")) return false;
+    const auto request = split_request_line(line, "SIP/");
+    if (!request) return false;
     message.is_request = true;
-    message.method = stored(line.substr(0, first_space));
-    message.request_uri = stored(line.substr(first_space + 1, last_space - first_space - 1));
+    message.method = stored(request->method);
+    message.request_uri = stored(request->uri);
     message.request_uri_user = uri_user(message.request_uri);
     return true;
 }
