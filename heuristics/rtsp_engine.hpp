@@ -77,6 +77,8 @@ public:
     // A TCP FIN or RST: a client's closed connection leaves its sessions as ghosts; a reset sent by a
     // device is a sign of a restart.
     void observe_connection_end(const PacketMeta& meta, bool reset);
+    // Whether any RTSP device has been seen: before that, connection ends cannot matter.
+    bool knows_devices() const { return devices_.size() > 0; }
 
 private:
     struct PendingRequest {

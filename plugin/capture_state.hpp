@@ -39,6 +39,7 @@ public:
     // Side evidence for RTSP: HTTP requests to devices and ends of TCP connections.
     void analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept;
     void analyse_connection_end(const PacketMeta& meta, bool reset) noexcept;
+    bool watches_connections() const { return rtsp_engine_.knows_devices(); }
 
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
 

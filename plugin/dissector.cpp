@@ -165,7 +165,8 @@ void analyse_frame(packet_info* pinfo, proto_tree* tree) {
     const bool sip = proto_is_frame_protocol(pinfo->layers, "sip");
     const bool rtsp = proto_is_frame_protocol(pinfo->layers, "rtsp");
     const bool http = proto_is_frame_protocol(pinfo->layers, "http");
-    const bool tcp = pinfo->ptype == PT_TCP;
+    // TCP ends matter only once an RTSP device is known: skip the flag look-ups on other captures.
+    const bool tcp = pinfo->ptype == PT_TCP && capture->watches_connections();
     if (!sip && !rtsp && !http && !tcp) return;
     FrameFacts facts;  // plain data: safe if Wireshark longjmps out of a call below
     facts.message_count = 0;
