@@ -26,6 +26,10 @@ public:
         auto found = entries_.find(key);
         return found == entries_.end() ? nullptr : &found->second.value;
     }
+    const Value* find(const Key& key) const {
+        auto found = entries_.find(key);
+        return found == entries_.end() ? nullptr : &found->second.value;
+    }
 
     // Inserts a default value when absent. `evicted(key, value)` is called for each entry pushed out.
     template <typename OnEvict>

@@ -281,6 +281,11 @@ void onset_note(const CaseFacts& facts, Findings& findings) {
                     " after the last served request (frame " + std::to_string(facts.last_served_frame) + ")";
         frames.insert(frames.begin(), facts.last_served_frame);
     }
+    if (!facts.network_events.empty() && facts.network_events.front().time_us <= facts.failure_run_first_us) {
+        const NetworkEvent& first = facts.network_events.front();
+        sentence += "; the first failure of other traffic came before it, in frame " + std::to_string(first.frame);
+        frames.push_back(first.frame);
+    }
     findings.note(sentence + ".", frames);
 }
 
@@ -341,10 +346,17 @@ Verdict classify(const CaseFacts& facts, const Settings& settings) {
     dialog_rules(facts, settings, findings);
     scope_rules(facts, settings, findings);
     relay_rules(facts, findings);
+    forwarding_rules(facts, findings);
+    network_rules(facts, findings);
+    const OriginFinding origin = origin_rules(facts, findings);
     onset_note(facts, findings);
     parser_notes(response, facts.frame, findings);
 
-    return decide(findings, facts.frame, missing_evidence(facts));
+    Verdict verdict = decide(findings, facts.frame, missing_evidence(facts));
+    verdict.origin = origin.origin;
+    verdict.origin_frame = origin.frame;
+    verdict.relays_503 = origin.relays_503;
+    return verdict;
 }
 
 

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "network_evidence.hpp"
 #include "server_context.hpp"
 #include "settings.hpp"
 #include "sip_message.hpp"
@@ -60,9 +63,43 @@ struct CaseFacts {
     std::uint32_t downstream_failure_frame = 0;
     int downstream_failure_status = 0;
     std::string downstream_hop;
+    std::string downstream_origin_hop;       // for a downstream 503: who generated it
+    std::uint32_t downstream_origin_frame = 0;
+
+    // The request as this server sent it onward, and what became of each attempt.
+    struct Forwarded {
+        std::string hop;                     // "address:port"
+        std::string hop_address;
+        std::uint16_t hop_port = 0;
+        std::uint32_t frame = 0;
+        std::uint32_t retransmissions = 0;
+        std::uint32_t provisional_frame = 0;
+        int final_status = 0;                // 0: no final answer captured
+        std::uint32_t final_frame = 0;
+    };
+    std::vector<Forwarded> forwarded;
+
+    // Failures the server met in DNS, TLS, ICMP, TCP or database traffic within the evidence window.
+    std::vector<NetworkEvent> network_events;
+    std::string client_address;              // where the 503 went: its own transport events are not a next hop
+
+    // The server's own Server/User-Agent, from its 100 Trying.
+    std::string own_agent;
+    std::uint32_t own_agent_frame = 0;
 };
 
 Verdict classify(const CaseFacts& facts, const Settings& settings);
+
+// Rules on evidence beyond the 503 itself (evidence_rules.cpp).
+class Findings;
+void forwarding_rules(const CaseFacts& facts, Findings& findings);
+void network_rules(const CaseFacts& facts, Findings& findings);
+struct OriginFinding {
+    std::string origin;        // "generated here" or "relayed from <hop>"
+    std::uint32_t frame = 0;
+    bool relays_503 = false;
+};
+OriginFinding origin_rules(const CaseFacts& facts, Findings& findings);
 
 // Building blocks, exposed for unit tests.
 std::optional<Cause> cause_of_phrase(const std::string& text);

@@ -40,6 +40,14 @@ std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash
 
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
 
+std::uint64_t forwarding_key(const SipMessage& message, const std::string& sender_address) {
+    return hash_text(sender_address, cseq_key(message));
+}
+
+const std::string& agent_of(const SipMessage& message) {
+    return message.server.empty() ? message.user_agent : message.server;
+}
+
 }  // namespace
 
 std::string Endpoint::text() const {
@@ -53,7 +61,9 @@ Engine::Engine(const Settings& settings)
       transactions_by_cseq_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       dialogs_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
       servers_(settings.max_servers, BoundedMap<std::uint64_t, ServerContext>::kForever),
-      downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)) {}
+      downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      network_(settings) {}
 
 Engine::Counters Engine::counters() const {
     return {transactions_.evicted_count(), dialogs_.evicted_count(), servers_.evicted_count()};
@@ -102,7 +112,15 @@ void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
     transaction.request_frame = meta.frame;
     transaction.request_time_us = meta.time_us;
     server_at(meta.destination, meta.time_us).requests.add(meta.time_us);
+    remember_forwarding(meta, request, key);
     if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
+}
+
+void Engine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
+    Forwarding& forwarding =
+        forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
+    if (forwarding.attempts.size() < kMaxForwardedAttempts)
+        forwarding.attempts.push_back({transaction_key, meta.destination, meta.frame});
 }
 
 Engine::Transaction* Engine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
@@ -121,6 +139,10 @@ std::optional<Verdict> Engine::on_response(const PacketMeta& meta, const SipMess
     }
     Transaction* transaction = find_transaction(meta, response);
     if (!transaction) transaction = &insert_transaction(transaction_key(meta, response), by_cseq_key(meta, response), meta.time_us);
+    if (response.status_code == 100 && !agent_of(response).empty() && server.own_agent != agent_of(response)) {
+        server.own_agent = agent_of(response);
+        server.own_agent_frame = meta.frame;
+    }
     if (response.status_code < 200) {
         if (transaction->provisional_frame == 0) {
             transaction->provisional_frame = meta.frame;
@@ -169,7 +191,8 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
             server.lowest_dialogs_503_frame = meta.frame;
         }
     }
-    if (is_failure_worth_relaying(response.status_code)) remember_downstream_failure(meta, response);
+    if (is_failure_worth_relaying(response.status_code))
+        remember_downstream_failure(meta, response, response.status_code == 503 ? verdict ? &*verdict : transaction.verdict_503.get() : nullptr);
     return verdict;
 }
 
@@ -177,6 +200,7 @@ Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& ori
     Verdict copy = original;
     copy.frame = meta.frame;
     copy.is_retransmission = true;
+    copy.retransmission_of = original.frame;
     copy.evidence.insert(copy.evidence.begin(),
                          Evidence{"Retransmission of the 503 in frame " + std::to_string(original.frame) +
                                       "; same diagnosis.", {original.frame, meta.frame}});
@@ -223,7 +247,7 @@ void Engine::close_dialogs(std::uint64_t call) {
     dialogs_.erase(call);
 }
 
-void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response) {
+void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503) {
     DownstreamFailure& failure =
         downstream_failures_.get_or_insert(hash_text(response.call_id), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
@@ -231,6 +255,29 @@ void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessag
     failure.frame = meta.frame;
     failure.status = response.status_code;
     failure.hop = meta.source.text();
+    const bool relayed_further = verdict_503 && verdict_503->origin_frame != 0;
+    failure.origin_hop = relayed_further ? verdict_503->origin.substr(verdict_503->origin.find("from ") + 5) : failure.hop;
+    failure.origin_frame = relayed_further ? verdict_503->origin_frame : meta.frame;
+}
+
+void Engine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, CaseFacts& facts) {
+    const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
+    if (!forwarding) return;
+    for (const ForwardedAttempt& attempt : forwarding->attempts) {
+        const Transaction* onward = transactions_.find(attempt.transaction);
+        CaseFacts::Forwarded forwarded;
+        forwarded.hop = attempt.hop.text();
+        forwarded.hop_address = attempt.hop.address;
+        forwarded.hop_port = attempt.hop.port;
+        forwarded.frame = attempt.frame;
+        if (onward) {
+            forwarded.retransmissions = onward->request_retransmissions;
+            forwarded.provisional_frame = onward->provisional_frame;
+            forwarded.final_status = onward->final_status;
+            forwarded.final_frame = onward->final_frame;
+        }
+        facts.forwarded.push_back(std::move(forwarded));
+    }
 }
 
 Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
@@ -288,8 +335,15 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
             facts.downstream_failure_frame = failure->frame;
             facts.downstream_failure_status = failure->status;
             facts.downstream_hop = failure->hop;
+            facts.downstream_origin_hop = failure->origin_hop;
+            facts.downstream_origin_frame = failure->origin_frame;
         }
     }
+    gather_forwarding(meta, response, facts);
+    facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
+    facts.client_address = meta.destination.address;
+    facts.own_agent = server.own_agent;
+    facts.own_agent_frame = server.own_agent_frame;
 
     Verdict verdict = classify(facts, settings_);
     verdict.frame = meta.frame;
@@ -301,6 +355,8 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     verdict.method = response.cseq_method;
     verdict.active_dialogs = server.active_dialogs;
     verdict.malformed = !response.anomalies.empty();
+    verdict.client_key = hash_text(response.from_user.empty() ? meta.destination.address : response.from_user);
+    verdict.served_total = server.served_total;
     switch (facts.scope.kind) {
         case ScopeFacts::Kind::single_user: verdict.scope = Scope::single_user; break;
         case ScopeFacts::Kind::several_users: verdict.scope = Scope::several_users; break;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bounded_map.hpp"
+#include "network_evidence.hpp"
 #include "packet_meta.hpp"
 #include "server_context.hpp"
 #include "settings.hpp"
@@ -30,6 +31,9 @@ public:
     };
     Counters counters() const;
 
+    // DNS, TLS, ICMP, TCP and database traffic of the capture, read as evidence for later 503s.
+    NetworkEvidence& network() { return network_; }
+
 private:
     struct Transaction {
         std::uint32_t request_frame = 0;  // 0 when only responses were seen
@@ -50,7 +54,19 @@ private:
         std::uint32_t frame = 0;
         int status = 0;
         std::string hop;                          // who sent it, "address:port"
+        std::string origin_hop;                   // for a 503: the hop that generated it (hop itself or further on)
+        std::uint32_t origin_frame = 0;
     };
+    // A request a host sent onward: one transaction of the forwarding.
+    struct ForwardedAttempt {
+        std::uint64_t transaction = 0;           // key into transactions_
+        Endpoint hop;
+        std::uint32_t frame = 0;
+    };
+    struct Forwarding {
+        std::vector<ForwardedAttempt> attempts;  // at most kMaxForwardedAttempts, first ones kept
+    };
+    static constexpr std::size_t kMaxForwardedAttempts = 4;
 
     void on_request(const PacketMeta& meta, const SipMessage& request);
     std::optional<Verdict> on_response(const PacketMeta& meta, const SipMessage& response);
@@ -67,7 +83,9 @@ private:
     void close_dialogs(std::uint64_t call);
     void release(const DialogLegs& legs);
     void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
-    void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response);
+    void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
+    void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
+    void gather_forwarding(const PacketMeta& meta, const SipMessage& response, struct CaseFacts& facts);
 
     Settings settings_;
     // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
@@ -81,6 +99,10 @@ private:
     BoundedMap<std::uint64_t, ServerContext> servers_;
     // Key: Call-ID. Last 5xx/408 answered to a hop for that call. Same bounds as transactions.
     BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
+    // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
+    // transaction: a proxy's onward attempts. Same bounds as transactions.
+    BoundedMap<std::uint64_t, Forwarding> forwardings_;
+    NetworkEvidence network_;
 };
 
 }  // namespace diag503

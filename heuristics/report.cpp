@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "report.hpp"
 
+#include "findings.hpp"
+
 namespace diag503 {
 
 std::string expert_summary(const Verdict& verdict) {
@@ -25,6 +27,18 @@ std::string_view response_time_class(const Verdict& verdict, const Settings& set
     if (milliseconds <= settings.immediate_response_ms) return "immediate";
     if (milliseconds >= settings.delayed_response_ms) return "delayed";
     return "in_between";
+}
+
+std::string reaction_summary(const Reaction& reaction) {
+    const std::string after = format_duration(reaction.waited_us) + " after the 503 in frame " + std::to_string(reaction.refusal_frame);
+    if (reaction.kind == Reaction::Kind::failover)
+        return "Failover: the client sent the refused call to another server, " + reaction.server + ", " + after +
+               " (RFC 3261 §21.5.4)";
+    if (reaction.retry_after_s)
+        return "Early retry to " + reaction.server + " " + after + ", before its Retry-After of " +
+               std::to_string(*reaction.retry_after_s) + " s elapsed (RFC 3261 §21.5.4)";
+    return "Hammering: the same call sent again to " + reaction.server + " " + after + ", which had no Retry-After; sooner than the " +
+           format_duration(reaction.backoff_us) + " minimum back-off";
 }
 
 }  // namespace diag503

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "client_reactions.hpp"
 #include "settings.hpp"
 #include "verdict.hpp"
 
@@ -13,6 +14,7 @@ namespace diag503 {
 std::string expert_summary(const Verdict& verdict);  // cause, confidence, recommendation
 std::string info_suffix(const Verdict& verdict);     // " [503: overload]"
 std::string_view retry_after_class(const Verdict& verdict, const Settings& settings);      // none/short/medium/long
+std::string reaction_summary(const Reaction& reaction);  // the expert-info sentence of a retry or failover
 std::string_view response_time_class(const Verdict& verdict, const Settings& settings);    // immediate/in_between/delayed/request_not_captured
 
 }  // namespace diag503

@@ -201,6 +201,7 @@ std::optional<Verdict> RtspEngine::on_response(const PacketMeta& meta, const Rts
     const PendingRequest* request = response.has_cseq ? requests_.find(request_key(meta, response.cseq)) : nullptr;
     const CameraStream stream = parse_camera_url(request ? request->url : std::string());
     if (response.status_code >= 200 && response.status_code < 300) {
+        ++device_at(meta.source, meta.time_us).served_total;
         on_success(meta, response, request, stream);
         return std::nullopt;
     }
@@ -301,6 +302,8 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
     verdict.profile = facts.requested_encoding.empty() ? stream.profile : stream.profile + " (" + facts.requested_encoding + ")";
     verdict.active_sessions = facts.active_sessions;
     verdict.malformed = !response.anomalies.empty();
+    verdict.client_key = hash_text(meta.destination.address);
+    verdict.served_total = device.served_total;
     return verdict;
 }
 

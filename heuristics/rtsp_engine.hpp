@@ -51,6 +51,7 @@ struct RtspDevice {
     std::deque<RtspOutcome> outcomes;
     std::vector<std::uint64_t> sessions;  // keys into RtspEngine::sessions_
     std::uint32_t peak_sessions = 0;
+    std::uint64_t served_total = 0;       // 2xx answers so far
     std::uint32_t previous_503_frame = 0;
     std::uint32_t sessions_at_previous_503 = 0;
 };

@@ -69,6 +69,10 @@ struct ServerContext {
     std::int64_t failure_run_first_us = 0;
     std::uint32_t failures_in_run = 0;
 
+    // Server or User-Agent of the server's own 100 Trying: a 100 is never relayed (RFC 3261 §16.7).
+    std::string own_agent;
+    std::uint32_t own_agent_frame = 0;
+
     std::uint32_t overload_signal_frame = 0;    // last response carrying RFC 7339 oc parameters
     std::int64_t overload_signal_us = 0;
 

@@ -42,6 +42,17 @@ struct Settings {
 
     // RTSP: an encoder change or a device reset this recent explains a refusal.
     std::uint32_t event_window_s = 60;
+
+    // SIP: failures the 503's sender met in DNS, TLS, ICMP, TCP or database traffic this recent
+    // explain its 503 (RFC 3261 timer B/F is 32 s; a lookup or connection failure precedes the answer).
+    std::uint32_t evidence_window_s = 60;
+    // 503s of one server with one cause belong to one incident while they are at most this far apart.
+    std::uint32_t incident_gap_s = 60;
+    // Client reactions: a request to another server for the same call this soon after a 503 is a
+    // failover (RFC 3261 §21.5.4); without a Retry-After, the same call sent to the same server again
+    // sooner than min_retry_interval_ms is hammering (cameradar-style scanners retry every second).
+    std::uint32_t failover_window_s = 32;
+    std::uint32_t min_retry_interval_ms = 1500;
 };
 
 }  // namespace diag503

@@ -62,6 +62,14 @@ struct Verdict {
     Scope scope = Scope::undetermined;
     std::uint32_t active_dialogs = 0;              // on the server when the 503 was sent
     bool is_retransmission = false;
+    std::uint32_t retransmission_of = 0;           // the first sending of this 503, for a retransmission
+    // Which hop generated the 503 (SIP).
+    std::string origin;                            // "generated here" or "relayed from <hop>"
+    std::uint32_t origin_frame = 0;                // that hop's own 503, when it was captured
+    bool relays_503 = false;                       // passed on a downstream 503 (RFC 3261 §16.7 asks for 500)
+    // For incidents: who was refused, and how many requests the server had served so far.
+    std::uint64_t client_key = 0;                  // hash of the caller (SIP) or client address (RTSP)
+    std::uint64_t served_total = 0;
     bool malformed = false;                        // the 503 had headers the parser had to tolerate
 };
 

@@ -4,12 +4,41 @@
 
 #include <exception>
 
+#include "findings.hpp"
 #include "report.hpp"
+#include "rtsp_message.hpp"
+#include "sip_message.hpp"
 #include "text.hpp"
+#include "wire_formats.hpp"
 
 namespace diag503 {
 
-CaptureState::CaptureState(const Settings& settings) : settings_(settings), engine_(settings), rtsp_engine_(settings) {}
+namespace {
+
+std::uint64_t sip_identity(const SipMessage& message) {
+    return hash_text(message.cseq_method, hash_text(std::to_string(message.cseq_number), hash_text(message.call_id)));
+}
+
+std::string_view url_path(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    const auto path = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+    return path == std::string_view::npos ? std::string_view() : url.substr(path);
+}
+
+// Only a fresh request can retry or fail over: ACK and CANCEL close the refused transaction, a
+// request inside a dialog (To tag) must go to its peer, and OPTIONS is how clients probe for recovery.
+bool may_react(const SipMessage& request) {
+    return request.to_tag.empty() && !iequals(request.method, "ACK") && !iequals(request.method, "CANCEL") &&
+           !iequals(request.method, "OPTIONS");
+}
+
+// The same for RTSP: requests inside a session, and OPTIONS, are not retries.
+bool may_react(const RtspMessage& request) { return request.session.empty() && !iequals(request.method, "OPTIONS"); }
+
+}  // namespace
+
+CaptureState::CaptureState(const Settings& settings)
+    : settings_(settings), engine_(settings), rtsp_engine_(settings), incidents_(settings), reactions_(settings) {}
 
 // Runs one message through an engine; an internal failure on a 503 still leaves an unknown verdict.
 template <typename Analyse>
@@ -27,7 +56,12 @@ void CaptureState::analyse_sip(const PacketMeta& meta, std::string_view message_
     guarded(meta, message_text, [&] {
         const auto message = parse_sip_message(message_text);
         if (!message) return;
-        if (auto verdict = engine_.observe(meta, *message)) store(std::move(*verdict), meta.frame, "sip");
+        auto verdict = engine_.observe(meta, *message);
+        const ClientRequest request{&meta, hash_text(message->call_id), sip_identity(*message)};
+        if (message->is_request && may_react(*message)) observe_reaction(request);
+        if (!verdict) return;
+        if (!verdict->is_retransmission) reactions_.on_503(meta, request, verdict->retry_after_seconds);
+        store(std::move(*verdict), meta, "sip");
     });
 }
 
@@ -39,7 +73,15 @@ void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message
         }
         const auto message = parse_rtsp_message(message_text);
         if (!message) return;
-        if (auto verdict = rtsp_engine_.observe(meta, *message)) store(std::move(*verdict), meta.frame, "rtsp");
+        auto verdict = rtsp_engine_.observe(meta, *message);
+        if (message->is_request && may_react(*message)) {
+            const std::string identity = meta.source.text() + " " + std::to_string(message->cseq);
+            observe_reaction({&meta, hash_text(url_path(message->url)), hash_text(identity)});
+        }
+        if (!verdict) return;
+        const std::string refused = meta.destination.text() + " " + std::to_string(message->cseq);
+        reactions_.on_503(meta, {&meta, hash_text(url_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
+        store(std::move(*verdict), meta, "rtsp");
     });
 }
 
@@ -59,7 +101,75 @@ void CaptureState::analyse_connection_end(const PacketMeta& meta, bool reset) no
     }
 }
 
-void CaptureState::store(Verdict verdict, std::uint32_t frame, const char* protocol) {
+void CaptureState::analyse_side_protocol(const PacketMeta& meta, SideProtocol protocol, std::string_view bytes) noexcept {
+    try {
+        NetworkEvidence& network = engine_.network();
+        switch (protocol) {
+            case SideProtocol::dns:
+                if (auto message = parse_dns(bytes)) network.observe_dns(meta, *message);
+                break;
+            case SideProtocol::tls: network.observe_tls(meta, summarize_tls_records(bytes)); break;
+            case SideProtocol::icmp:
+            case SideProtocol::icmpv6:
+                if (auto error = parse_icmp_error(bytes, protocol == SideProtocol::icmpv6)) network.observe_icmp(meta, *error);
+                break;
+            case SideProtocol::postgresql:
+                if (auto error = parse_postgresql_error(bytes)) network.observe_database_error(meta, *error);
+                break;
+            case SideProtocol::mysql:
+                if (auto error = parse_mysql_error(bytes)) network.observe_database_error(meta, *error);
+                break;
+        }
+    } catch (...) {
+        // Side evidence only: losing it loses no 503.
+    }
+}
+
+void CaptureState::analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept {
+    try {
+        engine_.network().observe_tcp(meta, flags);
+        if (flags & (TcpFlags::fin | TcpFlags::reset)) rtsp_engine_.observe_connection_end(meta, flags & TcpFlags::reset);
+    } catch (...) {
+        // Side evidence only: losing it loses no 503.
+    }
+}
+
+void CaptureState::observe_reaction(const ClientRequest& request) {
+    auto reaction = reactions_.on_request(request);
+    if (!reaction) return;
+    if (reaction->kind == Reaction::Kind::failover) {
+        auto refused = verdicts_by_frame_.find(reaction->refusal_frame);
+        if (refused != verdicts_by_frame_.end())
+            for (RenderedVerdict& rendered : refused->second)
+                if (rendered.failover_frame == 0) {
+                    rendered.failover_frame = reaction->frame;
+                    rendered.failover_server = reaction->server;
+                }
+    }
+    RenderedReaction rendered;
+    rendered.reaction = *reaction;
+    rendered.expert_text = reaction_summary(*reaction);
+    reactions_by_frame_.emplace(reaction->frame, std::move(rendered));
+}
+
+void CaptureState::place_in_incident(RenderedVerdict& rendered, std::int64_t time_us) {
+    Verdict& verdict = rendered.verdict;
+    if (verdict.is_retransmission) {
+        if (const auto* original = verdicts_of(verdict.retransmission_of); original && !original->empty())
+            rendered.incident = original->front().incident;
+        return;
+    }
+    rendered.incident = incidents_.place(verdict, time_us);
+    verdict.evidence.push_back({incident_sentence(rendered.incident, verdict.cause, verdict.server),
+                                {rendered.incident.first_frame, verdict.frame}});
+    const std::uint32_t early_retries = reactions_.early_retries_recent(verdict.server, time_us);
+    if (early_retries > 0)
+        verdict.evidence.push_back({counted(early_retries, "request", "requests") +
+                                        " reached this server in the last minute before the back-off of an earlier 503 "
+                                        "elapsed: clients are not honouring Retry-After.", {verdict.frame}});
+}
+
+void CaptureState::store(Verdict verdict, const PacketMeta& meta, const char* protocol) {
     RenderedVerdict rendered;
     rendered.protocol = protocol;
     rendered.cause = std::string(cause_name(verdict.cause));
@@ -68,7 +178,8 @@ void CaptureState::store(Verdict verdict, std::uint32_t frame, const char* proto
     rendered.retry_after_class = retry_after_class(verdict, settings_);
     rendered.response_time_class = response_time_class(verdict, settings_);
     rendered.verdict = std::move(verdict);
-    verdicts_by_frame_[frame].push_back(std::move(rendered));
+    place_in_incident(rendered, meta.time_us);
+    verdicts_by_frame_[meta.frame].push_back(std::move(rendered));
 }
 
 void CaptureState::store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept {
@@ -81,10 +192,15 @@ void CaptureState::store_internal_failure(const PacketMeta& meta, std::string_vi
         verdict.server = meta.source.text();
         verdict.evidence.push_back({std::string("diag503 could not analyse this 503: ") + what, {meta.frame}});
         verdict.recommendation = std::string(cause_recommendation(Cause::unknown));
-        store(std::move(verdict), meta.frame, sip ? "sip" : "rtsp");
+        store(std::move(verdict), meta, sip ? "sip" : "rtsp");
     } catch (...) {
         // Out of memory while reporting out of memory: nothing sane is left to do.
     }
+}
+
+const RenderedReaction* CaptureState::reaction_of(std::uint32_t frame) const {
+    auto found = reactions_by_frame_.find(frame);
+    return found == reactions_by_frame_.end() ? nullptr : &found->second;
 }
 
 const std::vector<RenderedVerdict>* CaptureState::verdicts_of(std::uint32_t frame) const {

@@ -8,10 +8,20 @@
 #include <unordered_map>
 #include <vector>
 
+#include "client_reactions.hpp"
 #include "engine.hpp"
+#include "incidents.hpp"
 #include "rtsp_engine.hpp"
 
 namespace diag503 {
+
+struct RenderedVerdict;
+struct RenderedReaction;
+// What the diag503 tap delivers to statistics: exactly one of the two is set.
+struct TapRecord {
+    const RenderedVerdict* verdict = nullptr;
+    const RenderedReaction* reaction = nullptr;
+};
 
 // A verdict with every string the tree, expert info, Info column and statistics need, built once,
 // so rendering (where Wireshark may longjmp) creates no C++ objects.
@@ -23,6 +33,19 @@ struct RenderedVerdict {
     std::string info_suffix;
     std::string_view retry_after_class;
     std::string_view response_time_class;
+    IncidentFacts incident;
+    // The client's failover attempt after this 503: known only once the attempt was read, so shown
+    // by two-pass tshark and the GUI, not by one-pass tshark.
+    std::uint32_t failover_frame = 0;
+    std::string failover_server;
+    mutable TapRecord tap;  // points at this verdict once it is rendered
+};
+
+// A request that reacts to an earlier 503 (an early retry or a failover), ready to render.
+struct RenderedReaction {
+    Reaction reaction;
+    std::string expert_text;
+    mutable TapRecord tap;  // points at this reaction once it is rendered
 };
 
 // Owner: the plugin, one per open capture file (created by the init routine, destroyed by cleanup).
@@ -39,20 +62,32 @@ public:
     // Side evidence for RTSP: HTTP requests to devices and ends of TCP connections.
     void analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept;
     void analyse_connection_end(const PacketMeta& meta, bool reset) noexcept;
+    // Evidence for SIP from other protocols: the raw bytes of a DNS message, TLS records, an ICMP
+    // error, or a database server's answer, and the flags of TCP segments.
+    enum class SideProtocol { dns, tls, icmp, icmpv6, postgresql, mysql };
+    void analyse_side_protocol(const PacketMeta& meta, SideProtocol protocol, std::string_view bytes) noexcept;
+    void analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept;
     bool watches_connections() const { return rtsp_engine_.knows_devices(); }
 
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
+    const RenderedReaction* reaction_of(std::uint32_t frame) const;
 
 private:
     template <typename Analyse>
     void guarded(const PacketMeta& meta, std::string_view message_text, Analyse&& analyse) noexcept;
-    void store(Verdict verdict, std::uint32_t frame, const char* protocol);
+    void store(Verdict verdict, const PacketMeta& meta, const char* protocol);
+    void place_in_incident(RenderedVerdict& rendered, std::int64_t time_us);
+    void observe_reaction(const ClientRequest& request);
     void store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept;
 
     Settings settings_;
     Engine engine_;
     RtspEngine rtsp_engine_;
+    IncidentTracker incidents_;
+    ClientReactions reactions_;
     std::unordered_map<std::uint32_t, std::vector<RenderedVerdict>> verdicts_by_frame_;
+    // Key: frame of a request that reacts to a 503. Bound: one per such request in the capture.
+    std::unordered_map<std::uint32_t, RenderedReaction> reactions_by_frame_;
 };
 
 }  // namespace diag503

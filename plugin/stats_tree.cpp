@@ -1,4 +1,4 @@
-// Statistics > 503 Diagnostics and `tshark -z diag503,tree`: 503s by protocol, cause, server (RTSP: channel), method, timing.
+// Statistics > 503 Diagnostics and `tshark -z diag503,tree`: 503s by cause and server, method, timing, incidents, client reactions.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <epan/stats_tree.h>
 
@@ -13,6 +13,8 @@ constexpr const char* kByCause = "503 responses by protocol, cause and server";
 constexpr const char* kByMethod = "503 responses by request method";
 constexpr const char* kByRetryAfter = "503 responses by Retry-After";
 constexpr const char* kByTiming = "503 responses by response time";
+constexpr const char* kIncidents = "Incidents (503s by incident)";
+constexpr const char* kReactions = "Client reactions after a 503";
 
 // Node ids live in the stats_tree itself; these are the roots, set by init for each tree.
 struct Roots {
@@ -20,6 +22,8 @@ struct Roots {
     int by_method = 0;
     int by_retry_after = 0;
     int by_timing = 0;
+    int incidents = 0;
+    int reactions = 0;
 };
 Roots roots;
 
@@ -28,10 +32,42 @@ void init_tree(stats_tree* tree) {
     roots.by_method = stats_tree_create_node(tree, kByMethod, 0, STAT_DT_INT, TRUE);
     roots.by_retry_after = stats_tree_create_node(tree, kByRetryAfter, 0, STAT_DT_INT, TRUE);
     roots.by_timing = stats_tree_create_node(tree, kByTiming, 0, STAT_DT_INT, TRUE);
+    roots.incidents = stats_tree_create_node(tree, kIncidents, 0, STAT_DT_INT, TRUE);
+    roots.reactions = stats_tree_create_node(tree, kReactions, 0, STAT_DT_INT, TRUE);
+}
+
+// One node per incident, counting its 503s; below it the clients refused, the requests still served
+// and its duration in milliseconds, each grown by what the 503 added.
+void count_incident(stats_tree* tree, const diag503::RenderedVerdict& rendered) {
+    const auto& incident = rendered.incident;
+    if (incident.id == 0) return;
+    tick_stat_node(tree, kIncidents, 0, TRUE);
+    const std::string name = "incident " + std::to_string(incident.id) + ": " + rendered.cause + " at " +
+                             rendered.verdict.server + " from frame " + std::to_string(incident.first_frame);
+    const int node = tick_stat_node(tree, name.c_str(), roots.incidents, TRUE);
+    increase_stat_node(tree, "clients refused", node, TRUE, incident.new_client ? 1 : 0);
+    increase_stat_node(tree, "requests served meanwhile", node, TRUE, static_cast<gint>(incident.added_served));
+    increase_stat_node(tree, "duration (ms)", node, TRUE, static_cast<gint>(incident.added_duration_us / 1000));
+}
+
+void count_reaction(stats_tree* tree, const diag503::RenderedReaction& rendered) {
+    const auto& reaction = rendered.reaction;
+    const bool failover = reaction.kind == diag503::Reaction::Kind::failover;
+    tick_stat_node(tree, kReactions, 0, TRUE);
+    const char* kind = failover                         ? "failovers to another server (by the server tried)"
+                       : reaction.retry_after_s         ? "retries before Retry-After elapsed (by server)"
+                                                        : "retries without back-off after a 503 without Retry-After (by server)";
+    const int node = tick_stat_node(tree, kind, roots.reactions, TRUE);
+    tick_stat_node(tree, reaction.server.c_str(), node, TRUE);
 }
 
 tap_packet_status count_verdict(stats_tree* tree, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
-    const auto* rendered = static_cast<const diag503::RenderedVerdict*>(data);
+    const auto* record = static_cast<const diag503::TapRecord*>(data);
+    if (record->reaction) {
+        count_reaction(tree, *record->reaction);
+        return TAP_PACKET_REDRAW;
+    }
+    const auto* rendered = record->verdict;
     const auto& verdict = rendered->verdict;
 
     tick_stat_node(tree, kByCause, 0, TRUE);
@@ -48,6 +84,7 @@ tap_packet_status count_verdict(stats_tree* tree, packet_info*, epan_dissect_t*,
 
     tick_stat_node(tree, kByTiming, 0, TRUE);
     tick_stat_node(tree, std::string(rendered->response_time_class).c_str(), roots.by_timing, TRUE);
+    count_incident(tree, *rendered);
     return TAP_PACKET_REDRAW;
 }
 

@@ -1,0 +1,137 @@
+// Rules on evidence beyond the 503 itself: the request's onward attempts, the sender's DNS/TLS/TCP/database failures, the hop that generated it.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+#include <array>
+
+#include "classifier.hpp"
+#include "findings.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr std::size_t kSentencesPerKind = 3;  // more events of one kind are summed up in one sentence
+
+bool event_concerns_hop(const NetworkEvent& event, const CaseFacts::Forwarded& attempt) {
+    return event.peer_address == attempt.hop_address && (event.peer_port == 0 || event.peer_port == attempt.hop_port);
+}
+
+bool concerns_some_attempt(const NetworkEvent& event, const CaseFacts& facts) {
+    return std::any_of(facts.forwarded.begin(), facts.forwarded.end(),
+                       [&](const CaseFacts::Forwarded& attempt) { return event_concerns_hop(event, attempt); });
+}
+
+std::vector<std::uint32_t> frames_of(const NetworkEvent& event) { return {event.attempt_frame, event.frame}; }
+
+Cause cause_of(EvidenceKind kind) {
+    switch (kind) {
+        case EvidenceKind::dns: return Cause::dns_failure;
+        case EvidenceKind::tls: return Cause::tls_failure;
+        case EvidenceKind::database: return Cause::database_failure;
+        case EvidenceKind::transport: break;
+    }
+    return Cause::upstream_failure;
+}
+
+const char* consequence(EvidenceKind kind) {
+    switch (kind) {
+        case EvidenceKind::dns: return ": the server could not resolve where to send requests.";
+        case EvidenceKind::tls: return ": the server's secure connection to its next hop failed.";
+        case EvidenceKind::database: return ": the server's database was unreachable or failing.";
+        case EvidenceKind::transport: break;
+    }
+    return ": a next hop of this server was unreachable.";
+}
+
+// A transport failure counts when it concerns a hop this request was forwarded to, or, when no
+// onward attempt is visible (it may have failed before any byte was sent), a peer other than the client.
+bool transport_event_counts(const NetworkEvent& event, const CaseFacts& facts) {
+    if (!facts.forwarded.empty()) return concerns_some_attempt(event, facts);
+    return event.peer_address != facts.client_address &&
+           (facts.request_frame == 0 || event.time_us >= facts.request_time_us);
+}
+
+}  // namespace
+
+void forwarding_rules(const CaseFacts& facts, Findings& findings) {
+    bool forwarded_unanswered = false;
+    for (const auto& attempt : facts.forwarded) {
+        const std::string sent = "Forwarded to " + attempt.hop + " in frame " + std::to_string(attempt.frame);
+        if (attempt.final_status != 0) {
+            findings.note(sent + ", answered " + std::to_string(attempt.final_status) + " in frame " +
+                              std::to_string(attempt.final_frame) + ".", {attempt.frame, attempt.final_frame});
+            continue;
+        }
+        forwarded_unanswered = true;
+        if (attempt.provisional_frame != 0) {
+            findings.add(Cause::upstream_failure, 40, sent + ": the next hop answered provisionally (frame " +
+                                                          std::to_string(attempt.provisional_frame) + ") but never finally.",
+                         {attempt.frame, attempt.provisional_frame});
+        } else if (attempt.retransmissions > 0) {
+            findings.add(Cause::upstream_failure, 50,
+                         sent + " and retransmitted " + counted(attempt.retransmissions, "time", "times") +
+                             " without any answer: the next hop did not respond (RFC 3261 timer B/F).",
+                         {attempt.frame});
+        } else {
+            findings.note(sent + "; no answer from it is in the capture.", {attempt.frame});
+        }
+    }
+    if (forwarded_unanswered)
+        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+            findings.add(local, -20, "This server forwarded the request instead of refusing it.", {facts.forwarded.front().frame});
+}
+
+void network_rules(const CaseFacts& facts, Findings& findings) {
+    constexpr int kKinds = 4;
+    std::array<std::uint32_t, kKinds> counted_events{};
+    std::array<std::uint32_t, kKinds> first_frame{};
+    for (const NetworkEvent& event : facts.network_events) {
+        if (event.kind == EvidenceKind::transport && !transport_event_counts(event, facts)) continue;
+        const int kind = static_cast<int>(event.kind);
+        if (++counted_events[kind] > kSentencesPerKind) continue;
+        if (first_frame[kind] == 0) first_frame[kind] = event.attempt_frame ? event.attempt_frame : event.frame;
+        const bool first = counted_events[kind] == 1;
+        const bool about_this_request = facts.request_frame != 0 && event.time_us >= facts.request_time_us;
+        const int weight = first ? (about_this_request ? 60 : 50) : 5;
+        const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
+                                    ? ", the hop this request was forwarded to" : "";
+        findings.add(cause_of(event.kind), weight, event.sentence + hop + consequence(event.kind), frames_of(event));
+    }
+    for (int kind = 0; kind < kKinds; ++kind) {
+        if (counted_events[kind] <= kSentencesPerKind) continue;
+        findings.add(cause_of(static_cast<EvidenceKind>(kind)), 5,
+                     counted(counted_events[kind] - kSentencesPerKind, "more such failure", "more such failures") +
+                         " in the " + format_duration(facts.time_us - facts.network_events.front().time_us) +
+                         " before this 503.", {first_frame[kind]});
+    }
+}
+
+OriginFinding origin_rules(const CaseFacts& facts, Findings& findings) {
+    OriginFinding origin{"generated here", 0, false};
+    if (facts.downstream_failure_frame != 0 && facts.downstream_failure_status == 503) {
+        origin.relays_503 = true;
+        origin.origin = "relayed from " + facts.downstream_origin_hop;
+        origin.frame = facts.downstream_origin_frame;
+        std::string sentence = "This 503 relays the 503 that " + facts.downstream_hop + " sent in frame " +
+                               std::to_string(facts.downstream_failure_frame);
+        if (facts.downstream_origin_frame != facts.downstream_failure_frame)
+            sentence += ", itself generated by " + facts.downstream_origin_hop + " in frame " +
+                        std::to_string(facts.downstream_origin_frame);
+        findings.note(sentence + ". RFC 3261 §16.7 asks a proxy to answer 500 instead, so that callers do not "
+                                 "back off from this server for a failure beyond it.",
+                      {facts.downstream_origin_frame, facts.downstream_failure_frame, facts.frame});
+        return origin;
+    }
+    const SipMessage& response = *facts.response;
+    const std::string& agent = response.server.empty() ? response.user_agent : response.server;
+    if (facts.downstream_failure_frame == 0 && !agent.empty() && !facts.own_agent.empty() && agent != facts.own_agent) {
+        origin.origin = "relayed from " + quoted(agent);
+        findings.add(Cause::upstream_failure, 40,
+                     "The 503 names " + quoted(agent) + " as its sender, but this server's own 100 Trying (frame " +
+                         std::to_string(facts.own_agent_frame) + ") names " + quoted(facts.own_agent) +
+                         ": an element beyond this server generated it.",
+                     {facts.own_agent_frame, facts.frame});
+    }
+    return origin;
+}
+
+}  // namespace diag503
