@@ -346,8 +346,8 @@ Verdict classify(const CaseFacts& facts, const Settings& settings) {
     dialog_rules(facts, settings, findings);
     scope_rules(facts, settings, findings);
     relay_rules(facts, findings);
-    forwarding_rules(facts, findings);
-    network_rules(facts, findings);
+    forwarding_rules(facts, settings, findings);
+    network_rules(facts, settings, findings);
     const OriginFinding origin = origin_rules(facts, findings);
     onset_note(facts, findings);
     parser_notes(response, facts.frame, findings);

@@ -92,8 +92,8 @@ Verdict classify(const CaseFacts& facts, const Settings& settings);
 
 // Rules on evidence beyond the 503 itself (evidence_rules.cpp).
 class Findings;
-void forwarding_rules(const CaseFacts& facts, Findings& findings);
-void network_rules(const CaseFacts& facts, Findings& findings);
+void forwarding_rules(const CaseFacts& facts, const Settings& settings, Findings& findings);
+void network_rules(const CaseFacts& facts, const Settings& settings, Findings& findings);
 struct OriginFinding {
     std::string origin;        // "generated here" or "relayed from <hop>"
     std::uint32_t frame = 0;

@@ -20,26 +20,44 @@ bool concerns_some_attempt(const NetworkEvent& event, const CaseFacts& facts) {
                        [&](const CaseFacts::Forwarded& attempt) { return event_concerns_hop(event, attempt); });
 }
 
+// When only one user's requests fail while others are served, the unreachable hop is that user's
+// registered contact: a stale registration, not a failed trunk.
+bool only_one_user_fails(const CaseFacts& facts, const Settings& settings) {
+    return facts.scope.kind == ScopeFacts::Kind::single_user &&
+           facts.scope.failures_of_common_user >= settings.min_user_failures &&
+           facts.scope.users_served >= settings.min_other_users_served;
+}
+
+Cause hop_cause(const CaseFacts& facts, const Settings& settings) {
+    return only_one_user_fails(facts, settings) ? Cause::registration_routing : Cause::upstream_failure;
+}
+
+const char* hop_consequence(const CaseFacts& facts, const Settings& settings) {
+    return only_one_user_fails(facts, settings)
+               ? ": this user's registered contact is unreachable (a stale registration)."
+               : ": a next hop of this server was unreachable.";
+}
+
 std::vector<std::uint32_t> frames_of(const NetworkEvent& event) { return {event.attempt_frame, event.frame}; }
 
-Cause cause_of(EvidenceKind kind) {
+Cause cause_of(EvidenceKind kind, const CaseFacts& facts, const Settings& settings) {
     switch (kind) {
         case EvidenceKind::dns: return Cause::dns_failure;
         case EvidenceKind::tls: return Cause::tls_failure;
         case EvidenceKind::database: return Cause::database_failure;
         case EvidenceKind::transport: break;
     }
-    return Cause::upstream_failure;
+    return hop_cause(facts, settings);
 }
 
-const char* consequence(EvidenceKind kind) {
+const char* consequence(EvidenceKind kind, const CaseFacts& facts, const Settings& settings) {
     switch (kind) {
         case EvidenceKind::dns: return ": the server could not resolve where to send requests.";
         case EvidenceKind::tls: return ": the server's secure connection to its next hop failed.";
         case EvidenceKind::database: return ": the server's database was unreachable or failing.";
         case EvidenceKind::transport: break;
     }
-    return ": a next hop of this server was unreachable.";
+    return hop_consequence(facts, settings);
 }
 
 // A transport failure counts when it concerns a hop this request was forwarded to, or, when no
@@ -52,7 +70,8 @@ bool transport_event_counts(const NetworkEvent& event, const CaseFacts& facts) {
 
 }  // namespace
 
-void forwarding_rules(const CaseFacts& facts, Findings& findings) {
+void forwarding_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    const Cause hop = hop_cause(facts, settings);
     bool forwarded_unanswered = false;
     for (const auto& attempt : facts.forwarded) {
         const std::string sent = "Forwarded to " + attempt.hop + " in frame " + std::to_string(attempt.frame);
@@ -63,11 +82,11 @@ void forwarding_rules(const CaseFacts& facts, Findings& findings) {
         }
         forwarded_unanswered = true;
         if (attempt.provisional_frame != 0) {
-            findings.add(Cause::upstream_failure, 40, sent + ": the next hop answered provisionally (frame " +
+            findings.add(hop, 40, sent + ": the next hop answered provisionally (frame " +
                                                           std::to_string(attempt.provisional_frame) + ") but never finally.",
                          {attempt.frame, attempt.provisional_frame});
         } else if (attempt.retransmissions > 0) {
-            findings.add(Cause::upstream_failure, 50,
+            findings.add(hop, 50,
                          sent + " and retransmitted " + counted(attempt.retransmissions, "time", "times") +
                              " without any answer: the next hop did not respond (RFC 3261 timer B/F).",
                          {attempt.frame});
@@ -80,7 +99,7 @@ void forwarding_rules(const CaseFacts& facts, Findings& findings) {
             findings.add(local, -20, "This server forwarded the request instead of refusing it.", {facts.forwarded.front().frame});
 }
 
-void network_rules(const CaseFacts& facts, Findings& findings) {
+void network_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     constexpr int kKinds = 4;
     std::array<std::uint32_t, kKinds> counted_events{};
     std::array<std::uint32_t, kKinds> first_frame{};
@@ -94,11 +113,12 @@ void network_rules(const CaseFacts& facts, Findings& findings) {
         const int weight = first ? (about_this_request ? 60 : 50) : 5;
         const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
                                     ? ", the hop this request was forwarded to" : "";
-        findings.add(cause_of(event.kind), weight, event.sentence + hop + consequence(event.kind), frames_of(event));
+        findings.add(cause_of(event.kind, facts, settings), weight, event.sentence + hop + consequence(event.kind, facts, settings),
+                     frames_of(event));
     }
     for (int kind = 0; kind < kKinds; ++kind) {
         if (counted_events[kind] <= kSentencesPerKind) continue;
-        findings.add(cause_of(static_cast<EvidenceKind>(kind)), 5,
+        findings.add(cause_of(static_cast<EvidenceKind>(kind), facts, settings), 5,
                      counted(counted_events[kind] - kSentencesPerKind, "more such failure", "more such failures") +
                          " in the " + format_duration(facts.time_us - facts.network_events.front().time_us) +
                          " before this 503.", {first_frame[kind]});

@@ -448,11 +448,11 @@ ei_register_info expert_table[] = {
     {&ei_request_missing, {"diag503.request_missing", PI_SEQUENCE, PI_NOTE,
                            "The request of this 503 is not in the capture: timing and load evidence are unavailable", EXPFILL}},
     {&ei_malformed_503, {"diag503.malformed_503", PI_MALFORMED, PI_NOTE, "The 503 has malformed headers", EXPFILL}},
-    {&ei_relayed_503, {"diag503.relayed_503", PI_PROTOCOL, PI_WARN,
+    {&ei_relayed_503, {"diag503.origin.relayed_503", PI_PROTOCOL, PI_WARN,
                        "A proxy relayed a downstream 503 upstream; RFC 3261 §16.7 asks for 500, so that callers do not "
                        "back off from the wrong server", EXPFILL}},
-    {&ei_retry_early, {"diag503.retry_early", PI_SEQUENCE, PI_WARN, "Client retried before the 503's back-off elapsed", EXPFILL}},
-    {&ei_failover, {"diag503.failover", PI_SEQUENCE, PI_CHAT, "Client failed over to another server after a 503", EXPFILL}},
+    {&ei_retry_early, {"diag503.retry_early.expert", PI_SEQUENCE, PI_WARN, "Client retried before the 503's back-off elapsed", EXPFILL}},
+    {&ei_failover, {"diag503.failover_from.expert", PI_SEQUENCE, PI_CHAT, "Client failed over to another server after a 503", EXPFILL}},
 };
 
 }  // namespace

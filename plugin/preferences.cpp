@@ -78,6 +78,18 @@ constexpr PreferenceRow kPreferences[] = {
     {"event_window", "RTSP event window (s)",
      "An encoder change or a reset sent by the device this many seconds before an RTSP 503 explains it. Default 60.",
      &Settings::event_window_s},
+    {"evidence_window", "Evidence window (s)",
+     "DNS, TLS, ICMP, TCP and database failures of a SIP server this many seconds before its 503 explain it. Default 60.",
+     &Settings::evidence_window_s},
+    {"incident_gap", "Incident gap (s)",
+     "503s of one server with one cause at most this many seconds apart belong to one incident. Default 60.",
+     &Settings::incident_gap_s},
+    {"failover_window", "Failover window (s)",
+     "A request for the same call to another server this many seconds after a 503 counts as a failover. Default 32.",
+     &Settings::failover_window_s},
+    {"min_retry_interval", "Minimum retry interval (ms)",
+     "Without a Retry-After, the same call sent again to the same server sooner than this is hammering. Default 1500.",
+     &Settings::min_retry_interval_ms},
 };
 
 }  // namespace

@@ -19,8 +19,14 @@ PLUGIN_SUBDIR = ".local/lib/wireshark/plugins/4.0/epan"
 GOLDEN_FIELDS = [
     "frame.number", "diag503.protocol", "diag503.server", "diag503.method", "diag503.cause",
     "diag503.confidence", "diag503.scope", "diag503.retry_after", "diag503.request_in",
-    "diag503.response_time", "diag503.active_dialogs", "diag503.evidence",
+    "diag503.response_time", "diag503.active_dialogs", "diag503.origin", "diag503.origin_frame",
+    "diag503.incident", "diag503.incident_refusals", "diag503.incident_clients", "diag503.incident_served",
+    "diag503.retry_early", "diag503.failover_from", "diag503.reaction_delay", "diag503.evidence",
 ]
+# Forward links: known only after the frame they point to was read, so two-pass tshark and the GUI
+# show them and one-pass tshark cannot. Kept out of the one-pass/two-pass golden on purpose.
+FORWARD_FIELDS = ["diag503.failover", "diag503.failover_server"]
+REACTIONS = ("retry_early", "failover")
 
 CAUSES = ["overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
           "database_failure", "maintenance", "registration_routing",
@@ -92,6 +98,24 @@ class Tshark:
             raise PluginNotLoaded(f"tshark did not load {self.plugin_file}; -G plugins said:\n{listing}")
 
     # What the tests and the golden files read.
+    def reactions(self, capture, two_pass=False):
+        """[(request frame, reaction, 503 frame)] as the plugin marks them."""
+        args = self.reading(capture) + ["-Y", "diag503.retry_early || diag503.failover_from", "-T", "fields",
+                "-E", "separator=/t", "-e", "frame.number", "-e", "diag503.retry_early", "-e", "diag503.failover_from"]
+        if two_pass:
+            args.insert(0, "-2")
+        found = []
+        for line in self.run(args).splitlines():
+            frame, early, failover = (line.split("\t") + ["", ""])[:3]
+            found.append((int(frame), "retry_early" if early else "failover", int(early or failover)))
+        return found
+
+    def forward_links(self, capture):
+        """{503 frame: failover attempt frame} from two-pass tshark."""
+        args = ["-2"] + self.reading(capture) + ["-Y", "diag503.failover", "-T", "fields", "-E", "separator=/t",
+                "-e", "frame.number", "-e", "diag503.failover"]
+        return {int(line.split("\t")[0]): int(line.split("\t")[1]) for line in self.run(args).splitlines()}
+
     def golden_rows(self, capture, two_pass=False, display_filter="diag503"):
         args = self.reading(capture) + ["-Y", display_filter, "-T", "fields",
                 "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
@@ -111,13 +135,14 @@ class Tshark:
         """{frame: (number of 503 status codes, number of diag503.cause values)} for frames with either."""
         args = self.reading(capture) + ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
                 "-E", "aggregator=,", "-e", "frame.number", "-e", "sip.Status-Code", "-e", "rtsp.status",
-                "-e", "diag503.cause"]
+                "-e", "diag503.cause", "-e", "icmp.type", "-e", "icmpv6.type"]
         if two_pass:
             args.insert(0, "-2")
         counts = {}
         for line in self.run(args).splitlines():
-            frame, sip_codes, rtsp_codes, causes = (line.split("\t") + ["", "", ""])[:4]
-            codes = [c for c in (sip_codes.split(",") + rtsp_codes.split(",")) if c]
+            frame, sip_codes, rtsp_codes, causes, icmp, icmpv6 = (line.split("\t") + [""] * 5)[:6]
+            # An ICMP error quotes the message it is about: a quoted 503 was not sent again.
+            codes = [] if icmp or icmpv6 else [c for c in (sip_codes.split(",") + rtsp_codes.split(",")) if c]
             n503 = sum(1 for c in codes if c == "503")
             ncause = len([c for c in causes.split(",") if c])
             if n503 or ncause:
@@ -151,14 +176,22 @@ def capture_files(captures_dir):
     return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in (".pcap", ".pcapng", ".cap"))
 
 
+def _truth_lines(capture):
+    for line in Path(capture).with_suffix(".truth").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield [column.strip() for column in line.split("\t")]
+
+
 def read_truth(capture):
-    """{frame: intended cause} from the capture's .truth file, and its `# how:` line."""
-    truth, how = {}, ""
-    path = Path(capture).with_suffix(".truth")
-    for line in path.read_text().splitlines():
+    """{frame: intended cause} of the 503s from the capture's .truth file, and its `# how:` line."""
+    how = ""
+    for line in Path(capture).with_suffix(".truth").read_text().splitlines():
         if line.startswith("# how:"):
             how = line[len("# how:"):].strip()
-        elif line.strip() and not line.startswith("#"):
-            frame, cause = line.split("\t")[:2]
-            truth[int(frame)] = cause.strip()
+    truth = {int(columns[0]): columns[1] for columns in _truth_lines(capture) if columns[1] not in REACTIONS}
     return truth, how
+
+
+def read_reactions(capture):
+    """[(request frame, reaction, 503 frame)] listed in the .truth file (see captures/FORMAT.md)."""
+    return [(int(c[0]), c[1], int(c[2])) for c in _truth_lines(capture) if c[1] in REACTIONS]

@@ -28,7 +28,8 @@ def golden_table(text):
     lines = text.splitlines()
     header = lines[0].split("\t")
     frame_col, cause_col = header.index("frame.number"), header.index("diag503.cause")
-    return [(int(row.split("\t")[frame_col]), row.split("\t")[cause_col]) for row in lines[1:] if row]
+    rows = [row.split("\t") for row in lines[1:] if row]
+    return [(int(row[frame_col]), row[cause_col]) for row in rows if row[cause_col]]  # reaction rows have no cause
 
 
 class CaptureTest(unittest.TestCase):
@@ -71,6 +72,17 @@ class CaptureTest(unittest.TestCase):
         expected = self.capture.with_suffix(".stats").read_text()
         self.assertEqual(TSHARK.stats_tree(self.capture), expected)
         self.assertEqual(TSHARK.stats_tree(self.capture, two_pass=True), expected)
+
+    def test_client_reactions_match_truth_when_listed(self):
+        listed = harness.read_reactions(self.capture)
+        if not listed:
+            self.skipTest("the .truth file lists no client reactions")
+        self.assertEqual(TSHARK.reactions(self.capture), listed)
+        self.assertEqual(TSHARK.reactions(self.capture, two_pass=True), listed)
+
+    def test_two_pass_links_each_failover_503_to_its_attempt(self):
+        failovers = {refusal: attempt for attempt, kind, refusal in TSHARK.reactions(self.capture) if kind == "failover"}
+        self.assertEqual(TSHARK.forward_links(self.capture), failovers)
 
     def test_expert_info_has_one_diagnosis_per_503(self):
         output = TSHARK.run(TSHARK.reading(self.capture) + ["-q", "-z", "expert"])
