@@ -70,10 +70,11 @@ std::optional<Reaction> ClientReactions::early_retry(const ClientRequest& reques
     if (request.identity == refusal.refused_identity || request.identity == refusal.last_retry_identity) return std::nullopt;
     // RFC 3261 §21.5.4: with a Retry-After no other request may go to that server meanwhile; without
     // one, only sending the same call again at once is hammering.
-    if (!refusal.retry_after_s && request.call != refusal.call) return std::nullopt;
+    if (!refusal.retry_after_s && (request.call != refusal.call || refusal.hammered)) return std::nullopt;
     const std::int64_t waited = meta.time_us - refusal.time_us;
     if (waited >= refusal.backoff_us) return std::nullopt;
     refusal.last_retry_identity = request.identity;
+    refusal.hammered = !refusal.retry_after_s;
     early_retries_.get_or_insert(hash_text(meta.destination.text()), meta.time_us, [](auto&, auto&) {}).add(meta.time_us);
     Reaction retry;
     retry.kind = Reaction::Kind::retry_early;

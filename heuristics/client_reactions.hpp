@@ -48,6 +48,7 @@ private:
         std::uint64_t call = 0;
         std::uint64_t refused_identity = 0;
         std::uint64_t last_retry_identity = 0;
+        bool hammered = false;           // without Retry-After only the first new attempt is counted
         std::uint32_t frame = 0;
         std::int64_t time_us = 0;
         std::int64_t backoff_us = 0;

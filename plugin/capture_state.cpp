@@ -19,10 +19,20 @@ std::uint64_t sip_identity(const SipMessage& message) {
     return hash_text(message.cseq_method, hash_text(std::to_string(message.cseq_number), hash_text(message.call_id)));
 }
 
-std::string_view url_path(std::string_view url) {
+// What an RTSP client asks for again when it retries: the URL path without a SETUP's track part.
+std::string_view stream_path(std::string_view url) {
     const auto scheme_end = url.find("://");
-    const auto path = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
-    return path == std::string_view::npos ? std::string_view() : url.substr(path);
+    const auto path_start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+    if (path_start == std::string_view::npos) return {};
+    std::string_view path = url.substr(path_start);
+    const auto last = path.rfind('/');
+    if (last != std::string_view::npos && last > 0) {
+        const std::string_view segment = path.substr(last + 1);
+        if (istarts_with(segment, "track") || istarts_with(segment, "stream=") || istarts_with(segment, "streamid="))
+            path = path.substr(0, last);
+    }
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    return path;
 }
 
 // Only a fresh request can retry or fail over: ACK and CANCEL close the refused transaction, a
@@ -76,11 +86,11 @@ void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message
         auto verdict = rtsp_engine_.observe(meta, *message);
         if (message->is_request && may_react(*message)) {
             const std::string identity = meta.source.text() + " " + std::to_string(message->cseq);
-            observe_reaction({&meta, hash_text(url_path(message->url)), hash_text(identity)});
+            observe_reaction({&meta, hash_text(stream_path(message->url)), hash_text(identity)});
         }
         if (!verdict) return;
         const std::string refused = meta.destination.text() + " " + std::to_string(message->cseq);
-        reactions_.on_503(meta, {&meta, hash_text(url_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
+        reactions_.on_503(meta, {&meta, hash_text(stream_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
         store(std::move(*verdict), meta, "rtsp");
     });
 }

@@ -8,6 +8,8 @@ Each scenario tells one story around SIP or RTSP 503 responses and writes
 captures/gen-<scenario>.pcapng plus captures/gen-<scenario>.truth, and captures/gen-<scenario>.args
 when tshark needs extra arguments to decode it (see captures/FORMAT.md).  RTSP scenarios are named
 rtsp_*: IP cameras and recorders over TCP, with interleaved RTP and HTTP configuration requests.
+Scenarios that set `reactions` also list, after the 503 lines, the clients' reactions to the 503s
+(retry_early, failover) as FORMAT.md defines them, computed from the packets generated.
 Output depends only on the seed:
 timestamps start at 2026-03-02 10:00:00 UTC and every random choice comes from a random.Random
 seeded with the seed and the scenario name.  All addresses are documentation addresses
@@ -16,6 +18,7 @@ seeded with the seed and the scenario name.  All addresses are documentation add
 
 import argparse
 import base64
+import dataclasses
 import datetime
 import email.utils
 import random
@@ -23,6 +26,7 @@ import re
 import struct
 import subprocess
 import sys
+import urllib.parse
 from collections import namedtuple
 from dataclasses import dataclass
 from functools import partial
@@ -395,9 +399,22 @@ class Capture:
         # optional capture filter: predicate on the sending Host.  Frames it drops are still
         # built, so the TCP sequence numbers of the frames it keeps account for them.
         self.keep = None
+        self.notes = {}      # event index -> Note of the messages the event's frame carries
+        self.built = {}      # event index -> the frame it rendered (for ICMP errors quoting it)
+        self.sent = set()    # ids of the messages sent so far (sent again: a retransmission)
+        self.frame_notes = {}  # after render: frame number -> Note
 
     def _schedule(self, t, src, render, cause=None):
         self.events.append((round(t * 1e6), len(self.events), src, render, cause))
+        return len(self.events) - 1
+
+    def _note(self, index, t, src, dst, messages):
+        """Remembers what a frame carries, for the client reactions (see client_reactions)."""
+        texts = [m for m in messages if isinstance(m, TextMessage)]
+        if texts:
+            first = [id(m) not in self.sent for m in texts]
+            self.sent.update(id(m) for m in texts)
+            self.notes[index] = Note(round(t * 1e6), src, dst, texts, first)
 
     def _link(self, a, b):
         return self.links.get(frozenset(((a.ip, a.port), (b.ip, b.port))))
@@ -440,9 +457,10 @@ class Capture:
             assert not split, "only TCP segments can be split"
             for message in messages:
                 data = message if isinstance(message, bytes) else message.encode()
-                self._schedule(t, src, partial(self.builder.udp, src.ip, src.port, dst.ip, dst.port,
-                                               data), _frame_cause([message]))
-            return
+                index = self._schedule(t, src, partial(self.builder.udp, src.ip, src.port, dst.ip,
+                                                       dst.port, data), _frame_cause([message]))
+                self._note(index, t, src, dst, [message])
+            return index
         data = b"".join(m if isinstance(m, bytes) else m.encode() for m in messages)
         cause = _frame_cause(messages)
         conn, side = self._side(src, dst)
@@ -451,22 +469,74 @@ class Capture:
                   for i in range(0, len(part), TCP_MSS)]
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
-            self._schedule(t + i * TCP_PIECE_GAP, src, partial(conn.data, side, piece),
-                           cause if last else None)
+            index = self._schedule(t + i * TCP_PIECE_GAP, src, partial(conn.data, side, piece),
+                                   cause if last else None)
+        self._note(index, t + (len(pieces) - 1) * TCP_PIECE_GAP, src, dst, messages)
         self._schedule(t + len(pieces) * TCP_PIECE_GAP + TCP_DELAYED_ACK, dst,
                        partial(conn.ack, 1 - side))
+        return index
 
     def render(self):
         """[(timestamp_us, frame)] and [(frame_number, cause)] in capture order."""
         frames, truth = [], []
-        for t_us, _, src, render, cause in sorted(self.events, key=lambda e: e[:2]):
+        for t_us, index, src, render, cause in sorted(self.events, key=lambda e: e[:2]):
             frame = render()
+            self.built[index] = frame
             if frame is None or (self.keep and not self.keep(src)):
                 continue
             frames.append((BASE_EPOCH * 1_000_000 + t_us, frame))
+            if index in self.notes:
+                self.frame_notes[len(frames)] = self.notes[index]
             if cause:
                 truth.append((len(frames), cause))
         return frames, truth
+
+    # ----------------------------------------------------------------- evidence besides SIP/RTSP
+
+    def push(self, t, src, dst, data):
+        """One TCP segment of data from src to dst, without the peer's delayed ACK (for a peer
+        that resets the connection at once)."""
+        conn, side = self._side(src, dst)
+        return self._schedule(t, src, partial(conn.data, side, data))
+
+    def half_close(self, t, closer, peer, rtt=0.0006):
+        """FIN from closer, only acknowledged: the peer does not close its side."""
+        conn, side = self._side(closer, peer)
+        self._schedule(t, closer, partial(conn.fin, side))
+        self._schedule(t + rtt / 2, peer, partial(conn.ack, 1 - side))
+
+    def _attempt(self, client, server):
+        """A TCP connection that will not be established (not used by later sends)."""
+        return TcpConnection(self.builder, (client.ip, client.port), (server.ip, server.port),
+                             self.rng.getrandbits(32), 0)
+
+    def refused(self, t, client, server, rtt=0.0006):
+        """A SYN from client answered by the server host's RST/ACK: connection refused."""
+        conn = self._attempt(client, server)
+        self._schedule(t, client, conn.syn)
+        self._schedule(t + rtt / 2, server, conn.refuse)
+
+    def unanswered(self, t, client, server, retransmissions=(1.0, 3.0)):
+        """A SYN from client and its retransmissions after the given offsets, none answered."""
+        conn = self._attempt(client, server)
+        self._schedule(t, client, conn.syn)
+        for offset in retransmissions:
+            self._schedule(t + offset, client, conn.syn_again)
+
+    def icmp_error(self, t, sender, about, icmp_type, code):
+        """An ICMP/ICMPv6 error from sender's address quoting the frame of event `about` (the
+        index a UDP send returned), sent back to that frame's source."""
+        source = self.events[about][2]
+
+        def render():
+            return self.builder.icmp_error(sender.ip, source.ip, icmp_type, code, self.built[about])
+
+        self._schedule(t, sender, render)
+
+
+Note = namedtuple("Note", "t_us src dst messages first")
+Note.__doc__ = """The SIP/RTSP messages of one frame: time (us), sending and receiving Host, and for
+each message whether this is its first transmission (False: a retransmission)."""
 
 
 def _frame_cause(messages):
@@ -476,6 +546,92 @@ def _frame_cause(messages):
     assert all(m.cause in m.CAUSES for m in answers), \
         f"every 503 needs a cause from its protocol's vocabulary: {[m.cause for m in answers]}"
     return answers[0].cause if answers else None
+
+
+# =========================================================================== client reactions
+
+
+HAMMER_WINDOW = 1.5     # s after a 503 without a valid Retry-After in which the same call again hammers
+FAILOVER_WINDOW = 32.0  # s after a 503 in which the same call sent elsewhere is a failover
+
+
+def retry_after_seconds(message):
+    """The delta-seconds of a valid Retry-After (RFC 3261 20.33, RFC 2326 12.31), else None."""
+    match = re.fullmatch(r"\s*(\d+)\s*(\([^)]*\))?\s*(;.*)?", message.get("Retry-After") or "")
+    return int(match.group(1)) if match else None
+
+
+def stream_path(url):
+    """An RTSP URL's path and query without a trailing track segment (SETUP's), as retries name it."""
+    rest = url.split("://", 1)[-1]
+    path = rest[rest.find("/"):] if "/" in rest else ""
+    head, _, segment = path.rpartition("/")
+    if head and segment.lower().startswith(("track", "stream=", "streamid=")):
+        path = head
+    return path.rstrip("/")
+
+
+def call_of(request):
+    """What names a request's call: its SIP Call-ID, or its RTSP stream path."""
+    if isinstance(request, RtspMessage):
+        return stream_path(request.start_line.split()[1])
+    return request.get("Call-ID")
+
+
+def is_fresh(request):
+    """A request that can retry or fail over: not ACK, CANCEL or OPTIONS, not inside a dialog or session."""
+    method = request.start_line.split()[0]
+    if method in ("ACK", "CANCEL", "OPTIONS"):
+        return False
+    if isinstance(request, RtspMessage):
+        return not request.get("Session")
+    return "tag=" not in (request.get("To") or "")
+
+
+def client_reactions(notes):
+    """[(frame, reaction, 503 frame)] for the requests clients sent after 503s (captures/FORMAT.md).
+
+    notes: {frame number: Note} of every frame carrying SIP or RTSP messages.  retry_early: a fresh
+    request (first transmission) from the client's IP address to the server address and port of the
+    latest 503 that server sent to that address, before its Retry-After elapsed; when it had none,
+    the first fresh request for the same call within HAMMER_WINDOW s.  failover: the first fresh
+    request from that address for the 503's call to another server address or port, within
+    FAILOVER_WINDOW s.
+    """
+    latest = {}   # (server ip, server port, client ip) -> [503 frame, t_us, Retry-After or None, call, hammered]
+    pending = {}  # (client ip, call) -> (503 frame, t_us, (server ip, server port))
+    asked = {}    # RTSP: (client Host, server Host, CSeq) -> call of the request
+    lines = []
+    for frame in sorted(notes):
+        note = notes[frame]
+        client, server = note.src, note.dst
+        for message, first in zip(note.messages, note.first):
+            if message.status is None:
+                call = call_of(message)
+                if isinstance(message, RtspMessage):
+                    asked[(client, server, message.get("CSeq"))] = call
+                if not first or not is_fresh(message):
+                    continue
+                seen = latest.get((server.ip, server.port, client.ip))
+                if seen:
+                    waited = note.t_us - seen[1]
+                    if seen[2] is not None and waited < seen[2] * 1e6:
+                        lines.append((frame, "retry_early", seen[0]))
+                    elif seen[2] is None and call == seen[3] and not seen[4] and waited < HAMMER_WINDOW * 1e6:
+                        lines.append((frame, "retry_early", seen[0]))
+                        seen[4] = True
+                waiting = pending.get((client.ip, call))
+                if (waiting and (server.ip, server.port) != waiting[2]
+                        and note.t_us - waiting[1] <= FAILOVER_WINDOW * 1e6):
+                    lines.append((frame, "failover", waiting[0]))
+                    del pending[(client.ip, call)]
+            elif message.status == 503 and first:
+                # here the sender of the frame is the server, its receiver the client
+                call = (asked.get((server, client, message.get("CSeq")))
+                        if isinstance(message, RtspMessage) else message.get("Call-ID"))
+                latest[(client.ip, client.port, server.ip)] = [frame, note.t_us, retry_after_seconds(message), call, False]
+                pending[(server.ip, call)] = (frame, note.t_us, (client.ip, client.port))
+    return lines
 
 
 # =========================================================================== story building
@@ -517,6 +673,7 @@ class StoryBase:
         self.horizon = horizon  # the capture stops here: later exchanges are not scheduled
         self.tshark_args = list(tshark_args)
         self.tolerates_malformed = False
+        self.reactions = False  # list the clients' reactions to 503s in the .truth file
 
     def jitter(self, low, high):
         return self.rng.uniform(low, high)
@@ -536,6 +693,9 @@ class StoryBase:
             for timestamp, frame in frames:
                 writer.write(timestamp, frame)
         lines = [f"# how: {how}", f"# scenario: {name}"] + [f"{n}\t{cause}" for n, cause in truth]
+        if self.reactions:
+            lines += [f"{n}\t{reaction}\t{answer}"
+                      for n, reaction, answer in client_reactions(self.cap.frame_notes)]
         stem.with_suffix(".truth").write_text("\n".join(lines) + "\n")
         args = stem.with_suffix(".args")
         if self.tshark_args:
@@ -694,6 +854,145 @@ class Story(StoryBase):
         return caller, self.rng.choice(choices)
 
 
+class ProxyStory(Story):
+    """A SIP scenario captured on a stateful proxy: it answers its clients itself (100 Trying,
+    REGISTER, OPTIONS, its own 503s) and relays their INVITEs to next hops, Record-Routing them.
+
+    The proxy's side towards a next hop may be another Host (a TCP or TLS connection's port), and
+    `deliver(t, src, dst, message)` puts a message on that leg (plain by default; encrypted for
+    TLS; nothing at all for a leg the capture does not see).
+    """
+
+    def record_route(self, proxy):
+        return f"<sip:{proxy.sent_by};lr>"
+
+    def own(self, request, code, reason=None, tag=None, headers=(), cause=None):
+        """A response the proxy itself sends (its Server header)."""
+        message = respond(request, code, reason, tag, cause)
+        message.add("Server", self.server.agent)
+        for name, value in headers:
+            message.add(name, value)
+        return message
+
+    def inbound(self, t, ua, target, proxy=None):
+        """A UA's INVITE to the proxy and the proxy's 100 Trying; returns (dialog, INVITE)."""
+        proxy = proxy or self.server.host
+        dlg = self.dialog(ua, target)
+        invite = dlg.invite(self.media_port())
+        self.send(t, ua.host, proxy, invite)
+        self.send(t + self.jitter(0.0003, 0.0009), proxy, ua.host, self.own(invite, 100))
+        return dlg, invite
+
+    def give_up(self, t, dlg, invite, reason=None, headers=(), cause="unknown", proxy=None):
+        """The proxy's own 503 to the UA at t and the UA's ACK."""
+        proxy = proxy or self.server.host
+        tag = self.ids.tag()
+        final = self.own(invite, 503, reason, tag, headers, cause)
+        self.send(t, proxy, dlg.ua.host, final)
+        dlg.remote_tag = tag
+        self.send(t + self.lag(), dlg.ua.host, proxy, dlg.ack(invite, final))
+
+    def copy(self, request, via, uri=None, record_route=None):
+        """The proxy's copy of request: own Via (new branch) on top, the sender's Via with
+        received/rport, Max-Forwards - 1, Record-Route on an INVITE, Route removed."""
+        relayed = Message.request(request.method, uri or request.start_line.split()[1])
+        relayed.body = request.body
+        relayed.add("Via", f"SIP/2.0/{via.transport} {via.sent_by};branch={self.ids.branch()}")
+        vias = request.values("Via")
+        relayed.add("Via", fill_rport(vias[0]))
+        for other in vias[1:]:
+            relayed.add("Via", other)
+        for field, value in request.headers:
+            if field == "Max-Forwards":
+                relayed.add(field, str(int(value) - 1))
+                if request.method == "INVITE":
+                    relayed.add("Record-Route", record_route or self.record_route(via))
+            elif field not in ("Via", "Route"):
+                relayed.add(field, value)
+        return relayed
+
+    def hop_says(self, relayed, code, tag, agent, hop, reason=None, headers=(), cause=None):
+        """A next hop's response to relayed (Record-Route, Contact and SDP where due)."""
+        response = respond(relayed, code, reason, tag if code > 100 else None, cause)
+        invite = relayed.method == "INVITE"
+        if invite and 180 <= code < 300:
+            for route in relayed.values("Record-Route"):
+                response.add("Record-Route", route)
+            number = relayed.start_line.split(":")[1].split("@")[0]
+            response.add("Contact", f"<sip:{number}@{hop.sent_by}{hop.uri_params()}>")
+        response.add("Server", agent)
+        for name, value in headers:
+            response.add(name, value)
+        if invite and code == 200:
+            response.add("Content-Type", "application/sdp")
+            response.body = sdp("gw", hop.ip, self.rng.randrange(10**9), self.media_port(), (0,))
+        return response
+
+    @staticmethod
+    def upward(response, cause=None):
+        """A response relayed to the previous hop: without the proxy's Via."""
+        return Message(response.start_line, response.headers[1:], response.body, cause)
+
+    @staticmethod
+    def hop_ack(relayed, final):
+        """The proxy's own ACK to a next hop's non-2xx final response."""
+        ack = Message.request("ACK", relayed.start_line.split()[1])
+        ack.add("Via", relayed.get("Via")).add("Max-Forwards", "70").add("From", relayed.get("From"))
+        ack.add("To", final.get("To")).add("Call-ID", relayed.get("Call-ID"))
+        return ack.add("CSeq", relayed.get("CSeq").replace("INVITE", "ACK"))
+
+    def through(self, t, dlg, invite, hop, agent, outcome, uri=None, trying=0.02, hold=None,
+                proxy=None, local=None, via=None, deliver=None):
+        """The proxy relays invite to hop at t and the hop answers: 100 Trying after `trying` s
+        (None: none), then outcome [(delay, code, headers, reason, cause)], every non-100
+        relayed to the UA.  A failure is ACKed hop by hop; a 200 is ACKed end to end through
+        the proxy, and the call hung up after hold s (if inside the capture).  Returns the time
+        of the final response."""
+        proxy = proxy or self.server.host
+        local, via = local or proxy, via or proxy
+        deliver = deliver or self.send
+        ua = dlg.ua
+        relayed = self.copy(invite, via, uri, self.record_route(proxy))
+        deliver(t, local, hop, relayed)
+        if trying is not None:
+            deliver(t + trying, hop, local, self.hop_says(relayed, 100, None, agent, hop))
+        tag = self.ids.tag()
+        for delay, code, headers, reason, cause in outcome:
+            response = self.hop_says(relayed, code, tag, agent, hop, reason, headers, cause)
+            deliver(t + delay, hop, local, response)
+            final = self.upward(response, cause)
+            self.send(t + delay + self.jitter(0.0002, 0.0006), proxy, ua.host, final)
+        t_final = t + outcome[-1][0]
+        dlg.learn(final)
+        dlg.remote_tag = tag
+        t_ack = t_final + 0.0006 + self.lag()
+        if final.status >= 300:
+            deliver(t_final + 0.0003, local, hop, self.hop_ack(relayed, response))
+            self.send(t_ack, ua.host, proxy, dlg.ack(invite, final))
+            return t_final
+        ack = dlg.ack(invite, final).add("Route", self.record_route(proxy))
+        self.send(t_ack, ua.host, proxy, ack)
+        deliver(t_ack + 0.0004, local, hop, self.copy(ack, via))
+        if hold is not None and t_ack + hold < self.horizon:
+            t_bye = t_ack + hold
+            bye = dlg.request("BYE", uri=dlg.remote_target,
+                              extra=[("Route", self.record_route(proxy))])
+            self.send(t_bye, ua.host, proxy, bye)
+            relayed_bye = self.copy(bye, via)
+            deliver(t_bye + 0.0004, local, hop, relayed_bye)
+            t_ok = t_bye + 0.0004 + self.jitter(0.004, 0.03)
+            ok = self.hop_says(relayed_bye, 200, tag, agent, hop)
+            deliver(t_ok, hop, local, ok)
+            self.send(t_ok + 0.0004, proxy, ua.host, self.upward(ok))
+        return t_final
+
+    def answered(self, ring=None, answer=None):
+        """A next hop's usual outcome: 180 Ringing, then 200 OK."""
+        ring = self.jitter(0.15, 0.9) if ring is None else ring
+        answer = ring + self.jitter(1.5, 5.0) if answer is None else answer
+        return [(ring, 180, (), None, None), (answer, 200, (), None, None)]
+
+
 # =========================================================================== cameras (RTSP)
 
 
@@ -708,6 +1007,7 @@ PLAYERS = {  # RTSP client software: User-Agent, and whether it starts with OPTI
     "ffmpeg": ("Lavf60.16.100", True),
     "gstreamer": ("GStreamer/1.22.0", True),
     "recorder": ("VideoRecorder/4.1.2", False),
+    "scanner": ("RtspScanner/1.0 (libcurl/7.88.1)", False),  # DESCRIBE straight away
 }
 RTP_CLOCK = 90000
 NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
@@ -1091,6 +1391,209 @@ def tls_server_flight(rng, session_id):
 def tls_alert(description):
     """A plaintext fatal alert (40 handshake_failure, 42 bad_certificate, 48 unknown_ca)."""
     return tls_record(21, bytes([2, description]))
+
+
+DNS_NOERROR = 0
+
+
+def dns_name(name):
+    """A domain name in DNS wire format (uncompressed)."""
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+
+
+def dns_answer(txid, qname, qtype, records, ttl):
+    """A recursive resolver's NOERROR response: records (type, rdata) owned by qname, each name
+    a compression pointer to the question."""
+    answers = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", kind, 1, ttl, len(rdata)) + rdata
+                       for kind, rdata in records)
+    return (struct.pack("!6H", txid, 0x8180, 1, len(records), 0, 0) + dns_name(qname)
+            + struct.pack("!HH", qtype, 1) + answers)
+
+
+def naptr_rdata(order, preference, service, replacement):
+    """RFC 3403 NAPTR with flag "s" (an SRV lookup follows), as RFC 3263 uses it."""
+    strings = b"".join(bytes([len(text)]) + text for text in (b"s", service.encode(), b""))
+    return struct.pack("!HH", order, preference) + strings + dns_name(replacement)
+
+
+def srv_rdata(priority, weight, port, target):
+    return struct.pack("!3H", priority, weight, port) + dns_name(target)
+
+
+def der(tag, content):
+    """One DER element."""
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    octets = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + content
+
+
+def der_seq(*items):
+    return der(0x30, b"".join(items))
+
+
+def der_oid(dotted):
+    first, second, *rest = map(int, dotted.split("."))
+    body = bytes([40 * first + second])
+    for arc in rest:
+        chunk = [arc & 0x7F]
+        while arc > 0x7F:
+            arc >>= 7
+            chunk.insert(0, 0x80 | (arc & 0x7F))
+        body += bytes(chunk)
+    return der(0x06, body)
+
+
+def x509_name(organization, common_name):
+    return der_seq(der(0x31, der_seq(der_oid("2.5.4.10"), der(0x0C, organization.encode()))),
+                   der(0x31, der_seq(der_oid("2.5.4.3"), der(0x0C, common_name.encode()))))
+
+
+def x509_certificate(rng, subject, issuer, valid, dns_names):
+    """A well-formed X.509 v3 certificate (RSA 2048, sha256WithRSAEncryption) whose key and
+    signature are random bytes: subject and issuer are (organization, common name), valid
+    is (not before, not after) as datetimes, dns_names its subjectAltName entries."""
+    sha256_rsa = der_seq(der_oid("1.2.840.113549.1.1.11"), b"\x05\x00")
+    modulus = der(0x02, b"\x00" + bytes([0x80 | rng.getrandbits(7)]) + rng.randbytes(255))
+    key = der_seq(der_oid("1.2.840.113549.1.1.1"), b"\x05\x00")
+    spki = der_seq(key, der(0x03, b"\x00" + der_seq(modulus, der(0x02, b"\x01\x00\x01"))))
+    san = der_seq(der_oid("2.5.29.17"),
+                  der(0x04, der_seq(*(der(0x82, name.encode()) for name in dns_names))))
+    server_auth = der_seq(der_oid("2.5.29.37"), der(0x04, der_seq(der_oid("1.3.6.1.5.5.7.3.1"))))
+    times = der_seq(*(der(0x17, moment.strftime("%y%m%d%H%M%SZ").encode()) for moment in valid))
+    serial = der(0x02, bytes([rng.randrange(1, 0x80)]) + rng.randbytes(15))
+    tbs = der_seq(der(0xA0, der(0x02, b"\x02")), serial, sha256_rsa, x509_name(*issuer), times,
+                  x509_name(*subject), spki, der(0xA3, der_seq(san, server_auth)))
+    return der_seq(tbs, sha256_rsa, der(0x03, b"\x00" + rng.randbytes(256)))
+
+
+def tls12_server_flight(rng, certificates):
+    """A TLS 1.2 server's first flight, all in the clear: ServerHello (ECDHE-RSA-AES128-GCM-SHA256),
+    Certificate, ServerKeyExchange (x25519, RSA-SHA256 signature) and ServerHelloDone."""
+    hello = tls_hello(rng, 2, rng.randbytes(32), struct.pack("!H", 0xC02F), b"")
+    chain = b"".join(len(cert).to_bytes(3, "big") + cert for cert in certificates)
+    certificate = tls_record(22, tls_handshake(11, len(chain).to_bytes(3, "big") + chain))
+    params = struct.pack("!BHB", 3, 0x001D, 32) + rng.randbytes(32)
+    signed = struct.pack("!HH", 0x0401, 256) + rng.randbytes(256)
+    exchange = tls_record(22, tls_handshake(12, params + signed))
+    return hello + certificate + exchange + tls_record(22, tls_handshake(14, b""))
+
+
+def tls_encrypted(rng, message):
+    """A TLS 1.3 application data record carrying message (AES-GCM: type byte and 16-byte tag)."""
+    return tls_record(23, rng.randbytes(len(message.encode()) + 17))
+
+
+TLS_CERTIFICATE_EXPIRED, TLS_BAD_CERTIFICATE = 45, 42
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def pg_message(kind, payload):
+    """A PostgreSQL protocol 3.0 message: type byte, length, payload."""
+    return kind + struct.pack("!I", len(payload) + 4) + payload
+
+
+def pg_startup(user, database, application):
+    pairs = (("user", user), ("database", database), ("application_name", application))
+    params = b"".join(f"{key}\0{value}\0".encode() for key, value in pairs) + b"\0"
+    return struct.pack("!II", len(params) + 8, 3 << 16) + params
+
+
+def pg_ready(rng):
+    """AuthenticationOk, the usual ParameterStatus, BackendKeyData and ReadyForQuery (idle)."""
+    status = (("server_version", "15.6"), ("server_encoding", "UTF8"), ("client_encoding", "UTF8"),
+              ("DateStyle", "ISO, MDY"), ("TimeZone", "UTC"), ("integer_datetimes", "on"))
+    return (pg_message(b"R", struct.pack("!I", 0))
+            + b"".join(pg_message(b"S", f"{key}\0{value}\0".encode()) for key, value in status)
+            + pg_message(b"K", struct.pack("!II", rng.randrange(1000, 60000), rng.getrandbits(32)))
+            + pg_message(b"Z", b"I"))
+
+
+def pg_rows(columns, rows):
+    """The answer to a simple Query: RowDescription (text columns), DataRows, CommandComplete,
+    ReadyForQuery."""
+    fields = b"".join(name.encode() + b"\0" + struct.pack("!IhIhih", 0, 0, 25, -1, -1, 0)
+                      for name in columns)
+    answer = pg_message(b"T", struct.pack("!H", len(columns)) + fields)
+    for row in rows:
+        cells = b"".join(struct.pack("!I", len(value.encode())) + value.encode() for value in row)
+        answer += pg_message(b"D", struct.pack("!H", len(row)) + cells)
+    return answer + pg_message(b"C", f"SELECT {len(rows)}\0".encode()) + pg_message(b"Z", b"I")
+
+
+def pg_done(tag):
+    """CommandComplete with tag (e.g. 'INSERT 0 1') and ReadyForQuery."""
+    return pg_message(b"C", f"{tag}\0".encode()) + pg_message(b"Z", b"I")
+
+
+def pg_error(code, message, source, line, routine):
+    """A FATAL ErrorResponse (the backend closes the connection after it)."""
+    fields = (("S", "FATAL"), ("V", "FATAL"), ("C", code), ("M", message), ("F", source),
+              ("L", str(line)), ("R", routine))
+    return pg_message(b"E", b"".join(f"{key}{value}\0".encode() for key, value in fields) + b"\0")
+
+
+def mysql_packet(sequence, payload):
+    return len(payload).to_bytes(3, "little") + bytes([sequence]) + payload
+
+
+def mysql_text(value):
+    """A length-encoded string (shorter than 251 bytes)."""
+    return bytes([len(value)]) + value.encode()
+
+
+def mysql_scramble(rng, size):
+    return bytes(rng.randrange(0x21, 0x7F) for _ in range(size))
+
+
+def mysql_greeting(rng, thread):
+    """Protocol 10 handshake of MySQL 8.0 with mysql_native_password."""
+    scramble = mysql_scramble(rng, 20)
+    payload = (b"\x0a8.0.36\0" + struct.pack("<I", thread) + scramble[:8] + b"\0"
+               + struct.pack("<HBHHB", 0xFFFF, 0xFF, 0x0002, 0xDFFF, 21) + b"\0" * 10
+               + scramble[8:] + b"\0mysql_native_password\0")
+    return mysql_packet(0, payload)
+
+
+MYSQL_CLIENT_FLAGS = 0x1 | 0x4 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000
+
+
+def mysql_login(rng, user, database):
+    """HandshakeResponse41: user, 20-byte mysql_native_password scramble, database."""
+    payload = (struct.pack("<IIB", MYSQL_CLIENT_FLAGS, 1 << 24, 0xFF) + b"\0" * 23
+               + user.encode() + b"\0" + bytes([20]) + rng.randbytes(20) + database.encode()
+               + b"\0mysql_native_password\0")
+    return mysql_packet(1, payload)
+
+
+def mysql_ok(sequence):
+    return mysql_packet(sequence, b"\x00\x00\x00" + struct.pack("<HH", 0x0002, 0))
+
+
+def mysql_error(sequence, code, state, message):
+    """ERR_Packet, protocol 4.1 layout (SQL state marker and state)."""
+    return mysql_packet(sequence, b"\xff" + struct.pack("<H", code) + f"#{state}{message}".encode())
+
+
+def mysql_query(sql):
+    return mysql_packet(0, b"\x03" + sql.encode())
+
+
+def mysql_rows(schema, table, column, values):
+    """A text result set of one VARCHAR column with classic EOF packets."""
+    definition = (b"".join(mysql_text(text) for text in ("def", schema, table, table, column, column))
+                  + b"\x0c" + struct.pack("<HIBHB", 0xFF, 1020, 0xFD, 0, 0) + b"\0\0")
+    eof = b"\xfe" + struct.pack("<HH", 0, 0x0002)
+    packets = [b"\x01", definition, eof] + [mysql_text(value) for value in values] + [eof]
+    return b"".join(mysql_packet(i + 1, payload) for i, payload in enumerate(packets))
+
+
+def resp_command(*words):
+    """A Redis command as a RESP array of bulk strings."""
+    return (f"*{len(words)}\r\n" + "".join(f"${len(word)}\r\n{word}\r\n" for word in words)).encode()
 
 
 # =========================================================================== scenarios
@@ -1692,6 +2195,634 @@ def maintenance_drain(rng):
     return story
 
 
+# --------------------------------------------------------------------------- evidence around the 503
+
+
+def proxy_story(rng, ip, horizon, name="proxy.example.net", agent="EdgeProxy/5.7.2"):
+    """A ProxyStory around a proxy on UDP port 5060 that lists client reactions."""
+    story = ProxyStory(rng, Server(Host(ip), name, agent), horizon)
+    story.reactions = True
+    return story
+
+
+def ephemeral(rng, ip, transport="UDP"):
+    return Host(ip, rng.randrange(32768, 61000), transport)
+
+
+@scenario
+def dns_evidence(rng):
+    """Edge proxy gets SERVFAIL or no answer for some carriers' DNS names: a bare 503 each time.
+
+    The proxy routes numbers to carriers by prefix and finds each carrier's SBC per RFC 3263
+    through its resolver 198.51.100.153, caching the answers for their TTL. carrier-a.example and
+    voice.partner.example resolve (NAPTR, SRV and A answered NOERROR) and their calls are
+    answered. For carrier-b.example the NAPTR query takes a second and comes back SERVFAIL, so
+    does the SRV fallback at once; carrier-c.example is routed with transport=udp, so only
+    _sip._udp.carrier-c.example SRV is asked, and never answered: the proxy re-sends the query
+    twice, 1 s apart, and gives up 1 s later. Each of those calls gets a plain 503 Service
+    Unavailable: no Warning, no Reason.
+    """
+    story = proxy_story(rng, "198.51.100.150", 60, "edge.example.net")
+    proxy = story.server.host
+    resolver = Host("198.51.100.153", 53)
+    users = story.population(10)
+    story.registrations(users[:8], start=0.2, spacing=0.35)
+    carriers = {  # domain -> (SBC names, SBC address, SBC Server header)
+        "carrier-a.example": (("sbc1.carrier-a.example", "sbc2.carrier-a.example"), "203.0.113.21",
+                              "CarrierSBC/4.2.1"),
+        "voice.partner.example": (("edge1.voice.partner.example", "edge2.voice.partner.example"),
+                                  "203.0.113.31", "PartnerGW/1.9.3"),
+    }
+    cached = {}  # name -> when its answer expires
+
+    def ask(t, qname, qtype, delay, records=None, ttl=300, rcode=None, resend=()):
+        """A query from a fresh port of the proxy, re-sent (same id) after resend s; answered after
+        delay s with records (NOERROR) or an answerless rcode, or never if neither is given.
+        Returns when the answer arrives (or the last query leaves)."""
+        client, txid = ephemeral(rng, proxy.ip), rng.getrandbits(16)
+        query = dns_message(txid, qname, qtype)
+        for offset in (0, *resend):
+            story.send(t + offset, client, resolver, query)
+        if records is not None:
+            story.send(t + delay, resolver, client, dns_answer(txid, qname, qtype, records, ttl))
+        elif rcode is not None:
+            story.send(t + delay, resolver, client, dns_message(txid, qname, qtype, rcode))
+        else:
+            return t + max((0, *resend))
+        return t + delay
+
+    def resolve(t, domain):
+        """RFC 3263 for a working carrier: NAPTR, SRV, A, each only when not cached."""
+        (primary, secondary), ip, _ = carriers[domain]
+        udp, tcp = f"_sip._udp.{domain}", f"_sip._tcp.{domain}"
+        if cached.get(domain, -1) < t:
+            t = ask(t, domain, DNS_NAPTR, story.jitter(0.01, 0.06),
+                    [(DNS_NAPTR, naptr_rdata(10, 50, "SIP+D2U", udp)),
+                     (DNS_NAPTR, naptr_rdata(20, 50, "SIP+D2T", tcp))], ttl=3600) + 0.0002
+            t = ask(t, udp, DNS_SRV, story.jitter(0.01, 0.05),
+                    [(DNS_SRV, srv_rdata(10, 60, 5060, primary)),
+                     (DNS_SRV, srv_rdata(20, 40, 5060, secondary))], ttl=300) + 0.0002
+            cached[domain] = t + 300
+        if cached.get(primary, -1) < t:
+            t = ask(t, primary, DNS_A, story.jitter(0.008, 0.04),
+                    [(DNS_A, bytes(map(int, ip.split("."))))], ttl=30) + 0.0002
+            cached[primary] = t + 30
+        return t
+
+    def carrier_call(t, ua, number, domain, hold):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        _, ip, agent = carriers[domain]
+        t_sent = resolve(t + 0.001, domain) + 0.0003
+        story.through(t_sent, dlg, invite, Host(ip), agent, story.answered(),
+                      uri=f"sip:{number}@{domain}", trying=story.jitter(0.015, 0.03), hold=hold)
+
+    def servfail(t, ua, number, domain):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        t_naptr = ask(t + 0.001, domain, DNS_NAPTR, story.jitter(0.9, 1.6), rcode=DNS_SERVFAIL)
+        t_srv = ask(t_naptr + 0.0003, f"_sip._udp.{domain}", DNS_SRV, story.jitter(0.001, 0.003),
+                    rcode=DNS_SERVFAIL)
+        story.give_up(t_srv + story.jitter(0.0003, 0.001), dlg, invite, cause="dns_failure")
+
+    def unanswered(t, ua, number, domain):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        t_last = ask(t + 0.001, f"_sip._udp.{domain}", DNS_SRV, None, resend=(1.0, 2.0))
+        story.give_up(t_last + 1.0 + story.jitter(0.0005, 0.002), dlg, invite, cause="dns_failure")
+
+    a, b, c, partner = "carrier-a.example", "carrier-b.example", "carrier-c.example", \
+        "voice.partner.example"
+    number = numbers(10, first=170)
+    carrier_call(3.2, users[0], number[0], a, hold=7.0)
+    servfail(6.5, users[1], number[1], b)
+    carrier_call(9.1, users[2], number[2], partner, hold=5.0)
+    unanswered(12.0, users[3], number[3], c)
+    carrier_call(17.6, users[4], number[4], a, hold=9.0)
+    servfail(21.3, users[5], number[5], b)
+    story.options(24.8, users[9])
+    unanswered(27.4, users[6], number[6], c)
+    carrier_call(33.5, users[7], number[7], a, hold=6.0)
+    carrier_call(38.2, users[0], number[8], partner, hold=8.0)
+    return story
+
+
+@scenario
+def tls_evidence(rng):
+    """Proxy's TLS to two partners fails (expired or wrong certificate, no ServerHello): bare 503s.
+
+    The proxy relays calls to partner SBCs over TLS on port 5061. partner-a's SBC completes a
+    TLS 1.3 handshake and the calls run as application data on that connection. partner-b's SBC
+    speaks TLS 1.2 and sends a certificate that expired on 2026-02-14: the proxy sends a fatal
+    certificate_expired alert and closes; partner-c's SBC presents the hosting provider's default
+    certificate (*.hosting.example), which the proxy refuses with a fatal bad_certificate alert;
+    partner-d's SBC accepts the TCP connection but never answers the ClientHello, and the proxy
+    gives up after 3 s. Each of those calls gets a plain 503 Service Unavailable.
+    """
+    story = proxy_story(rng, "198.51.100.160", 60)
+    proxy = story.server.host
+    via = Host(proxy.ip, 5061, "TLS")
+    users = story.population(10)
+    story.registrations(users[:8], start=0.3, spacing=0.3)
+    rtt = 0.018
+    moment = partial(datetime.datetime, tzinfo=datetime.timezone.utc)
+    partner_b_ca = ("Partner B", "Partner B Issuing CA 2")
+    chains = {
+        "sbc.partner-b.example": [x509_certificate(
+            rng, ("Partner B", "sbc.partner-b.example"), partner_b_ca,
+            (moment(2024, 2, 14, 9, 30), moment(2026, 2, 14, 9, 30)), ["sbc.partner-b.example"])],
+        "sbc.partner-c.example": [x509_certificate(
+            rng, ("Hosting Example", "*.hosting.example"), ("Hosting Example", "Hosting Example CA"),
+            (moment(2025, 11, 3), moment(2026, 11, 3)), ["*.hosting.example", "hosting.example"])],
+    }
+    partners = {  # SBC name -> (address, Server header)
+        "sbc.partner-a.example": (Host("203.0.113.161", 5061, "TLS"), "PartnerSBC/3.0.2"),
+        "sbc.partner-b.example": (Host("203.0.113.162", 5061, "TLS"), "PartnerSBC/2.4.9"),
+        "sbc.partner-c.example": (Host("203.0.113.163", 5061, "TLS"), "Carrier-SBC/7.1"),
+        "sbc.partner-d.example": (Host("203.0.113.164", 5061, "TLS"), "Carrier-SBC/7.1"),
+    }
+    connections = {}  # SBC name -> the proxy's end of its established TLS connection
+
+    def encrypted(t, src, dst, message):
+        story.send(t, src, dst, tls_encrypted(rng, message))
+
+    def hello(t, name):
+        """TCP handshake and ClientHello; returns the proxy's end and when the hello left."""
+        local = ephemeral(rng, proxy.ip, "TCP")
+        story.cap.connect(t, local, partners[name][0], rtt=rtt)
+        t_hello = t + rtt + 0.0003
+        story.send(t_hello, local, partners[name][0], tls_client_hello(rng, rng.randbytes(32), name))
+        return local, t_hello
+
+    def tls_up(t, name):
+        """A TLS 1.3 connection to the SBC (session ticket included); returns when it is ready."""
+        hop = partners[name][0]
+        local, t_hello = hello(t, name)
+        session = rng.randbytes(32)
+        t_flight = t_hello + rtt + story.jitter(0.001, 0.003)
+        story.send(t_flight, hop, local, tls_server_flight(rng, session))
+        t_finished = t_flight + story.jitter(0.0008, 0.0015)
+        story.send(t_finished, local, hop, tls_record(20, b"\x01") + tls_record(23, rng.randbytes(53)))
+        story.send(t_finished + rtt + 0.0005, hop, local, tls_record(23, rng.randbytes(241)))
+        connections[name] = local
+        return t_finished + 0.0002
+
+    def partner_call(t, ua, user, name, hold):
+        dlg, invite = story.inbound(t, ua, f"sip:{user}@{name.split('.', 1)[1]}")
+        t_ready = t + 0.001
+        if name not in connections:
+            t_ready = tls_up(t_ready, name)
+        hop, agent = partners[name]
+        story.through(t_ready, dlg, invite, hop, agent, story.answered(), uri=f"sip:{user}@{name}",
+                      trying=rtt + 0.004, hold=hold, local=connections[name], via=via,
+                      deliver=encrypted)
+
+    def refused_certificate(t, ua, user, name, alert):
+        dlg, invite = story.inbound(t, ua, f"sip:{user}@{name.split('.', 1)[1]}")
+        hop = partners[name][0]
+        local, t_hello = hello(t + 0.001, name)
+        t_flight = t_hello + rtt + story.jitter(0.002, 0.005)
+        story.send(t_flight, hop, local, tls12_server_flight(rng, chains[name]))
+        t_alert = t_flight + story.jitter(0.0005, 0.0012)
+        story.send(t_alert, local, hop, tls_alert(alert))
+        story.cap.close(t_alert + 0.0001, local, hop, rtt=rtt)
+        story.give_up(t_alert + story.jitter(0.0008, 0.002), dlg, invite, cause="tls_failure")
+
+    def no_server_hello(t, ua, user, name):
+        dlg, invite = story.inbound(t, ua, f"sip:{user}@{name.split('.', 1)[1]}")
+        local, t_hello = hello(t + 0.001, name)
+        story.cap.half_close(t_hello + 3.0, local, partners[name][0], rtt=rtt)
+        story.give_up(t_hello + 3.0 + story.jitter(0.0005, 0.0015), dlg, invite, cause="tls_failure")
+
+    a, b, c, d = (f"sbc.partner-{x}.example" for x in "abcd")
+    partner_call(3.0, users[0], "sales", a, hold=12.0)
+    refused_certificate(6.2, users[1], "+442079460123", b, TLS_CERTIFICATE_EXPIRED)
+    partner_call(9.8, users[2], "support", a, hold=6.0)
+    no_server_hello(13.1, users[3], "frontdesk", d)
+    story.options(18.0, users[9])
+    refused_certificate(21.7, users[4], "accounts", c, TLS_BAD_CERTIFICATE)
+    partner_call(25.4, users[5], "+442079460188", a, hold=8.0)
+    refused_certificate(30.2, users[6], "+442079460155", b, TLS_CERTIFICATE_EXPIRED)
+    partner_call(34.6, users[7], "sales", a, hold=10.0)
+    return story
+
+
+@scenario
+def unreachable_hop(rng):
+    """Proxy's next hops are down (ICMP/ICMPv6 port unreachable, TCP RST, no SYN-ACK): 503 each.
+
+    A proxy relays calls to PSTN gateways chosen by number. gw1 (UDP), gw5 (TCP) and an IPv6
+    gateway answer. gw2's SIP service is down: every INVITE copy the proxy sends (timer A: again
+    after 0.5 and 1.5 s) comes back as ICMP port unreachable quoting it, and after 3 s the proxy
+    answers the caller 503; the same happens over IPv6 with ICMPv6 port unreachable from a
+    second IPv6 gateway. gw3 refuses the proxy's TCP connection (RST, twice), gw4 never answers
+    its SYNs (sent again after 1 and 3 s, 503 at 4 s). The 503s are plain Service Unavailable.
+    """
+    story = proxy_story(rng, "198.51.100.170", 60)
+    proxy, proxy6 = story.server.host, Host("2001:db8:170::10")
+    users = story.population(9)
+    phones6 = [UA(name, name.capitalize(), Host(f"2001:db8:20::{101 + i}"), AGENTS[i % len(AGENTS)])
+               for i, name in enumerate(NAMES[12:15])]
+    story.registrations(users[:6], start=0.2, spacing=0.3)
+    gateway = "PSTN-Gateway/4.0.3"
+    gw1, gw2 = Host("203.0.113.171"), Host("203.0.113.172")
+    gw3, gw4, gw5 = (Host(f"203.0.113.{n}", 5060, "TCP") for n in (173, 174, 175))
+    gw6_up, gw6_down = Host("2001:db8:171::20"), Host("2001:db8:172::20")
+    tcp_via = Host(proxy.ip, 5060, "TCP")
+    pstn = numbers(12, first=130)
+
+    def answered_call(t, ua, number, hop, hold, proxy_host=proxy):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}", proxy=proxy_host)
+        uri = f"sip:{number}@{hop.sent_by}{hop.uri_params()}"
+        if hop.transport == "TCP":
+            local = ephemeral(rng, proxy_host.ip, "TCP")
+            story.cap.connect(t + 0.001, local, hop, rtt=0.004)
+            story.through(t + 0.0052, dlg, invite, hop, gateway, story.answered(), uri=uri,
+                          trying=0.006, hold=hold, local=local, via=tcp_via)
+        else:
+            story.through(t + 0.001, dlg, invite, hop, gateway, story.answered(), uri=uri,
+                          trying=story.jitter(0.008, 0.02), hold=hold, proxy=proxy_host)
+
+    def port_unreachable(t, ua, number, hop, proxy_host=proxy):
+        """The INVITE copies draw ICMP (type 3 code 3) or ICMPv6 (type 1 code 4) errors."""
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}", proxy=proxy_host)
+        relayed = story.copy(invite, proxy_host, f"sip:{number}@{hop.sent_by}",
+                             story.record_route(proxy_host))
+        icmp = (3, 3) if ":" not in hop.ip else (1, 4)
+        rtt = story.jitter(0.003, 0.008)
+        for offset in (0.0, 0.5, 1.5):  # timer A: T1, then 2*T1
+            sent = story.cap.send(t + 0.001 + offset, proxy_host, hop, relayed)
+            story.cap.icmp_error(t + 0.001 + offset + rtt, hop, sent, *icmp)
+        story.give_up(t + 3.001 + story.jitter(0.0, 0.002), dlg, invite, cause="upstream_failure",
+                      proxy=proxy_host)
+
+    def connection_refused(t, ua, number, hop):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        story.cap.refused(t + 0.001, ephemeral(rng, proxy.ip, "TCP"), hop, rtt=0.004)
+        story.cap.refused(t + 0.251, ephemeral(rng, proxy.ip, "TCP"), hop, rtt=0.004)
+        story.give_up(t + 0.254 + story.jitter(0.0003, 0.001), dlg, invite, cause="upstream_failure")
+
+    def no_syn_ack(t, ua, number, hop):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        story.cap.unanswered(t + 0.001, ephemeral(rng, proxy.ip, "TCP"), hop, (1.0, 3.0))
+        story.give_up(t + 4.001 + story.jitter(0.0003, 0.001), dlg, invite, cause="upstream_failure")
+
+    answered_call(2.0, users[0], pstn[0], gw1, hold=9.0)
+    port_unreachable(5.0, users[1], pstn[1], gw2)
+    answered_call(9.5, users[2], pstn[2], gw5, hold=8.0)
+    connection_refused(12.2, users[3], pstn[3], gw3)
+    answered_call(15.0, phones6[0], pstn[4], gw6_up, hold=6.0, proxy_host=proxy6)
+    port_unreachable(18.4, phones6[1], pstn[5], gw6_down, proxy_host=proxy6)
+    no_syn_ack(23.0, users[4], pstn[6], gw4)
+    answered_call(29.0, users[5], pstn[7], gw1, hold=7.0)
+    port_unreachable(32.3, users[6], pstn[8], gw2)
+    story.options(36.5, users[8])
+    answered_call(38.0, users[7], pstn[9], gw5, hold=9.0)
+    return story
+
+
+@scenario
+def database_evidence(rng):
+    """Registrar's databases fail (PostgreSQL refused/starting up, MySQL 1040, Redis reset): 503s.
+
+    The registrar keeps locations in PostgreSQL, looks up outbound routes (LCR) in MySQL and counts
+    calls per user in Redis, with one query per REGISTER and one or two per call. At 10 s
+    PostgreSQL is restarted: it ends the registrar's session (57P01) and refuses new connections
+    (RST) for a while, then answers "the database system is starting up" (57P03); a new MySQL
+    connection later gets ERR 1040 Too many connections right after its login; Redis resets the
+    connection while a command is in flight, then refuses it once. Each failed lookup is followed
+    within a second by a plain 503; every other request is served and its queries answered.
+    """
+    story = udp_story(rng, "198.51.100.180", 50, "registrar.example.net", "Registrar/3.2.0")
+    story.reactions = True
+    registrar = story.server.host.ip
+    pg, mysql = Host("198.51.100.185", 5432, "TCP"), Host("198.51.100.186", 3306, "TCP")
+    redis = Host("198.51.100.187", 6379, "TCP")
+    users = story.population(14)
+    monitor = UA("monitor", "Monitor", Host("203.0.113.5"), "HealthCheck/2.0", DOMAIN)
+    rtt = 0.0003
+    db = {}  # database -> the registrar's end of its open connection
+
+    def answer_time():
+        return story.jitter(0.0004, 0.0025)
+
+    def pg_connect(t, starting_up=False):
+        """A PostgreSQL session (md5 password); returns when it is ready, or refused at start-up."""
+        local = ephemeral(rng, registrar, "TCP")
+        story.cap.connect(t, local, pg, rtt=rtt)
+        t += rtt + 0.0001
+        story.send(t, local, pg, pg_startup("kamailio", "sip", "registrar"))
+        if starting_up:
+            story.send(t + 0.0004, pg, local, pg_error(
+                "57P03", "the database system is starting up", "postmaster.c", 2356,
+                "ProcessStartupPacket"))
+            story.cap.close(t + 0.0005, pg, local, rtt=rtt)
+            return t + 0.0005
+        story.send(t + 0.0004, pg, local, pg_message(b"R", struct.pack("!I", 5) + rng.randbytes(4)))
+        story.send(t + 0.0007, local, pg, pg_message(b"p", f"md5{story.ids.hex(32)}\0".encode()))
+        story.send(t + 0.0022, pg, local, pg_ready(rng))
+        db["pg"] = local
+        return t + 0.0023
+
+    def pg_query(t, sql, answer):
+        story.send(t, db["pg"], pg, pg_message(b"Q", f"{sql}\0".encode()))
+        t_answer = t + answer_time()
+        story.send(t_answer, pg, db["pg"], answer)
+        return t_answer
+
+    def save_location(t, ua):
+        return pg_query(t, f"INSERT INTO location (username, domain, contact, expires) VALUES "
+                           f"('{ua.user}', '{DOMAIN}', '{ua.contact.strip('<>')}', now() + "
+                           f"interval '3600 seconds') ON CONFLICT (username, domain) DO UPDATE "
+                           f"SET contact = EXCLUDED.contact, expires = EXCLUDED.expires",
+                        pg_done("INSERT 0 1"))
+
+    def lookup_location(t, user):
+        callee = next(u for u in users if u.user == user)
+        return pg_query(t, f"SELECT contact FROM location WHERE username = '{user}' AND domain = "
+                           f"'{DOMAIN}' AND expires > now()",
+                        pg_rows(["contact"], [[callee.contact.strip("<>")]]))
+
+    def mysql_connect(t, refused=False):
+        local = ephemeral(rng, registrar, "TCP")
+        story.cap.connect(t, local, mysql, rtt=rtt)
+        story.send(t + rtt + 0.0004, mysql, local, mysql_greeting(rng, rng.randrange(100, 9000)))
+        story.send(t + rtt + 0.0007, local, mysql, mysql_login(rng, "lcr", "routing"))
+        t_answer = t + rtt + 0.0007 + answer_time()
+        if refused:
+            story.send(t_answer, mysql, local, mysql_error(2, 1040, "08004", "Too many connections"))
+            story.cap.close(t_answer + 0.0001, mysql, local, rtt=rtt)
+        else:
+            story.send(t_answer, mysql, local, mysql_ok(2))
+            db["mysql"] = local
+        return t_answer
+
+    def route(t, number):
+        """The LCR lookup of an outbound number in MySQL."""
+        story.send(t, db["mysql"], mysql, mysql_query(
+            f"SELECT gw_uri FROM lcr_rule WHERE '{number}' LIKE CONCAT(prefix, '%') "
+            f"ORDER BY LENGTH(prefix) DESC LIMIT 1"))
+        t_answer = t + answer_time()
+        story.send(t_answer, mysql, db["mysql"],
+                   mysql_rows("routing", "lcr_rule", "gw_uri", ["sip:203.0.113.41:5060"]))
+        return t_answer
+
+    counters = {}
+
+    def redis_connect(t):
+        local = ephemeral(rng, registrar, "TCP")
+        story.cap.connect(t, local, redis, rtt=rtt)
+        story.send(t + rtt + 0.0001, local, redis, resp_command("SELECT", "2"))
+        story.send(t + rtt + 0.0004, redis, local, b"+OK\r\n")
+        db["redis"] = local
+        return t + rtt + 0.0004
+
+    def count_call(t, ua):
+        key = f"calls:{ua.user}@{DOMAIN}"
+        counters[key] = counters.get(key, 0) + 1
+        story.send(t, db["redis"], redis, resp_command("INCR", key))
+        t_answer = t + story.jitter(0.0002, 0.0006)
+        story.send(t_answer, redis, db["redis"], f":{counters[key]}\r\n".encode())
+        return t_answer
+
+    def register(t, ua):
+        t_saved = save_location(t + 0.0004, ua)
+        story.register(t, ua, final=Reply(t_saved - t + 0.0003, 200))
+
+    def call(t, ua, target, hold):
+        """An INVITE: Redis counter, then location (user) or route (number) lookup; answered."""
+        t_db = count_call(t + 0.0004, ua) + 0.0001
+        user = target.split(":")[1].split("@")[0]
+        t_db = (route(t_db, user) if user.startswith("+") else lookup_location(t_db, user))
+        story.call(t, ua, target, trying=t_db - t + 0.0003, hold=hold)
+
+    def refused(t, ua, target, delay):
+        """A request whose lookup failed, answered 503 delay s after it arrived."""
+        failed = Reply(delay, 503, cause="database_failure")
+        if target is None:
+            story.register(t, ua, final=failed)
+        else:
+            story.reject(t, ua, target, failed, trying=0.0004)
+
+    internal = [f"sip:{u.user}@{DOMAIN}" for u in users]
+    pstn = [f"sip:{n}@{DOMAIN}" for n in numbers(6, first=190)]
+    pg_connect(0.05)
+    mysql_connect(0.08)
+    redis_connect(0.11)
+    for i, ua in enumerate(users[:8]):
+        register(0.4 + 0.45 * i, ua)
+    call(4.6, users[0], internal[1], hold=3.0)
+    call(6.1, users[2], pstn[0], hold=2.5)
+    story.options(8.0, monitor)
+    # 10 s: PostgreSQL is restarted; it ends the registrar's session
+    story.send(10.0, pg, db["pg"], pg_error("57P01", "terminating connection due to administrator "
+                                            "command", "postgres.c", 3300, "ProcessInterrupts"))
+    story.cap.close(10.0001, pg, db["pg"], rtt=rtt)
+    del db["pg"]
+    # a REGISTER: two connection attempts 0.5 s apart, both refused
+    story.cap.refused(11.4004, ephemeral(rng, registrar, "TCP"), pg, rtt=rtt)
+    story.cap.refused(11.9004, ephemeral(rng, registrar, "TCP"), pg, rtt=rtt)
+    refused(11.4, users[8], None, 0.5012)
+    # an INVITE to a user: Redis answers, PostgreSQL refuses
+    t_db = count_call(13.9004, users[3]) + 0.0001
+    story.cap.refused(t_db, ephemeral(rng, registrar, "TCP"), pg, rtt=rtt)
+    refused(13.9, users[3], internal[5], t_db - 13.9 + 0.0009)
+    # an INVITE while PostgreSQL is starting up
+    t_db = count_call(16.7004, users[4]) + 0.0001
+    t_failed = pg_connect(t_db, starting_up=True)
+    refused(16.7, users[4], internal[6], t_failed - 16.7 + 0.0006)
+    story.options(18.0, monitor)
+    # PostgreSQL is back: the next REGISTER opens a session again
+    t_ready = pg_connect(19.5004)
+    t_saved = save_location(t_ready + 0.0001, users[9])
+    story.register(19.5, users[9], final=Reply(t_saved - 19.5 + 0.0003, 200))
+    call(21.2, users[5], internal[0], hold=4.0)
+    call(23.0, users[6], pstn[1], hold=5.0)
+    # a second registrar worker opens its own MySQL connection: ERR 1040 after the login
+    t_db = count_call(25.6004, users[7]) + 0.0001
+    t_failed = mysql_connect(t_db, refused=True)
+    refused(25.6, users[7], pstn[2], t_failed - 25.6 + 0.0007)
+    story.options(28.0, monitor)
+    call(28.9, users[1], pstn[3], hold=4.0)
+    # Redis dies with the INCR unread: it resets the connection; then refuses the reconnection
+    key = f"calls:{users[10].user}@{DOMAIN}"
+    story.cap.push(31.3004, db["redis"], redis, resp_command("INCR", key))
+    story.cap.reset(31.3006, redis, db["redis"])
+    del db["redis"]
+    refused(31.3, users[10], internal[2], story.jitter(0.003, 0.006))
+    story.cap.refused(33.8004, ephemeral(rng, registrar, "TCP"), redis, rtt=rtt)
+    refused(33.8, users[11], pstn[4], story.jitter(0.0012, 0.003))
+    # Redis is back
+    redis_connect(36.4)
+    call(36.4012, users[12], internal[4], hold=5.0)
+    story.options(38.0, monitor)
+    register(39.3, users[8])
+    call(41.0, users[13], pstn[5], hold=4.0)
+    return story
+
+
+@scenario
+def relay_origin(rng):
+    """Inner SBC's capacity 503 (Server: InnerSBC/2.1, Q.850 34) relayed by the edge proxy.
+
+    The edge proxy 192.0.2.10 (Server: EdgeProxy/5.7.2 on its own answers: 100 Trying, REGISTER
+    and OPTIONS) relays calls to two inner SBCs. Its leg to sbc1 (198.51.100.190) is in the
+    capture: sbc1 answers two INVITEs at once with 503 Service Unavailable, Server InnerSBC/2.1
+    and Reason Q.850 cause 34, the proxy ACKs and relays the 503 unchanged to the caller. It
+    reaches sbc2 (198.51.100.191) through another interface that the capture does not see: two
+    503s relayed from sbc2, with sbc2's Server header, are all there is of those calls. Other
+    calls through both SBCs are answered.
+    """
+    story = proxy_story(rng, "192.0.2.10", 45, "edge.example.net")
+    users = story.population(10, subnet="203.0.113.", first=101)
+    story.registrations(users, start=0.2, spacing=0.3)
+    sbc1, sbc2, inner = Host("198.51.100.190"), Host("198.51.100.191"), "InnerSBC/2.1"
+    pstn = numbers(10, first=110)
+    no_circuit = q850(34, "No circuit/channel available")
+
+    def unseen(t, src, dst, message):
+        """The leg to sbc2 is not in the capture."""
+
+    def trunk_call(t, ua, number, sbc, outcome, hold=None):
+        dlg, invite = story.inbound(t, ua, f"sip:{number}@{DOMAIN}")
+        full = outcome is None
+        story.through(t + 0.0008, dlg, invite, sbc, inner,
+                      story.answered() if full else outcome, uri=f"sip:{number}@{sbc.ip}",
+                      trying=story.jitter(0.002, 0.006) if full else None, hold=hold,
+                      deliver=story.send if sbc is sbc1 else unseen)
+
+    def full_trunk():
+        return [(story.jitter(0.002, 0.005), 503, [no_circuit], None, "capacity_limit")]
+
+    trunk_call(3.0, users[0], pstn[0], sbc1, None, hold=20.0)
+    trunk_call(5.5, users[1], pstn[1], sbc2, None, hold=15.0)
+    story.options(8.0, users[9])
+    trunk_call(10.2, users[2], pstn[2], sbc1, None, hold=18.0)
+    trunk_call(14.1, users[3], pstn[3], sbc1, full_trunk())
+    trunk_call(17.0, users[4], pstn[4], sbc2, full_trunk())
+    trunk_call(20.6, users[5], pstn[5], sbc1, full_trunk())
+    trunk_call(23.9, users[6], pstn[6], sbc2, full_trunk())
+    story.options(26.0, users[9])
+    trunk_call(31.5, users[7], pstn[7], sbc1, None, hold=6.0)
+    trunk_call(34.0, users[8], pstn[8], sbc2, None, hold=5.0)
+    return story
+
+
+@scenario
+def retry_storm(rng):
+    """Overloaded SBC answers 503 + Retry-After: 30; some clients still retry every second.
+
+    From 12 s to 40 s every INVITE gets an immediate 503 Service Unavailable with Retry-After: 30.
+    An auto-dialer re-sends the same call (same Call-ID, CSeq + 1) every second, 8 times; a
+    mobile client starts a new call every second, 6 times; a softphone keeps retrying every
+    second from 33 s and is served when the overload ends. Three phones honour Retry-After and
+    call again 31-34 s after their 503, and are served. Calls before and after succeed.
+    """
+    story = udp_story(rng, "198.51.100.200", 80, "sbc.example.net", "EdgeSBC/9.4.1")
+    story.reactions = True
+    users = story.population(14)
+    dialer = dataclasses.replace(users[10], agent="AutoDialer/2.0.3")
+    mobile, softphone = users[11], users[12]
+    external = [f"sip:{n}@{DOMAIN}" for n in numbers(6, first=150)]
+    overloaded = (12.0, 40.0)
+
+    def busy():
+        return Reply(story.jitter(0.0008, 0.003), 503, headers=[retry_after(30)], cause="overload")
+
+    def attempt(t, dlg, hold=None):
+        """One INVITE of dlg: a 503 during the overload, else answered (and hung up after hold
+        s, if inside the capture).  Returns the time of the 503 (None when answered)."""
+        dlg.remote_tag = None
+        invite = dlg.invite(story.media_port())
+        if overloaded[0] <= t < overloaded[1]:
+            reply = busy()
+            story.transact(t, dlg, invite, [reply])
+            return t + reply.delay
+        trying = story.jitter(0.002, 0.01)
+        ring = trying + story.jitter(0.1, 0.5)
+        t_answer = story.transact(t, dlg, invite, [Reply(trying, 100), Reply(ring, 180),
+                                                   Reply(ring + story.jitter(1.5, 5.0), 200)])
+        story.hangup(t_answer + (story.jitter(4.0, 12.0) if hold is None else hold), dlg)
+        return None
+
+    def hammer(t, ua, target, attempts, same_call):
+        """Retries 1 s after each 503; a call that gets through lasts past the capture."""
+        dlg = story.dialog(ua, target)
+        for _ in range(attempts):
+            t_busy = attempt(t, dlg, hold=99)
+            if t_busy is None:
+                return
+            t = t_busy + story.jitter(1.0, 1.06)
+            if not same_call:
+                dlg = story.dialog(ua, target)
+
+    def patient(t, ua, target):
+        dlg = story.dialog(ua, target)
+        t_busy = attempt(t, dlg)
+        attempt(t_busy + story.jitter(31.0, 34.0), story.dialog(ua, target))
+
+    story.registrations(users[:10], start=0.2, spacing=0.4)
+    for t, caller, callee in ((4.4, 0, 1), (6.0, 2, 3), (8.3, 4, 5), (10.1, 6, 7)):
+        story.call(t, users[caller], f"sip:{users[callee].user}@{DOMAIN}", hold=story.jitter(2, 5))
+    hammer(12.3, dialer, external[0], 8, same_call=True)
+    patient(13.5, users[3], external[1])
+    hammer(15.1, mobile, f"sip:{users[0].user}@{DOMAIN}", 6, same_call=False)
+    patient(18.2, users[5], f"sip:{users[1].user}@{DOMAIN}")
+    patient(25.0, users[7], external[2])
+    hammer(33.0, softphone, external[3], 12, same_call=True)
+    for t, caller, callee in ((42.5, 0, 2), (47.0, 8, 9), (60.2, 4, 6), (66.0, 9, 13)):
+        story.call(t, users[caller], f"sip:{users[callee].user}@{DOMAIN}", hold=story.jitter(3, 8))
+    return story
+
+
+@scenario
+def failover(rng):
+    """Primary in maintenance (503, Retry-After: 600): phones re-send the call to the secondary.
+
+    Phones register with sip1 (198.51.100.210) and call through it. From 12 s sip1 answers
+    every INVITE with 503 Service Unavailable and Retry-After: 600; four phones send the same
+    call (same Call-ID and From tag, CSeq + 1) to sip2 (198.51.100.211) 150-400 ms later and
+    are served there, and keep using sip2 for their next calls. A conference phone configured
+    with sip1 only does not fail over.
+    """
+    primary = Server(Host("198.51.100.210"), "sip1.example.net", "CorePBX/12.4.0")
+    secondary = Server(Host("198.51.100.211"), "sip2.example.net", "CorePBX/12.4.0")
+    story = Story(rng, primary, horizon=50)
+    story.reactions = True
+    backup = Story(rng, secondary, horizon=50)
+    backup.cap, backup.ids = story.cap, story.ids
+    users = story.population(10)
+    story.registrations(users[:8], start=0.2, spacing=0.35)
+    for t, caller, callee in ((3.4, 0, 1), (5.9, 2, 4), (8.1, 6, 7)):
+        story.call(t, users[caller], f"sip:{users[callee].user}@{DOMAIN}", hold=story.jitter(1, 2))
+
+    def maintenance(t, ua, target):
+        dlg = story.dialog(ua, target)
+        invite = dlg.invite(story.media_port())
+        reply = Reply(story.jitter(0.0008, 0.002), 503, headers=[retry_after(600)],
+                      cause="maintenance")
+        story.transact(t, dlg, invite, [reply])
+        return dlg, invite, t + reply.delay
+
+    def fails_over(t, ua, target):
+        dlg, invite, t_503 = maintenance(t, ua, target)
+        dlg.remote_tag = None
+        again = dlg.request("INVITE", body=invite.body)
+        trying = story.jitter(0.002, 0.008)
+        ring = trying + story.jitter(0.1, 0.5)
+        t_answer = backup.transact(t_503 + story.jitter(0.15, 0.4), dlg, again,
+                                   [Reply(trying, 100), Reply(ring, 180),
+                                    Reply(ring + story.jitter(1.5, 4.0), 200)])
+        backup.hangup(t_answer + story.jitter(4.0, 9.0), dlg)
+
+    fails_over(13.0, users[1], f"sip:{users[0].user}@{DOMAIN}")
+    fails_over(17.6, users[3], f"sip:{numbers(1, first=160)[0]}@{DOMAIN}")
+    conference = dataclasses.replace(users[8], agent=AGENTS[3])
+    maintenance(20.2, conference, f"sip:{numbers(1, first=161)[0]}@{DOMAIN}")
+    fails_over(22.4, users[5], f"sip:{users[2].user}@{DOMAIN}")
+    fails_over(27.8, users[7], f"sip:{users[6].user}@{DOMAIN}")
+    backup.call(35.0, users[1], f"sip:{users[4].user}@{DOMAIN}", hold=5.0)
+    backup.call(39.5, users[3], f"sip:{users[7].user}@{DOMAIN}", hold=4.0)
+    return story
+
+
 # --------------------------------------------------------------------------- RTSP scenarios
 
 
@@ -1976,6 +3107,35 @@ def rtsp_malformed(rng):
     return story
 
 
+@scenario
+def rtsp_hammer(rng):
+    """Camera at its 2-session limit: a scanner re-asks DESCRIBE every second on new connections.
+
+    A recorder and a viewer hold the camera's two RTSP sessions. A cameradar-style scanner
+    connects and sends DESCRIBE (no OPTIONS): 503 Service Unavailable without Retry-After; it
+    retries on a new TCP connection 1 s after each 503, 5 times, all refused. A viewer refused
+    once comes back 10 s later, after the other viewer left, and is served.
+    """
+    camera = Camera(Host("192.0.2.45", 554, "TCP"), "Hikvision-Webs")  # authentication off
+    story = CameraStory(rng, camera, horizon=32)
+    story.reactions = True
+    main, sub = "/Streaming/Channels/101", "/Streaming/Channels/102"
+    story.watch(1.0, "192.0.2.201", "recorder", main, until=30.0)
+    story.watch(2.5, "192.0.2.202", "vlc", sub, until=19.0)
+    t = 6.0
+    for _ in range(6):
+        scanner = RtspClient(story.endpoint("203.0.113.66"), "scanner")
+        story.cap.connect(t, scanner.host, camera.host)
+        t_503 = story.exchange(t + 0.001, scanner,
+                               [story.request(scanner, "DESCRIBE", camera.url(main))],
+                               [story.reply("DESCRIBE", 503, cause="too_many_clients")])
+        story.cap.close(t_503 + story.think(), scanner.host, camera.host)
+        t = t_503 + story.jitter(1.0, 1.05)
+    story.refused(14.0, "192.0.2.203", "ffmpeg", sub, cause="too_many_clients")
+    story.watch(24.0, "192.0.2.203", "ffmpeg", sub, until=29.0)
+    return story
+
+
 # =========================================================================== command line
 
 
@@ -1998,8 +3158,10 @@ def verify(stem, story):
     args_file = stem.with_suffix(".args")
     extra = args_file.read_text().split() if args_file.exists() else []
     found = tshark(pcap, *extra, "-Y", story.STATUS_503, "-T", "fields", "-e", "frame.number").split()
-    truth = [line.split("\t")[0] for line in stem.with_suffix(".truth").read_text().splitlines()
+    lines = [line.split("\t") for line in stem.with_suffix(".truth").read_text().splitlines()
              if not line.startswith("#")]
+    truth = [fields[0] for fields in lines if len(fields) == 2]
+    reactions = [fields for fields in lines if len(fields) == 3]
     malformed = [line.strip() for line in tshark(pcap, *extra, "-q", "-z", "expert").splitlines()
                  if "Malformed" in line and TSHARK_RETRY_AFTER_NOTE not in line]
     problems = []
@@ -2007,6 +3169,12 @@ def verify(stem, story):
         problems.append(f"tshark 503 frames {found} != truth {truth}")
     if malformed and not story.tolerates_malformed:
         problems.append(f"malformed packets: {malformed}")
+    if reactions:
+        request = {"SIP": "sip.Request-Line", "RTSP": "rtsp.request"}[story.PROTOCOL]
+        requests = tshark(pcap, *extra, "-Y", request, "-T", "fields", "-e", "frame.number").split()
+        for frame, reaction, answer in reactions:
+            if frame not in requests or answer not in truth or int(answer) >= int(frame):
+                problems.append(f"reaction {frame} {reaction} {answer}: not a request after a 503")
     return problems
 
 

@@ -1,4 +1,4 @@
-# Writes pcapng files and builds Ethernet/IPv4/IPv6/UDP/TCP frames for synthetic captures.
+# Writes pcapng files and builds Ethernet/IPv4/IPv6/UDP/TCP/ICMP frames for synthetic captures.
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Minimal pcapng writer and link/network/transport frame builder (standard library only).
 
@@ -13,12 +13,19 @@ import zlib
 LINKTYPE_ETHERNET = 1
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
+IPPROTO_ICMP = 1
 IPPROTO_TCP = 6
 IPPROTO_UDP = 17
+IPPROTO_ICMPV6 = 58
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 TCP_WINDOW = 64240
 TCP_MSS = 1460
+ETHERNET_HEADER = 14
+# How much of the offending packet an ICMP error quotes: as much as keeps the error within the
+# minimum datagram every host accepts, 576 bytes for IPv4 (RFC 1812 4.3.2.3, what Linux does)
+# and the 1280-byte minimum MTU for IPv6 (RFC 4443 2.4 (c)).
+ICMP_QUOTE = {4: 576 - 20 - 8, 6: 1280 - 40 - 8}
 
 
 # --------------------------------------------------------------------------- pcapng
@@ -148,6 +155,26 @@ class FrameBuilder:
         return self._frame(src, dst, IPPROTO_TCP,
                            _with_checksum(header, 16, src, dst, IPPROTO_TCP, payload))
 
+    def icmp_error(self, src_ip, dst_ip, icmp_type, code, offending_frame):
+        """An ICMP (IPv4) or ICMPv6 error from src_ip to dst_ip about offending_frame.
+
+        offending_frame is the Ethernet frame dst_ip sent; the error quotes its IP packet (header,
+        transport header and the first payload bytes) cut to ICMP_QUOTE.  Types: ICMP 3 destination
+        unreachable (code 3 port, 1 host, 13 administratively prohibited), ICMPv6 1 destination
+        unreachable (code 4 port, 3 address, 1 administratively prohibited).  The four bytes after
+        the checksum (unused, or the RFC 4884 length) are zero.
+        """
+        src, dst = ipaddress.ip_address(src_ip), ipaddress.ip_address(dst_ip)
+        quoted = offending_frame[ETHERNET_HEADER:][: ICMP_QUOTE[src.version]]
+        message = struct.pack("!BBHI", icmp_type, code, 0, 0) + quoted
+        if src.version == 4:
+            proto, covered = IPPROTO_ICMP, message
+        else:
+            proto = IPPROTO_ICMPV6
+            covered = _pseudo_header(src, dst, proto, len(message)) + message
+        message = message[:2] + struct.pack("!H", internet_checksum(covered)) + message[4:]
+        return self._frame(src, dst, proto, message)
+
 
 class TcpConnection:
     """Sequence/acknowledgement bookkeeping for one TCP connection seen on the wire.
@@ -193,3 +220,15 @@ class TcpConnection:
     def rst(self, side):
         """RST/ACK: the side aborts the connection (nothing more may follow on it)."""
         return self._segment(side, TCP_RST | TCP_ACK)
+
+    def syn_again(self):
+        """The client's SYN retransmitted (same sequence number): no SYN/ACK came back."""
+        (src_ip, src_port), (dst_ip, dst_port) = self.ends
+        return self.builder.tcp(src_ip, src_port, dst_ip, dst_port, self.next_seq[0] - 1, 0, TCP_SYN,
+                                options=struct.pack("!BBH", 2, 4, TCP_MSS))
+
+    def refuse(self):
+        """The server host's RST/ACK to the client's SYN: nothing listens on the port."""
+        (src_ip, src_port), (dst_ip, dst_port) = self.ends[1], self.ends[0]
+        return self.builder.tcp(src_ip, src_port, dst_ip, dst_port, 0, self.next_seq[0],
+                                TCP_RST | TCP_ACK)

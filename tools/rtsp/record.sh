@@ -19,19 +19,20 @@
 #
 # Needs: ffmpeg, gstreamer1.0-tools, gstreamer1.0-plugins-{base,good,bad} (openh264enc, rtspsrc),
 # libgstrtspserver-1.0-dev and pkg-config (to build the emulator), wireshark-common (dumpcap),
-# tshark, curl; root or the right to capture on lo, and root for port 554 and 80.
+# tshark, curl, python3 (reactions.py lists the client reactions of the hammer scenario); root or
+# the right to capture on lo, and root for port 554 and 80.
 # Work files go to a temp dir (diag503-rtsp-<scenario>.XXXXXX), removed on success unless
 # KEEP_WORK=1, kept with every log on failure.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(too_many_clients encoder_busy unsupported_profile nvr_channel_unavailable
-	encoder_restart device_overload mixed)
+	encoder_restart device_overload mixed hammer)
 EMULATOR=$HERE/build/camera_emulator
 declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [gst-launch-1.0]=gstreamer1.0-tools
 	[gst-inspect-1.0]=gstreamer1.0-tools [dumpcap]=wireshark-common [tshark]=tshark
 	[curl]=curl [pkg-config]=pkg-config [cmake]=cmake [cc]=gcc [timeout]=coreutils
-	[setsid]=util-linux)
+	[setsid]=util-linux [python3]=python3)
 
 # shellcheck source=tools/lib/recording.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/recording.sh"
@@ -45,14 +46,17 @@ SCENARIO=$1
 [[ " ${SCENARIOS[*]} " == *" $SCENARIO "* ]] ||
 	die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
 need ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 dumpcap tshark curl pkg-config cmake cc \
-	timeout setsid
+	timeout setsid python3
 for element in openh264enc rtspsrc rtph264pay rtph264depay videotestsrc; do
 	gst-inspect-1.0 "$element" >/dev/null 2>&1 ||
 		die "GStreamer element $element missing (gstreamer1.0-plugins-bad, -good, -base)"
 done
 pkg-config --exists gstreamer-rtsp-server-1.0 ||
 	die "gstreamer-rtsp-server-1.0 not found (Debian package libgstrtspserver-1.0-dev)"
-{ cmake -S "$HERE" -B "$HERE/build" >/dev/null && cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
+# configured once: CMakeLists.txt calls project() only while CMAKE_PROJECT_NAME is unset, and a
+# second configure finds it cached (no C compiler enabled); --build still rebuilds what changed
+{ cmake -S "$HERE" -B "$HERE/build" >/dev/null &&
+	cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
 mkdir -p "$2"
 OUTDIR=$(cd "$2" && pwd)
 PCAP=$OUTDIR/rtsp-$SCENARIO.pcapng
@@ -418,6 +422,25 @@ traffic_mixed() { # a VMS starting up, a user browsing, an operator changing an 
 	run refused gst-udp nvr "/cam/realmonitor?channel=3&subtype=1"
 }
 
+prepare_hammer() {
+	# a long session timeout: the viewers send no keep-alive while the client hammers
+	device cam 127.0.55.17 554 "a Hikvision-style camera allowing 2 sessions (timeout 60 s)" \
+		--policy too_many_clients --max-sessions 2 --session-timeout 60
+	REACTIONS=1 # the .truth file lists the hammering requests (retry_early)
+}
+
+traffic_hammer() { # two viewers hold both sessions; a client asks again 1 s after each 503, 6 times
+	spawn_playing ok ffmpeg-tcp cam "$HIK/101" 20
+	spawn_playing ok ffmpeg-udp cam "$HIK/102" 20
+	local attempt
+	for attempt in 1 2 3 4 5 6; do
+		run refused ffprobe cam "$HIK/101"
+		echo "attempt $attempt refused; again in 1 s" >>"$WORK/clients.log"
+		((attempt == 6)) || sleep 1
+	done
+	join_all
+}
+
 # ---------------------------------------------------------------- capture, checks, truth
 
 capture_filter() { # each device's RTSP, HTTP and RTP/RTCP ports, and ICMP about it
@@ -502,7 +525,11 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 	for name in "${DEVICES[@]}"; do
 		how+=" $name ${DEV_IP[$name]}:${DEV_PORT[$name]}, ${DEV_WHAT[$name]};"
 	done
-	how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe and GStreamer $gst rtspsrc (gst-launch-1.0)"
+	if [[ $SCENARIO == hammer ]]; then
+		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe"
+	else
+		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe and GStreamer $gst rtspsrc (gst-launch-1.0)"
+	fi
 	if [[ -n ${USED_CURL-} ]]; then
 		how+=", curl $(curl --version | awk 'NR == 1 { print $2 }') for the encoder changes"
 	fi
@@ -520,6 +547,13 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 	for key in "${!logged[@]}"; do
 		[[ -n ${seen[$key]-} ]] || die "the refusal $key is not in the capture"
 	done
+	if [[ -n ${REACTIONS-} ]]; then
+		# the clients' requests after the 503s (captures/FORMAT.md, "Client reactions")
+		python3 "$HERE/reactions.py" "$PCAP" "${TSHARK_D[@]}" >"$WORK/reactions" ||
+			die "could not list the client reactions"
+		[[ -s $WORK/reactions ]] || die "no client reacted to a 503 as the scenario meant"
+		cat "$WORK/reactions" >>"$WORK/truth"
+	fi
 	mv "$WORK/truth" "$TRUTH"
 	# The decoding arguments every reading of this capture needs (captures/FORMAT.md).
 	if ((${#TSHARK_D[@]})); then echo "${TSHARK_D[*]}" >"${TRUTH%.truth}.args"; else rm -f "${TRUTH%.truth}.args"; fi
@@ -527,9 +561,10 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 
 summary() { # one line per scenario: 503s by cause, sessions, RTP, size
 	local causes
-	causes=$(tail -n +3 "$TRUTH" | cut -f2 | sort | uniq -c |
+	causes=$(tail -n +3 "$TRUTH" | awk -F '\t' 'NF == 2' | cut -f2 | sort | uniq -c |
 		awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
-	echo "record.sh: $SCENARIO: $(($(wc -l <"$TRUTH") - 2)) 503s ($causes);" \
+	echo "record.sh: $SCENARIO: $(tail -n +3 "$TRUTH" | awk -F '\t' 'NF == 2' | wc -l) 503s ($causes)," \
+		"$(tail -n +3 "$TRUTH" | awk -F '\t' 'NF == 3' | wc -l) client reactions;" \
 		"PLAY $(count 'rtsp.method == "PLAY"'), TEARDOWN $(count 'rtsp.method == "TEARDOWN"')," \
 		"RTP $(count 'rtp && udp') over UDP and $(count 'rtp && tcp') interleaved;" \
 		"$(stat -c %s "$PCAP") bytes in ${SECONDS} s"
