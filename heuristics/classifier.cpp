@@ -161,7 +161,7 @@ void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& fi
         findings.note("The client retransmitted the request " + counted(facts.request_retransmissions, "time", "times") +
                       " before this answer.", frames);
     if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
-        if (facts.downstream_failure_frame != 0) {
+        if (facts.downstream_failure_frame != 0 || met_failure_during_request(facts)) {
             findings.note(when + ": the next hop's failure was passed on at once.", frames);
             return;
         }
@@ -281,10 +281,9 @@ void onset_note(const CaseFacts& facts, Findings& findings) {
                     " after the last served request (frame " + std::to_string(facts.last_served_frame) + ")";
         frames.insert(frames.begin(), facts.last_served_frame);
     }
-    if (!facts.network_events.empty() && facts.network_events.front().time_us <= facts.failure_run_first_us) {
-        const NetworkEvent& first = facts.network_events.front();
-        sentence += "; the first failure of other traffic came before it, in frame " + std::to_string(first.frame);
-        frames.push_back(first.frame);
+    if (const NetworkEvent* first = first_counted_failure(facts); first && first->time_us <= facts.failure_run_first_us) {
+        sentence += "; the first failure of other traffic came before it, in frame " + std::to_string(first->frame);
+        frames.push_back(first->frame);
     }
     findings.note(sentence + ".", frames);
 }

@@ -94,6 +94,10 @@ Verdict classify(const CaseFacts& facts, const Settings& settings);
 class Findings;
 void forwarding_rules(const CaseFacts& facts, const Settings& settings, Findings& findings);
 void network_rules(const CaseFacts& facts, const Settings& settings, Findings& findings);
+// Whether a DNS, TLS, TCP, ICMP or database failure of the server fell while this request waited.
+bool met_failure_during_request(const CaseFacts& facts);
+// The earliest failure that counts as evidence for this 503; nullptr when none does.
+const NetworkEvent* first_counted_failure(const CaseFacts& facts);
 struct OriginFinding {
     std::string origin;        // "generated here" or "relayed from <hop>"
     std::uint32_t frame = 0;

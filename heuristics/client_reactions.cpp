@@ -15,6 +15,11 @@ constexpr int kStormWindowS = 60;
 
 }  // namespace
 
+bool ClientReactions::Refusal::knows(std::uint64_t identity) const {
+    return identity == refused_identity ||
+           std::find(retry_identities.begin(), retry_identities.end(), identity) != retry_identities.end();
+}
+
 ClientReactions::ClientReactions(const Settings& settings)
     : settings_(settings),
       clients_(settings.max_dialogs, BoundedMap<std::uint64_t, Client>::kForever),
@@ -39,6 +44,9 @@ std::optional<Reaction> ClientReactions::on_request(const ClientRequest& request
     const PacketMeta& meta = *request.meta;
     Client* client = clients_.find(hash_text(meta.source.address));
     if (!client) return std::nullopt;
+    // A retransmission of a refused request or of a counted retry, whichever 503 it crossed, is no reaction.
+    for (const Refusal& refusal : client->refusals)
+        if (refusal.knows(request.identity)) return std::nullopt;
     const std::uint64_t server = hash_text(meta.destination.text());
     const std::int64_t failover_window_us = static_cast<std::int64_t>(settings_.failover_window_s) * kMicrosecondsPerSecond;
     bool same_server_seen = false;
@@ -67,13 +75,12 @@ std::optional<Reaction> ClientReactions::on_request(const ClientRequest& request
 
 std::optional<Reaction> ClientReactions::early_retry(const ClientRequest& request, Refusal& refusal) {
     const PacketMeta& meta = *request.meta;
-    if (request.identity == refusal.refused_identity || request.identity == refusal.last_retry_identity) return std::nullopt;
     // RFC 3261 §21.5.4: with a Retry-After no other request may go to that server meanwhile; without
     // one, only sending the same call again at once is hammering.
     if (!refusal.retry_after_s && (request.call != refusal.call || refusal.hammered)) return std::nullopt;
     const std::int64_t waited = meta.time_us - refusal.time_us;
     if (waited >= refusal.backoff_us) return std::nullopt;
-    refusal.last_retry_identity = request.identity;
+    refusal.retry_identities[refusal.next_retry_slot++ % refusal.retry_identities.size()] = request.identity;
     refusal.hammered = !refusal.retry_after_s;
     early_retries_.get_or_insert(hash_text(meta.destination.text()), meta.time_us, [](auto&, auto&) {}).add(meta.time_us);
     Reaction retry;

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -47,8 +48,10 @@ private:
         std::uint64_t server = 0;        // hash of address:port
         std::uint64_t call = 0;
         std::uint64_t refused_identity = 0;
-        std::uint64_t last_retry_identity = 0;
+        std::array<std::uint64_t, 8> retry_identities{};  // the latest retries already counted, ring
+        std::size_t next_retry_slot = 0;
         bool hammered = false;           // without Retry-After only the first new attempt is counted
+        bool knows(std::uint64_t identity) const;  // the refused request or a counted retry: a retransmission
         std::uint32_t frame = 0;
         std::int64_t time_us = 0;
         std::int64_t backoff_us = 0;

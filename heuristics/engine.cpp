@@ -249,7 +249,7 @@ void Engine::close_dialogs(std::uint64_t call) {
 
 void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503) {
     DownstreamFailure& failure =
-        downstream_failures_.get_or_insert(hash_text(response.call_id), meta.time_us, [](auto&, auto&) {});
+        downstream_failures_.get_or_insert(cseq_key(response), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
     failure.receiver_address = hash_text(stream ? meta.destination.address : meta.destination.text());
     failure.frame = meta.frame;
@@ -329,7 +329,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
         now - server.overload_signal_us <= kOverloadSignalMemoryUs)
         facts.overload_signal_frame = server.overload_signal_frame;
 
-    if (const DownstreamFailure* failure = downstream_failures_.find(hash_text(response.call_id))) {
+    if (const DownstreamFailure* failure = downstream_failures_.find(cseq_key(response))) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
         if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
             facts.downstream_failure_frame = failure->frame;

@@ -97,7 +97,7 @@ private:
     BoundedMap<std::uint64_t, DialogLegs> dialogs_;
     // Key: server endpoint. Lifetime: the capture. Bound: Settings::max_servers.
     BoundedMap<std::uint64_t, ServerContext> servers_;
-    // Key: Call-ID. Last 5xx/408 answered to a hop for that call. Same bounds as transactions.
+    // Key: Call-ID, CSeq and method. Last 5xx/408 answered to a hop for that transaction. Same bounds as transactions.
     BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
     // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
     // transaction: a proxy's onward attempts. Same bounds as transactions.

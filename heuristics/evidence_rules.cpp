@@ -99,29 +99,62 @@ void forwarding_rules(const CaseFacts& facts, const Settings& settings, Findings
             findings.add(local, -20, "This server forwarded the request instead of refusing it.", {facts.forwarded.front().frame});
 }
 
+bool counts_as_evidence(const NetworkEvent& event, const CaseFacts& facts) {
+    return event.kind != EvidenceKind::transport || transport_event_counts(event, facts);
+}
+
+bool during_request(const NetworkEvent& event, const CaseFacts& facts) {
+    return facts.request_frame != 0 && event.time_us >= facts.request_time_us;
+}
+
+bool met_failure_during_request(const CaseFacts& facts) {
+    return std::any_of(facts.network_events.begin(), facts.network_events.end(), [&](const NetworkEvent& event) {
+        return counts_as_evidence(event, facts) && during_request(event, facts);
+    });
+}
+
+const NetworkEvent* first_counted_failure(const CaseFacts& facts) {
+    for (const NetworkEvent& event : facts.network_events)
+        if (counts_as_evidence(event, facts)) return &event;
+    return nullptr;
+}
+
 void network_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     constexpr int kKinds = 4;
+    std::array<bool, kKinds> about_this_request{};
+    for (const NetworkEvent& event : facts.network_events)
+        if (counts_as_evidence(event, facts) && during_request(event, facts)) about_this_request[static_cast<int>(event.kind)] = true;
     std::array<std::uint32_t, kKinds> counted_events{};
-    std::array<std::uint32_t, kKinds> first_frame{};
+    std::array<const NetworkEvent*, kKinds> first_event{};
+    std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // of the failures beyond kSentencesPerKind
     for (const NetworkEvent& event : facts.network_events) {
-        if (event.kind == EvidenceKind::transport && !transport_event_counts(event, facts)) continue;
+        if (!counts_as_evidence(event, facts)) continue;
         const int kind = static_cast<int>(event.kind);
-        if (++counted_events[kind] > kSentencesPerKind) continue;
-        if (first_frame[kind] == 0) first_frame[kind] = event.attempt_frame ? event.attempt_frame : event.frame;
-        const bool first = counted_events[kind] == 1;
-        const bool about_this_request = facts.request_frame != 0 && event.time_us >= facts.request_time_us;
-        const int weight = first ? (about_this_request ? 60 : 50) : 5;
+        if (!first_event[kind]) first_event[kind] = &event;
+        if (++counted_events[kind] > kSentencesPerKind) {
+            further_frames[kind].push_back(event.frame);
+            continue;
+        }
+        const int weight = counted_events[kind] == 1 ? (about_this_request[kind] ? 60 : 50) : 5;
         const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
                                     ? ", the hop this request was forwarded to" : "";
         findings.add(cause_of(event.kind, facts, settings), weight, event.sentence + hop + consequence(event.kind, facts, settings),
                      frames_of(event));
     }
     for (int kind = 0; kind < kKinds; ++kind) {
-        if (counted_events[kind] <= kSentencesPerKind) continue;
-        findings.add(cause_of(static_cast<EvidenceKind>(kind), facts, settings), 5,
-                     counted(counted_events[kind] - kSentencesPerKind, "more such failure", "more such failures") +
-                         " in the " + format_duration(facts.time_us - facts.network_events.front().time_us) +
-                         " before this 503.", {first_frame[kind]});
+        if (counted_events[kind] > kSentencesPerKind) {
+            findings.add(cause_of(static_cast<EvidenceKind>(kind), facts, settings), 5,
+                         counted(counted_events[kind] - kSentencesPerKind, "more such failure", "more such failures") +
+                             " in the " + format_duration(facts.time_us - first_event[kind]->time_us) + " before this 503.",
+                         std::move(further_frames[kind]));
+        }
+        // A lookup, handshake or query that failed while the request waited explains the wait better
+        // than "a downstream hop failed".
+        if (about_this_request[kind] && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
+            findings.add(Cause::upstream_failure, -30,
+                         "The time this request waited went into the failed " +
+                             std::string(kind == 0 ? "DNS lookup" : kind == 1 ? "TLS handshake" : "database query") + ".",
+                         {facts.request_frame, facts.frame});
     }
 }
 

@@ -143,7 +143,9 @@ void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& reco
         event.kind = EvidenceKind::tls;
         event.frame = meta.frame;
         event.time_us = meta.time_us;
-        if (as_server || !as_client) {  // the server end refused the handshake
+        // Without the ClientHello, the end on the lower (well-known) port is taken for the server.
+        const bool sent_by_server_end = as_server || (!as_client && meta.source.port < meta.destination.port);
+        if (sent_by_server_end) {  // the server end refused the handshake
             event.attempt_frame = as_server ? as_server->frame : 0;
             event.peer_address = meta.source.address;
             event.peer_port = meta.source.port;
@@ -152,12 +154,12 @@ void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& reco
             if (as_server) finish_pending(meta.destination.address, EvidenceKind::tls, sent_by_server);
             add_failure(meta.destination.address, std::move(event));
         } else {  // the client end rejected what the server presented
-            event.attempt_frame = as_client->frame;
+            event.attempt_frame = as_client ? as_client->frame : 0;
             event.peer_address = meta.destination.address;
             event.peer_port = meta.destination.port;
             event.sentence = "TLS handshake with " + meta.destination.text() + frame_ref(event.attempt_frame) +
                              " aborted: this host sent a " + alert + frame_ref(meta.frame);
-            finish_pending(meta.source.address, EvidenceKind::tls, sent_by_client);
+            if (as_client) finish_pending(meta.source.address, EvidenceKind::tls, sent_by_client);
             add_failure(meta.source.address, std::move(event));
         }
         return;
@@ -210,7 +212,8 @@ void NetworkEvidence::observe_tcp(const PacketMeta& meta, std::uint16_t flags) {
         return;
     }
     if (!reset && !fin) return;
-    // A connection that ends before its TLS handshake completed is a failed handshake.
+    // A connection that ends before its TLS handshake completed is a failed handshake, nothing more.
+    bool ended_handshake = false;
     for (bool client_ends : {true, false}) {
         const Endpoint& client = client_ends ? meta.source : meta.destination;
         const Endpoint& server = client_ends ? meta.destination : meta.source;
@@ -228,8 +231,9 @@ void NetworkEvidence::observe_tcp(const PacketMeta& meta, std::uint16_t flags) {
                          (reset ? "reset" : "closed") + " by " + (client_ends ? "this host" : server.text()) +
                          frame_ref(meta.frame);
         add_failure(client.address, std::move(event));
+        ended_handshake = true;
     }
-    if (!reset) return;
+    if (!reset || ended_handshake) return;
     const Pending refused = finish_pending(meta.destination.address, EvidenceKind::transport, to_client);
     NetworkEvent event;
     event.kind = kind_of_port(meta.source.port);

@@ -14,6 +14,7 @@
 #include "sip_message.hpp"
 #include "text.hpp"
 #include "verdict.hpp"
+#include "wire_formats.hpp"
 
 namespace diag503::test {
 
@@ -174,6 +175,86 @@ inline ::testing::AssertionResult IsCause(const Verdict& verdict, Cause expected
 inline ::testing::AssertionResult Diagnosed(const Verdict& verdict, Cause expected, std::string_view text) {
     if (verdict.cause != expected) return IsCause(verdict, expected);
     return HasEvidence(verdict, text);
+}
+
+// ---- other protocols: packets and the parsed DNS, TLS, ICMP and database messages ----
+
+constexpr std::int64_t kCaptureStartUs = 1700000000LL * 1000000;  // a whole second
+
+// Packet `frame`, sent `at_s` seconds after the capture start.
+inline PacketMeta packet(std::uint32_t frame, double at_s, const Endpoint& from, const Endpoint& to,
+                         Transport transport = Transport::udp) {
+    PacketMeta meta;
+    meta.frame = frame;
+    meta.time_us = kCaptureStartUs + microseconds(at_s);
+    meta.transport = transport;
+    meta.source = from;
+    meta.destination = to;
+    return meta;
+}
+
+// DNS question types and response codes by name.
+namespace dns {
+constexpr std::uint16_t a = 1, ptr = 12, txt = 16, aaaa = 28, srv = 33, naptr = 35;
+constexpr std::uint8_t noerror = 0, servfail = 2, nxdomain = 3, refused = 5;
+}  // namespace dns
+
+inline DnsMessage dns_query(std::uint16_t type, const std::string& name, std::uint16_t id = 0x1234) {
+    DnsMessage message;
+    message.id = id;
+    message.question_type = type;
+    message.question_name = name;
+    return message;
+}
+
+inline DnsMessage dns_answer(std::uint16_t type, const std::string& name, std::uint8_t rcode,
+                             std::uint16_t id = 0x1234) {
+    DnsMessage message = dns_query(type, name, id);
+    message.is_response = true;
+    message.rcode = rcode;
+    message.answer_count = rcode == dns::noerror ? 1 : 0;
+    return message;
+}
+
+// TLS records of one segment.
+inline TlsSummary client_hello() {
+    TlsSummary records;
+    records.client_hello = true;
+    return records;
+}
+inline TlsSummary server_hello() {
+    TlsSummary records;
+    records.server_hello = true;
+    return records;
+}
+inline TlsSummary encrypted_records() {  // content type 23: application data, or TLS 1.3 handshake
+    TlsSummary records;
+    records.application_data = true;
+    return records;
+}
+inline TlsSummary fatal_alert(std::uint8_t description) {  // 42 bad_certificate, 48 unknown_ca
+    TlsSummary records;
+    records.alert = TlsAlert{2, description};
+    return records;
+}
+
+// An ICMP port unreachable about a datagram (17 UDP, 6 TCP) that `sent_from` sent to `sent_to`.
+inline IcmpError port_unreachable(const Endpoint& sent_from, const Endpoint& sent_to, std::uint8_t protocol = 17) {
+    IcmpError error;
+    error.kind = IcmpError::Kind::port_unreachable;
+    error.type = 3;
+    error.code = 3;
+    error.original_protocol = protocol;
+    error.original_source = sent_from.address;
+    error.original_source_port = sent_from.port;
+    error.original_destination = sent_to.address;
+    error.original_destination_port = sent_to.port;
+    return error;
+}
+
+inline DatabaseError database_error(const std::string& product, const std::string& severity, const std::string& code,
+                                    const std::string& message) {
+    return DatabaseError{product, severity, code, message};
 }
 
 }  // namespace diag503::test

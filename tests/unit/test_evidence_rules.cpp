@@ -1,0 +1,428 @@
+// Unit tests of the engine's evidence rules: other protocols, onward attempts and the hop that generated a 503.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "sip_builders.hpp"
+#include "text.hpp"
+
+namespace diag503 {
+namespace {
+
+using test::call;
+using test::client_hello;
+using test::dns_answer;
+using test::dns_query;
+using test::HasEvidence;
+using test::Headers;
+using test::IsCause;
+using test::Txn;
+namespace dns = test::dns;
+
+const Endpoint kClient = test::endpoint("192.0.2.10");
+const Endpoint kProxy = test::endpoint("192.0.2.20");
+const Endpoint kProxyClientPort = test::endpoint("192.0.2.20", 40001);  // the proxy as a client of other services
+const Endpoint kInnerProxy = test::endpoint("192.0.2.30");
+const Endpoint kServer = test::endpoint("198.51.100.5");
+const Endpoint kOtherServer = test::endpoint("198.51.100.6");
+const Endpoint kNextHop = test::endpoint("203.0.113.9");
+const Endpoint kOtherHop = test::endpoint("203.0.113.10");
+const Endpoint kTlsHop = test::endpoint("203.0.113.9", 5061);
+const Endpoint kResolver = test::endpoint("192.0.2.53", 53);
+const Endpoint kDatabase = test::endpoint("192.0.2.40", 5432);
+const std::string kSrvName = "_sip._udp.carrier.example.net";
+
+// Feeds an engine SIP and other traffic in one frame sequence, numbering frames from 1, times in
+// seconds since the capture start. SIP goes from the client to the proxy unless told otherwise.
+class Capture {
+public:
+    explicit Capture(const Settings& settings = Settings{}) : engine_(settings) {}
+
+    std::optional<Verdict> request(double at_s, const Txn& txn, const Endpoint& from = kClient,
+                                   const Endpoint& to = kProxy) {
+        return sip(at_s, from, to, test::request_text(txn));
+    }
+    std::optional<Verdict> respond(double at_s, const Txn& txn, int status, const Headers& extra = {},
+                                   const Endpoint& from = kProxy, const Endpoint& to = kClient) {
+        return sip(at_s, from, to, test::response_text(txn, status, extra));
+    }
+
+    void dns(double at_s, const Endpoint& from, const Endpoint& to, const DnsMessage& message) {
+        engine_.network().observe_dns(next(at_s, from, to, Transport::udp), message);
+    }
+    void tls(double at_s, const Endpoint& from, const Endpoint& to, const TlsSummary& records) {
+        engine_.network().observe_tls(next(at_s, from, to, Transport::tcp), records);
+    }
+    void tcp(double at_s, const Endpoint& from, const Endpoint& to, std::uint16_t flags) {
+        engine_.network().observe_tcp(next(at_s, from, to, Transport::tcp), flags);
+    }
+    void icmp(double at_s, const Endpoint& from, const Endpoint& to, const IcmpError& error) {
+        engine_.network().observe_icmp(next(at_s, from, to, Transport::other), error);
+    }
+    void database(double at_s, const Endpoint& from, const Endpoint& to, const DatabaseError& error) {
+        engine_.network().observe_database_error(next(at_s, from, to, Transport::tcp), error);
+    }
+
+    // The proxy's SRV lookup for the carrier answered SERVFAIL: two frames.
+    void servfail(double at_s) {
+        dns(at_s, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName));
+        dns(at_s + 0.01, kResolver, kProxyClientPort, dns_answer(dns::srv, kSrvName, dns::servfail));
+    }
+
+    const std::vector<Verdict>& verdicts() const { return verdicts_; }
+
+private:
+    PacketMeta next(double at_s, const Endpoint& from, const Endpoint& to, Transport transport) {
+        return test::packet(++frame_, at_s, from, to, transport);
+    }
+    std::optional<Verdict> sip(double at_s, const Endpoint& from, const Endpoint& to, const std::string& text) {
+        auto verdict = engine_.observe(next(at_s, from, to, Transport::udp), test::parse(text));
+        if (verdict) verdicts_.push_back(*verdict);
+        return verdict;
+    }
+
+    Engine engine_;
+    std::uint32_t frame_ = 0;
+    std::vector<Verdict> verdicts_;
+};
+
+// The client's INVITE as the proxy forwards it onward.
+Txn onward(const Txn& txn) { return test::forwarded(txn, "192.0.2.20:5060", "z9hG4bK-proxy-1"); }
+
+// ---- other protocols ----
+
+TEST(EvidenceRules, DnsServfailShortlyBeforeAProxy503IsDnsFailureCitingTheDnsFrames) {
+    Capture capture;
+    capture.request(0, call(1));  // frame 1
+    capture.servfail(0.001);      // frames 2 and 3
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure));
+    const Evidence* dns = test::evidence_with(*verdict, "answered SERVFAIL");
+    ASSERT_NE(dns, nullptr) << test::all_evidence(*verdict);
+    EXPECT_EQ(dns->frames, (std::vector<std::uint32_t>{2, 3}));
+    EXPECT_TRUE(HasEvidence(*verdict, "could not resolve"));
+}
+
+TEST(EvidenceRules, UnansweredDnsQueryOfTheProxyIsDnsFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    for (double at : {0.001, 1.001, 3.001}) capture.dns(at, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName));
+    const auto verdict = capture.respond(5, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure));
+    EXPECT_TRUE(HasEvidence(*verdict, "sent 3 times: no answer"));
+}
+
+TEST(EvidenceRules, TlsAlertFromTheNextHopIsTlsFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.tls(0.002, kProxyClientPort, kTlsHop, client_hello());   // frame 2
+    capture.tls(0.01, kTlsHop, kProxyClientPort, test::fatal_alert(48));  // frame 3
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::tls_failure));
+    const Evidence* tls = test::evidence_with(*verdict, "fatal TLS alert unknown_ca");
+    ASSERT_NE(tls, nullptr) << test::all_evidence(*verdict);
+    EXPECT_EQ(tls->frames, (std::vector<std::uint32_t>{2, 3}));
+}
+
+TEST(EvidenceRules, TlsHandshakeResetByTheNextHopIsTlsFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.tcp(0.001, kProxyClientPort, kTlsHop, TcpFlags::syn);
+    capture.tcp(0.002, kTlsHop, kProxyClientPort, TcpFlags::syn | TcpFlags::ack);
+    capture.tls(0.003, kProxyClientPort, kTlsHop, client_hello());                       // frame 4
+    capture.tcp(0.004, kTlsHop, kProxyClientPort, TcpFlags::reset | TcpFlags::ack);       // frame 5
+    const auto verdict = capture.respond(0.5, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::tls_failure));
+    EXPECT_TRUE(HasEvidence(*verdict, "never completed: the connection was reset by 203.0.113.9:5061"));
+    EXPECT_FALSE(HasEvidence(*verdict, "Also consistent with"));
+}
+
+TEST(EvidenceRules, PostgresqlRefusingTheConnectionIsDatabaseFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.database(0.005, kDatabase, kProxyClientPort,
+                     test::database_error("PostgreSQL", "FATAL", "53300", "sorry, too many clients already"));
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::database_failure));
+    EXPECT_TRUE(HasEvidence(*verdict, "PostgreSQL FATAL 53300 error from 192.0.2.40:5432 (frame 2)"));
+}
+
+TEST(EvidenceRules, ResetFromThePostgresqlPortIsDatabaseFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.tcp(0.002, kProxyClientPort, kDatabase, TcpFlags::syn);
+    capture.tcp(0.003, kDatabase, kProxyClientPort, TcpFlags::reset | TcpFlags::ack);
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::database_failure));
+    EXPECT_TRUE(HasEvidence(*verdict, "TCP connection to 192.0.2.40:5432 (frame 2) refused"));
+}
+
+// ---- onward attempts ----
+
+TEST(EvidenceRules, ForwardedRequestAnsweredByIcmpPortUnreachableIsUpstreamFailureNamingTheHop) {
+    Capture capture;
+    capture.request(0, call(1));                                // frame 1
+    capture.request(0.002, onward(call(1)), kProxy, kNextHop);  // frame 2
+    capture.icmp(0.003, kNextHop, kProxy, test::port_unreachable(kProxy, kNextHop));  // frame 3
+    const auto verdict = capture.respond(0.01, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure));
+    const Evidence* unreachable = test::evidence_with(*verdict, "ICMP port unreachable");
+    ASSERT_NE(unreachable, nullptr) << test::all_evidence(*verdict);
+    EXPECT_TRUE(icontains(unreachable->sentence, "for UDP to 203.0.113.9:5060")) << unreachable->sentence;
+    EXPECT_TRUE(icontains(unreachable->sentence, "the hop this request was forwarded to")) << unreachable->sentence;
+    EXPECT_EQ(unreachable->frames, (std::vector<std::uint32_t>{3}));
+}
+
+TEST(EvidenceRules, ForwardedAndRetransmittedWithoutAnyAnswerIsUpstreamFailure) {
+    Capture capture;
+    capture.request(0, call(1));
+    for (double at : {0.002, 0.502, 1.502, 3.502}) capture.request(at, onward(call(1)), kProxy, kNextHop);  // frames 2-5
+    const auto verdict = capture.respond(4, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure));
+    const Evidence* silent = test::evidence_with(*verdict, "retransmitted 3 times without any answer");
+    ASSERT_NE(silent, nullptr) << test::all_evidence(*verdict);
+    EXPECT_TRUE(icontains(silent->sentence, "Forwarded to 203.0.113.9:5060 in frame 2")) << silent->sentence;
+    EXPECT_TRUE(icontains(silent->sentence, "timer B/F")) << silent->sentence;
+    EXPECT_EQ(silent->frames, (std::vector<std::uint32_t>{2}));
+}
+
+TEST(EvidenceRules, TransportFailureOfAHopTheRequestWasNotForwardedToDoesNotCount) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.request(0.002, onward(call(1)), kProxy, kNextHop);
+    capture.icmp(0.004, kOtherHop, kProxy, test::port_unreachable(kProxy, kOtherHop));
+    const auto verdict = capture.respond(0.01, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "ICMP"));
+}
+
+// ---- several kinds of evidence ----
+
+TEST(EvidenceRules, ConflictingEvidenceIsAlsoConsistentWithAndLessConfidentThanAgreeingEvidence) {
+    auto diagnose = [](const std::string& warning) {
+        Capture capture;
+        capture.request(0, call(1));
+        capture.servfail(0.001);
+        return capture.respond(0.02, call(1), 503, {"Warning: 399 proxy.example.com \"" + warning + "\""});
+    };
+    const auto agreeing = diagnose("DNS SRV lookup failed");
+    const auto conflicting = diagnose("database connection lost");
+    ASSERT_TRUE(agreeing && conflicting);
+    EXPECT_TRUE(IsCause(*agreeing, Cause::dns_failure));
+    EXPECT_FALSE(HasEvidence(*agreeing, "Also consistent with"));
+    EXPECT_TRUE(conflicting->cause == Cause::dns_failure || conflicting->cause == Cause::database_failure)
+        << test::all_evidence(*conflicting);
+    EXPECT_TRUE(HasEvidence(*conflicting, "Also consistent with"));
+    EXPECT_LT(conflicting->confidence, agreeing->confidence);
+}
+
+// ---- the hop that generated the 503 ----
+
+// Client -> proxy -> server; the server refuses (frame 3) and the proxy passes the 503 on (frame 4).
+std::optional<Verdict> relay_a_503(Capture& capture) {
+    capture.request(0, call(1));
+    capture.request(0.002, test::forwarded(call(1), "192.0.2.20:5060", "z9hG4bK-proxy-1"), kProxy, kServer);
+    capture.respond(0.5, test::forwarded(call(1), "192.0.2.20:5060", "z9hG4bK-proxy-1"), 503, {}, kServer, kProxy);
+    return capture.respond(0.502, call(1), 503);
+}
+
+TEST(EvidenceRules, ProxyRelayingADownstream503NamesTheHopThatGeneratedIt) {
+    Capture capture;
+    const auto relayed = relay_a_503(capture);
+    ASSERT_TRUE(relayed);
+    EXPECT_EQ(relayed->origin, "relayed from 198.51.100.5:5060");
+    EXPECT_EQ(relayed->origin_frame, 3u);
+    EXPECT_TRUE(relayed->relays_503);
+    EXPECT_TRUE(HasEvidence(*relayed, "RFC 3261 §16.7"));
+}
+
+TEST(EvidenceRules, TheServerThatRefusedGeneratedIts503Here) {
+    Capture capture;
+    relay_a_503(capture);
+    ASSERT_EQ(capture.verdicts().size(), 2u);
+    const Verdict& downstream = capture.verdicts()[0];
+    EXPECT_EQ(downstream.origin, "generated here");
+    EXPECT_EQ(downstream.origin_frame, 0u);
+    EXPECT_FALSE(downstream.relays_503);
+}
+
+TEST(EvidenceRules, TwoProxyChainReportsTheInnermostHopAndItsFrame) {
+    Capture capture;
+    const Txn at_outer = call(1);
+    const Txn at_inner = test::forwarded(at_outer, "192.0.2.20:5060", "z9hG4bK-outer-1");
+    const Txn at_server = test::forwarded(at_inner, "192.0.2.30:5060", "z9hG4bK-inner-1");
+    capture.request(0, at_outer, kClient, kProxy);                          // frame 1
+    capture.request(0.002, at_inner, kProxy, kInnerProxy);                  // frame 2
+    capture.request(0.004, at_server, kInnerProxy, kServer);                // frame 3
+    capture.respond(0.3, at_server, 503, {}, kServer, kInnerProxy);         // frame 4: generated here
+    const auto inner = capture.respond(0.302, at_inner, 503, {}, kInnerProxy, kProxy);  // frame 5
+    const auto outer = capture.respond(0.304, at_outer, 503, {}, kProxy, kClient);      // frame 6
+    ASSERT_TRUE(inner && outer);
+    EXPECT_EQ(inner->origin, "relayed from 198.51.100.5:5060");
+    EXPECT_EQ(inner->origin_frame, 4u);
+    EXPECT_EQ(outer->origin, "relayed from 198.51.100.5:5060");
+    EXPECT_EQ(outer->origin_frame, 4u);
+    EXPECT_TRUE(outer->relays_503);
+    EXPECT_TRUE(HasEvidence(*outer, "relays the 503 that 192.0.2.30:5060 sent in frame 5, itself generated by "
+                                    "198.51.100.5:5060 in frame 4"));
+}
+
+TEST(EvidenceRules, A503TheProxyGeneratesForALaterTransactionOfTheCallIsNotRelayed) {
+    Capture capture;
+    const Txn invite = call(1);
+    const Txn to_a = test::forwarded(invite, "192.0.2.20:5060", "z9hG4bK-proxy-a");
+    const Txn to_b = test::forwarded(invite, "192.0.2.20:5060", "z9hG4bK-proxy-b");
+    capture.request(0, invite);                                   // frame 1
+    capture.request(0.002, to_a, kProxy, kServer);                // frame 2
+    capture.respond(0.01, to_a, 503, {}, kServer, kProxy);        // frame 3: A refuses
+    capture.request(0.012, to_b, kProxy, kOtherServer);           // frame 4: the proxy fails over to B
+    capture.respond(0.05, to_b, 200, {}, kOtherServer, kProxy);   // frame 5
+    capture.respond(0.052, invite, 200);                          // frame 6
+    const Txn reinvite = test::next_in_call(invite, "INVITE");
+    capture.request(10, reinvite);                                // frame 7, not forwarded
+    const auto verdict = capture.respond(10.01, reinvite, 503);   // frame 8
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->origin, "generated here");
+    EXPECT_EQ(verdict->origin_frame, 0u);
+    EXPECT_FALSE(verdict->relays_503);
+}
+
+TEST(EvidenceRules, ServerHeaderOtherThanTheOwn100TryingsIsRelayedFromThatAgent) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.respond(0.001, call(1), 100, {"Server: kamailio (5.7.4 (x86_64/linux))"});  // frame 2
+    const auto verdict = capture.respond(0.5, call(1), 503, {"Server: Asterisk PBX 20.5.0"});
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->origin, "relayed from \"Asterisk PBX 20.5.0\"");
+    const Evidence* names = test::evidence_with(*verdict, "names \"Asterisk PBX 20.5.0\" as its sender");
+    ASSERT_NE(names, nullptr) << test::all_evidence(*verdict);
+    EXPECT_EQ(names->frames, (std::vector<std::uint32_t>{2, 3}));
+}
+
+TEST(EvidenceRules, ServerHeaderLikeTheOwn100TryingsIsGeneratedHere) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.respond(0.001, call(1), 100, {"Server: kamailio (5.7.4 (x86_64/linux))"});
+    const auto verdict = capture.respond(0.5, call(1), 503, {"Server: kamailio (5.7.4 (x86_64/linux))"});
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->origin, "generated here");
+    EXPECT_FALSE(verdict->relays_503);
+}
+
+TEST(EvidenceRules, Plain503IsGeneratedHere) {
+    Capture capture;
+    capture.request(0, call(1));
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->origin, "generated here");
+    EXPECT_EQ(verdict->origin_frame, 0u);
+    EXPECT_FALSE(verdict->relays_503);
+}
+
+// ---- what does not count ----
+
+TEST(EvidenceRules, EventsOlderThanTheEvidenceWindowDoNotCount) {
+    Capture capture;
+    capture.servfail(0);  // frames 1 and 2, at 0 and 0.01 s
+    capture.request(61, call(1));
+    const auto verdict = capture.respond(61.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_NE(verdict->cause, Cause::dns_failure);
+    EXPECT_FALSE(HasEvidence(*verdict, "SERVFAIL"));
+}
+
+TEST(EvidenceRules, EventsWithinTheEvidenceWindowCountEvenBeforeTheRequest) {
+    Capture capture;
+    capture.servfail(2);
+    capture.request(61, call(1));
+    const auto verdict = capture.respond(61.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure));
+}
+
+TEST(EvidenceRules, EvidenceWindowFollowsTheSettings) {
+    Settings settings;
+    settings.evidence_window_s = 10;
+    Capture capture(settings);
+    capture.servfail(0);
+    capture.request(11, call(1));
+    const auto verdict = capture.respond(11.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "SERVFAIL"));
+}
+
+TEST(EvidenceRules, TransportFailuresTowardsThe503sOwnClientDoNotCount) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.icmp(0.005, kClient, kProxy, test::port_unreachable(kProxy, kClient));  // the 100 Trying bounced
+    capture.tcp(0.006, kProxyClientPort, kClient, TcpFlags::syn);
+    capture.tcp(0.007, kClient, kProxyClientPort, TcpFlags::reset | TcpFlags::ack);
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_NE(verdict->cause, Cause::upstream_failure);
+    EXPECT_FALSE(HasEvidence(*verdict, "ICMP"));
+    EXPECT_FALSE(HasEvidence(*verdict, "TCP connection"));
+}
+
+TEST(EvidenceRules, TransportFailureTowardsAnotherPeerCountsWhenNothingWasForwarded) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.tcp(0.002, kProxyClientPort, kNextHop, TcpFlags::syn);                        // frame 2
+    capture.tcp(0.003, kNextHop, kProxyClientPort, TcpFlags::reset | TcpFlags::ack);    // frame 3
+    const auto verdict = capture.respond(0.5, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure));
+    const Evidence* refused = test::evidence_with(*verdict, "TCP connection to 203.0.113.9:5060 (frame 2) refused");
+    ASSERT_NE(refused, nullptr) << test::all_evidence(*verdict);
+    EXPECT_EQ(refused->frames, (std::vector<std::uint32_t>{2, 3}));
+}
+
+TEST(EvidenceRules, FailuresOfAnotherHostDoNotCount) {
+    Capture capture;
+    const Endpoint other_host = test::endpoint("192.0.2.21", 40001);
+    capture.dns(0, other_host, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.01, kResolver, other_host, dns_answer(dns::srv, kSrvName, dns::servfail));
+    capture.request(0.02, call(1));
+    const auto verdict = capture.respond(0.04, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "SERVFAIL"));
+}
+
+// ---- many failures ----
+
+TEST(EvidenceRules, FailuresBeyondThreeOfAKindAreSummedUpInOneSentence) {
+    Capture capture;
+    for (int n = 0; n < 5; ++n) capture.servfail(10 + n);  // frames 1-10
+    capture.request(15, call(1));
+    const auto verdict = capture.respond(15.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure));
+    EXPECT_TRUE(HasEvidence(*verdict, "2 more such failures in the 5.010 s before this 503."));
+}
+
+TEST(EvidenceRules, SummedUpFailuresAreTimedFromTheFirstFailureOfTheirKind) {
+    Capture capture;
+    capture.tls(1, kProxyClientPort, kTlsHop, client_hello());
+    capture.tls(1.01, kTlsHop, kProxyClientPort, test::fatal_alert(48));
+    for (int n = 0; n < 4; ++n) capture.servfail(50 + n);  // answers at 50.01 ... 53.01 s
+    capture.request(54, call(1));
+    const auto verdict = capture.respond(54.01, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "1 more such failure in the 4.000 s before this 503."));
+}
+
+}  // namespace
+}  // namespace diag503
