@@ -8,54 +8,74 @@
 # Each role has its own loopback address, so the capture shows both hops of the proxy:
 #   127.0.0.10  callers, users, a peer: SIPp UACs (uac-call.xml, uac-register.xml, uac-options.xml,
 #               uac-invite-noack.xml)
+#   127.0.0.11  (retry_early, failover) more callers, each on an address of its own: one that
+#   and up      calls again 300 ms after a 503 (uac-call-retry.xml), or ones that take the
+#               call to the second proxy after a 503 (uac-call-failover.xml)
 #   127.0.0.20  the proxy: Kamailio with <scenario>.cfg
 #   127.0.0.21  (chain) an inner proxy behind it: Kamailio with capacity.cfg
+#   127.0.0.22  (failover) the second proxy: Kamailio with failover.cfg -A BACKUP
 #   127.0.0.30  the gateway, also the users' phones: a SIPp UAS (uas-gateway.xml)
-#   127.0.0.40  a next hop where nothing listens (the kernel answers ICMP port unreachable)
-#   127.0.0.50  (tls_failure) a TLS partner with a certificate the proxy does not trust:
-#               openssl s_server
-#   127.0.0.53  (dns_failure) the resolver: dnsmasq
-# Scenario overload_ipv6 puts every role on [::1], told apart by port; scenario dns_failure
-# runs everything in a network namespace of its own, whose resolv.conf names the dnsmasq.
+#   127.0.0.40  a next hop where nothing listens (the kernel answers ICMP port unreachable,
+#               and a TCP SYN (dead_tcp) with a RST)
+#   127.0.0.50  (tls_failure, tls_failure_quiet) a TLS partner with a certificate the proxy
+#               does not trust: openssl s_server
+#   127.0.0.53  (dns_failure, dns_failure_quiet) the resolver: dnsmasq
+#   127.0.0.60  (database_failure) the proxy's database: PostgreSQL on port 5432, from a data
+#               directory in the work dir, stopped midway
+# Scenario overload_ipv6 puts every role on [::1], told apart by port; scenarios dns_failure,
+# dns_failure_quiet and database_failure run everything in a network namespace of their
+# own, whose resolv.conf names the dnsmasq; in dns_failure_quiet and database_failure a
+# route there makes the proxy's lookups or database connections come from its own
+# address, not from 127.0.0.1.
 # Each scenario owns 20 ports from its base: proxy base, gateway base+1, dead hop base+2,
-# inner proxy or TLS partner base+3, the proxy's TLS socket base+4, UACs base+10 and up.
-# dumpcap captures only those (UDP and TCP) and the ICMP errors about them (and, in
-# dns_failure, DNS).
+# inner proxy, second proxy or TLS partner base+3, the proxy's TLS socket base+4, UACs
+# base+10 and up. dumpcap captures only those (UDP and TCP) and the ICMP errors about them
+# (and, in dns_failure and dns_failure_quiet, DNS; in database_failure, PostgreSQL).
 #
 # Needs kamailio, sipp (package sip-tester), dumpcap and tshark, and the right to capture
 # on lo: root (as in CI) or a member of group wireshark; some scenarios need more (root,
-# ip, dnsmasq, openssl, Kamailio's tls module) and say so. Kamailio 5.6 runs as root
-# without a warning and needs no flag for it; its pid file and runtime dir are in a work
-# dir (no ctl or fifo module is loaded), which is removed on success and kept, with every
-# log, on failure or when KEEP_WORK=1.
+# ip, dnsmasq, openssl, Kamailio's tls module, PostgreSQL (package postgresql) and
+# Kamailio's db_postgres module (kamailio-postgres-modules)) and say so. Kamailio 5.6 runs
+# as root without a warning and needs no flag for it; its pid file and runtime dir are in
+# a work dir (no ctl or fifo module is loaded), which is removed on success and kept, with
+# every log, on failure or when KEEP_WORK=1.
 #
 # A recording fails rather than write a doubtful .truth: each 503 must come from a proxy
-# with a Call-ID the config logged as "intended-503", calls must also succeed, and no
-# other error answer may appear.
+# with a Call-ID the config logged as "intended-503", calls must also succeed, no other
+# error answer may appear, and each scenario's own evidence must be in the capture (a
+# quiet 503 must name no cause). The .truth of the scenarios from dns_failure_quiet on
+# also lists the callers' reactions to the 503s (captures/FORMAT.md), worked out from the
+# capture; retry_early and failover must show theirs.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(overload capacity capacity_phrase upstream maintenance registration
 	overload_tcp overload_ipv6 dns_failure tls_failure chain retransmit responses_only
-	capacity_q850_tcp upstream_gateways)
+	capacity_q850_tcp upstream_gateways dns_failure_quiet tls_failure_quiet dead_tcp
+	database_failure retry_early failover)
 # The cause of the proxy's 503s; chain's inner proxy has its own (prepare_chain).
 declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase]=capacity_limit
 	[upstream]=upstream_failure [maintenance]=maintenance [registration]=registration_routing
 	[overload_tcp]=overload [overload_ipv6]=overload [dns_failure]=dns_failure
 	[tls_failure]=tls_failure [chain]=upstream_failure [retransmit]=upstream_failure
 	[responses_only]=capacity_limit [capacity_q850_tcp]=capacity_limit
-	[upstream_gateways]=upstream_failure)
+	[upstream_gateways]=upstream_failure [dns_failure_quiet]=dns_failure
+	[tls_failure_quiet]=tls_failure [dead_tcp]=upstream_failure
+	[database_failure]=database_failure [retry_early]=overload [failover]=maintenance)
 # Not 26000: Wireshark decodes UDP port 26000 as Quake, not SIP.
 declare -A BASE=([overload]=25100 [capacity]=25200 [capacity_phrase]=25300
 	[upstream]=25400 [maintenance]=25500 [registration]=25600 [overload_tcp]=25700
 	[overload_ipv6]=25800 [dns_failure]=25900 [tls_failure]=26100 [chain]=26200
 	[retransmit]=26300 [responses_only]=26400 [capacity_q850_tcp]=26500
-	[upstream_gateways]=26600)
+	[upstream_gateways]=26600 [dns_failure_quiet]=26700 [tls_failure_quiet]=26800
+	[dead_tcp]=26900 [database_failure]=27100 [retry_early]=27200 [failover]=27300)
+# Not 27000-27019 either: Wireshark decodes TCP port 27017 as TLS.
 UAC_IP=127.0.0.10 PROXY_IP=127.0.0.20 INNER_IP=127.0.0.21 GW_IP=127.0.0.30 DEAD_IP=127.0.0.40
-PEER_IP=127.0.0.50 DNS_IP=127.0.0.53
+PEER_IP=127.0.0.50 DNS_IP=127.0.0.53 BACKUP_IP=127.0.0.22 DB_IP=127.0.0.60 DB_PORT=5432
 CARRIER=carrier.invalid # dns_failure: the domain its resolver cannot resolve
 declare -A PACKAGE=([kamailio]=kamailio [sipp]=sip-tester [dumpcap]=wireshark-common
-	[tshark]=tshark [ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl)
+	[tshark]=tshark [ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl
+	[setpriv]=util-linux)
 
 # shellcheck source=tools/lib/recording.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/recording.sh"
@@ -93,6 +113,10 @@ CAPTURE_FILTER=''  # dumpcap's filter, if not the usual one
 CAPTURE_MORE=''    # more to capture besides the usual
 WHERE=loopback     # where the traffic runs, for the .truth
 ALSO=''            # what else took part, for the .truth
+ANSWERER=''        # "<ip> <port>" of the server whose 200s to INVITEs show calls got through,
+                   # if not the proxy
+REACTIONS=0        # 1: the .truth also lists the callers' reactions (captures/FORMAT.md)
+REACTION=''        # the reaction the scenario is about: there must be some
 declare -A SENDER_CAUSE=() # "<ip> <port>" of each server whose 503s are meant -> cause
 
 hook() { # hook <kind> [args...]: run <kind>_<scenario> [args...] if the scenario has one
@@ -131,6 +155,10 @@ netns_create() { # netns_create: a network namespace with only lo, its resolver 
 	mkdir -p "/etc/netns/$NS"
 	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$DNS_IP" >"/etc/netns/$NS/resolv.conf"
 	WHERE="the loopback of a network namespace"
+}
+
+netns_source() { # netns_source <ip>: in the namespace, reach the address from the proxy's
+	ip -n "$NS" route add local "$1/32" dev lo table local src "$PROXY_IP"
 }
 
 netns_remove() {
@@ -199,10 +227,14 @@ csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, re
 }
 
 uac() { # uac <port offset> <scenario xml> <csv> <sipp options...>: start a SIPp UAC
-	local port=$((PROXY_PORT + $1)) xml=$2 inf=$3
-	shift 3
+	uac_at "$UAC_IP" "$@"
+}
+
+uac_at() { # uac_at <ip> <port offset> <scenario xml> <csv> <sipp options...>: a UAC on that address
+	local ip=$1 port=$((PROXY_PORT + $2)) xml=$3 inf=$4
+	shift 4
 	start "uac-$((++UAC_RUNS))-$port" sipp "$(hostport "$PROXY_IP" "$PROXY_PORT")" \
-		-sf "$HERE/$xml" -inf "$WORK/$inf" -i "$UAC_IP" -p "$port" -nostdin -timeout 30s \
+		-sf "$HERE/$xml" -inf "$WORK/$inf" -i "$ip" -p "$port" -nostdin -timeout 30s \
 		-timeout_error "${UAC_OPTS[@]}" "$@"
 	UACS+=("$LAST_PID")
 }
@@ -463,6 +495,166 @@ traffic_upstream_gateways() { # calls, the gateway goes down and comes back, cal
 	done
 }
 
+check_quiet() { # check_quiet <pcap>: the proxy's 503s name no cause, not even in their phrase
+	local loud
+	loud=$(count "$1" "$(sent_by "$PROXY_IP" "$PROXY_PORT") && sip.Status-Code == 503 \
+&& (sip.Warning || sip.Reason || sip.Reason-Phrase != \"Service Unavailable\")")
+	((loud == 0)) || die "$loud of the proxy's 503s name a cause (Warning, Reason or phrase)"
+}
+
+prepare_dns_failure_quiet() {
+	REACTIONS=1
+	prepare_dns_failure
+	netns_source "$DNS_IP"
+}
+
+traffic_dns_failure_quiet() {
+	traffic_dns_failure
+}
+
+check_dns_failure_quiet() { # the NXDOMAIN answers are all that tell the cause
+	check_dns_failure "$1"
+	(($(count "$1" "dns.flags.response == 1 && dns.qry.type == 35") > 0)) ||
+		die "the proxy looked up no NAPTR record"
+	check_quiet "$1"
+}
+
+prepare_tls_failure_quiet() {
+	REACTIONS=1
+	prepare_tls_failure
+}
+
+traffic_tls_failure_quiet() {
+	traffic_tls_failure
+}
+
+check_tls_failure_quiet() { # the handshakes and their alerts are all that tell the cause
+	check_tls_failure "$1"
+	(($(count "$1" "ip.src == $PROXY_IP && ip.dst == $PEER_IP && tls.alert_message") > 0)) ||
+		die "the capture holds no TLS alert from the proxy to the partner"
+	check_quiet "$1"
+}
+
+prepare_dead_tcp() {
+	REACTIONS=1
+	PROXY_ARGS+=(-A "PROXY_LISTEN_TCP=tcp:$PROXY_IP:$PROXY_PORT" -A "PROXY_ADDR=$PROXY_IP"
+		-A "DEAD_TCP_URI=\"sip:$DEAD_IP:$DEAD_PORT;transport=tcp\"")
+	ALSO+=", the next hop of 2xxx reached over TCP"
+}
+
+traffic_dead_tcp() {
+	traffic_upstream 12
+}
+
+check_dead_tcp() { # the next hop's kernel refused the proxy's connections
+	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == $DEAD_PORT \
+&& tcp.flags.reset == 1") > 0)) || die "no TCP connection to $DEAD_IP:$DEAD_PORT was refused"
+	check_quiet "$1"
+}
+
+PG_BIN=''   # database_failure: PostgreSQL's programs
+PG_DATA=''  # and its data directory
+as_postgres() { # as_postgres <command...>: run a command as user postgres
+	setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+}
+
+prepare_database_failure() {
+	REACTIONS=1
+	need setpriv
+	need_module db_postgres kamailio-postgres-modules
+	PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V |
+		tail -n 1)
+	[[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/psql ]] ||
+		die "no PostgreSQL server in /usr/lib/postgresql (Debian package postgresql)"
+	id postgres >/dev/null 2>&1 || die "no user postgres (Debian package postgresql)"
+	netns_create
+	netns_source "$DB_IP"
+	chmod 0711 "$WORK" # user postgres may reach its own folder in it
+	mkdir "$WORK/pg"
+	chown postgres: "$WORK/pg"
+	PG_DATA=$WORK/pg/data
+	as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U kamailio -A trust -E UTF8 --no-sync \
+		>"$WORK/initdb.log" 2>&1 || die "initdb failed, see $WORK/initdb.log"
+	echo "host all all $PROXY_IP/32 trust" >>"$PG_DATA/pg_hba.conf"
+	start postgres setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/postgres" -D "$PG_DATA" -c listen_addresses="$DB_IP" -c port="$DB_PORT" \
+		-c unix_socket_directories="$WORK/pg" -c fsync=off -c log_connections=on \
+		-c log_disconnections=on
+	PG_PID=$LAST_PID
+	wait_until "PostgreSQL on $DB_IP:$DB_PORT" "${IN_NS[@]}" "$PG_BIN/pg_isready" -q \
+		-h "$DB_IP" -p "$DB_PORT"
+	# before the capture starts: the routing table, one row per callee prefix
+	"${IN_NS[@]}" "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$DB_IP" -p "$DB_PORT" -U kamailio \
+		-d postgres >>"$WORK/psql.log" 2>&1 <<-SQL ||
+		CREATE DATABASE routing;
+		\c routing
+		CREATE TABLE routes (prefix text PRIMARY KEY, uri text NOT NULL);
+		INSERT INTO routes VALUES ('1', 'sip:$GW_IP:$GW_PORT');
+	SQL
+		die "could not fill the database, see $WORK/psql.log"
+	PROXY_ARGS+=(-A "DB_CON=\"routes=>postgres://kamailio@$DB_IP:$DB_PORT/routing\"")
+	CAPTURE_MORE=" or (host $DB_IP and tcp port $DB_PORT)"
+	ALSO+=", PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') as its routing"
+	ALSO+=" database (sqlops, db_postgres), stopped (pg_ctl stop -m fast) midway"
+}
+
+traffic_database_failure() { # calls while the database is up, then after it stopped
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;"
+	calls calls.csv -d 1000 -r 2 -m 4
+	uacs_done
+	as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w >>"$WORK/pg_ctl.log" 2>&1 ||
+		die "pg_ctl stop failed, see $WORK/pg_ctl.log"
+	stop "$PG_PID"
+	sleep 0.5
+	calls calls.csv -d 1000 -r 2 -m 4
+	uacs_done
+}
+
+check_database_failure() { # the database told the proxy it went away, then refused it
+	local from_db="ip.src == $DB_IP && tcp.srcport == $DB_PORT && ip.dst == $PROXY_IP"
+	(($(count "$1" "$from_db && pgsql.type == \"Error\" && pgsql.severity == \"FATAL\"") > 0)) ||
+		die "PostgreSQL sent the proxy no FATAL error"
+	# the answer to a SYN: RST with the SYN's sequence number + 1 acknowledged
+	(($(count "$1" "$from_db && tcp.flags.reset == 1 && tcp.seq == 1 && tcp.ack == 1") > 0)) ||
+		die "PostgreSQL's address refused no connection of the proxy"
+	check_quiet "$1"
+}
+
+prepare_retry_early() {
+	REACTIONS=1 REACTION=retry_early
+	ALSO+=", a caller that sends the INVITE again 300 ms after each 503 (same Call-ID, CSeq"
+	ALSO+=" one higher; twice at most)"
+}
+
+traffic_retry_early() { # calls at 1/s from one caller, a burst of 8 at 20/s from another
+	csv calls.csv "4001;1101;" "4002;1102;" "4004;1103;" "4005;1104;" "4007;1105;"
+	csv burst.csv "5001;1201;" "5002;1202;" "5003;1203;" "5004;1204;" "5005;1205;" \
+		"5006;1206;" "5007;1207;" "5008;1208;"
+	calls calls.csv -d 1000 -r 1 -m 4
+	sleep 1
+	uac_at 127.0.0.11 11 uac-call-retry.xml burst.csv -d 2000 -r 20 -m 8
+	uacs_done
+}
+
+prepare_failover() {
+	REACTIONS=1 REACTION=failover
+	ANSWERER="$BACKUP_IP $SERVER_PORT"
+	ALSO+=", a second Kamailio (failover.cfg -A BACKUP) that takes the calls the first"
+	ALSO+=" refuses"
+}
+
+traffic_failover() { # 4 callers, one call each, 0.5 s apart
+	kamailio_start failover "$BACKUP_IP" "$SERVER_PORT" -A BACKUP
+	local i
+	for i in 1 2 3 4; do
+		csv "caller-$i.csv" "400$i;110$i;"
+		uac_at "127.0.0.1$i" $((10 + i)) uac-call-failover.xml "caller-$i.csv" -d 1000 -m 1 \
+			-key backup_ip "$BACKUP_IP" -key backup_port "$SERVER_PORT"
+		sleep 0.5
+	done
+	uacs_done
+}
+
 # ---------------------------------------------------------------- checks and truth
 
 count() { # count <pcap> <display filter>: how many frames match
@@ -476,8 +668,9 @@ sent_by() { # sent_by <ip> <port>: a display filter for what that socket sent
 }
 
 check_capture() { # check_capture <pcap>: calls got through, no error answer but 503s
-	local pcap=$1 answered others
-	answered=$(count "$pcap" "$(sent_by "$PROXY_IP" "$PROXY_PORT") && sip.Status-Code == 200 \
+	local pcap=$1 answered others answerer
+	read -r -a answerer <<<"${ANSWERER:-$PROXY_IP $PROXY_PORT}"
+	answered=$(count "$pcap" "$(sent_by "${answerer[@]}") && sip.Status-Code == 200 \
 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(count "$pcap" "sip.Status-Code >= 300 && sip.Status-Code != 503")
@@ -510,7 +703,65 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				die "frame $frame: a 503 the scenario did not mean (Call-ID $callid)"
 			printf '%s\t%s\n' "$frame" "${SENDER_CAUSE[$sender]}"
 		done <"$WORK/503s"
+		if ((REACTIONS)); then
+			reactions "$pcap"
+		fi
 	} >"$truth"
+	if [[ -n $REACTION ]]; then
+		grep -q "	$REACTION	" "$truth" || die "no caller's $REACTION is in the capture"
+	fi
+	if [[ $REACTION == failover ]] &&
+		(($(grep -c "	failover	" "$truth") != $(wc -l <"$WORK/503s"))); then
+		die "not every refused call failed over"
+	fi
+}
+
+# reactions <pcap>: the reaction lines of captures/FORMAT.md, worked out from the capture.
+# A client is an address, a server an address and port; a request that repeats an earlier
+# one's Call-ID, CSeq and branch between the same two is a retransmission. Only a fresh
+# request reacts: not ACK, CANCEL or OPTIONS, nor one inside a dialog.
+reactions() {
+	tshark -r "$1" -Y 'sip' -T fields -E separator='|' -E occurrence=f -e frame.number \
+		-e frame.time_epoch -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e udp.srcport \
+		-e tcp.srcport -e udp.dstport -e tcp.dstport -e sip.Method -e sip.Status-Code \
+		-e sip.Call-ID -e sip.CSeq.seq -e sip.CSeq.method -e sip.Via.branch -e sip.Retry-After \
+		-e sip.to.tag 2>>"$WORK/tshark.log" | awk -F'|' '
+	{ frame = $1; t = $2; src = $3 $4; dst = $5 $6; sport = $7 $8; dport = $9 $10 }
+	$12 == 503 {
+		server = src " " sport
+		last[server, dst] = frame; last_t[server, dst] = t; last_call[server, dst] = $13
+		last_ra[server, dst] = $17 # empty: no valid Retry-After
+		delete hammered[server, dst]
+		n++; f503[n] = frame; t503[n] = t; s503[n] = server; c503[n] = dst; id503[n] = $13
+		next
+	}
+	$11 == "" { next }
+	{
+		key = src SUBSEP dst SUBSEP dport SUBSEP $13 SUBSEP $14 SUBSEP $15 SUBSEP $16
+		if (key in seen) next
+		seen[key] = 1
+		server = dst " " dport
+		if ($11 == "ACK" || $11 == "CANCEL" || $11 == "OPTIONS" || $18 != "")
+			next
+		if ((server, src) in last) {
+			since = t - last_t[server, src]
+			# before the Retry-After elapsed; without one, the first of the same call
+			# within 1.5 s
+			if (last_ra[server, src] != "" ? since < last_ra[server, src] \
+			    : !((server, src) in hammered) && $13 == last_call[server, src] && since < 1.5) {
+				printf "%s\tretry_early\t%s\n", frame, last[server, src]
+				if (last_ra[server, src] == "")
+					hammered[server, src] = 1
+			}
+		}
+		for (i = 1; i <= n; i++) {
+			if (i in moved || c503[i] != src || id503[i] != $13 || s503[i] == server)
+				continue
+			moved[i] = 1 # only the first request to another server counts
+			if (t - t503[i] <= 32)
+				printf "%s\tfailover\t%s\n", frame, f503[i]
+		}
+	}'
 }
 
 # ---------------------------------------------------------------- main
@@ -540,4 +791,9 @@ write_truth "$WORK/capture.pcapng" "$WORK/truth"
 chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
 mv "$WORK/capture.pcapng" "$PCAP"
 mv "$WORK/truth" "$TRUTH"
-echo "record.sh: $SCENARIO: $(($(wc -l <"$TRUTH") - 2)) 503s, $answered: $PCAP"
+reacted=$(grep -c '	.*	' "$TRUTH" || true)
+summary="$(($(wc -l <"$TRUTH") - 2 - reacted)) 503s"
+if ((REACTIONS)); then
+	summary+=", $reacted reactions"
+fi
+echo "record.sh: $SCENARIO: $summary, $answered: $PCAP"
