@@ -249,8 +249,15 @@ void scope_rules(const CaseFacts& facts, const Settings& settings, Findings& fin
                                      counted(scope.users_served, "other user", "other users") + " had " + facts.method +
                                      " requests served" + window;
         const std::vector<std::uint32_t> frames = {scope.first_refused_frame, scope.last_served_frame, facts.frame};
-        if (scope.failures_of_common_user >= settings.min_user_failures &&
-            scope.users_served >= settings.min_other_users_served) {
+        const auto& retry = facts.response->retry_after;
+        const bool caller_throttled = facts.common_user_is_caller && retry.valid && retry.seconds > 0 &&
+                                      retry.seconds <= settings.short_retry_after_s;
+        if (caller_throttled) {
+            // A short back-off asked of one caller while others pass is a per-client rate limit.
+            findings.add(Cause::overload, 20, sentence + ", each time with a short Retry-After: the server throttles this caller.",
+                         frames);
+        } else if (scope.failures_of_common_user >= settings.min_user_failures &&
+                   scope.users_served >= settings.min_other_users_served) {
             findings.add(Cause::registration_routing, 60, sentence + ": the fault follows this user's routing or registration.", frames);
             for (Cause server_wide : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
                 findings.add(server_wide, -20, "Other users are served, so the server as a whole is not refusing.", frames);

@@ -50,6 +50,7 @@ struct CaseFacts {
 
     ScopeFacts scope;
     std::string common_user_name;
+    bool common_user_is_caller = false;  // the refused user is the From user, not the To user
 
     std::uint32_t last_served_frame = 0;
     std::int64_t last_served_us = 0;

@@ -317,8 +317,10 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     }
 
     facts.scope = assess_scope(server, now, hash_text(response.cseq_method), settings_);
-    if (facts.scope.common_user != 0)
-        facts.common_user_name = facts.scope.common_user == user_key(response.to_user) ? response.to_user : response.from_user;
+    if (facts.scope.common_user != 0) {
+        facts.common_user_is_caller = facts.scope.common_user != user_key(response.to_user);
+        facts.common_user_name = facts.common_user_is_caller ? response.from_user : response.to_user;
+    }
 
     facts.last_served_frame = server.last_served_frame;
     facts.last_served_us = server.last_served_us;

@@ -366,6 +366,18 @@ TEST(Classifier, OneUserRefusedWhileOthersServedIsRegistrationRouting) {
     EXPECT_TRUE(HasEvidence(verdict, "5 other users"));
 }
 
+TEST(Classifier, OneCallerThrottledWithShortRetryAfterIsOverloadNotRegistration) {
+    Case throttled({"Retry-After: 5"});
+    throttled.single_user("alice", 3, 5).facts.common_user_is_caller = true;
+    const Verdict verdict = throttled.verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::overload, "the server throttles this caller"));
+}
+
+TEST(Classifier, OneCalleeRefusedWithShortRetryAfterIsStillRegistrationRouting) {
+    const Verdict verdict = Case({"Retry-After: 5"}).single_user("bob", 3, 5).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::registration_routing));
+}
+
 TEST(Classifier, OneFailureOfOneUserIsNotYetAPerUserProblem) {
     EXPECT_TRUE(
         Diagnosed(Case().single_user("bob", 1, 5).verdict(), Cause::unknown, "Only user \"bob\" is refused (1 503)"));
