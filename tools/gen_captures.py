@@ -8,8 +8,8 @@ Each scenario tells one story around SIP or RTSP 503 responses and writes
 captures/gen-<scenario>.pcapng plus captures/gen-<scenario>.truth, and captures/gen-<scenario>.args
 when tshark needs extra arguments to decode it (see captures/FORMAT.md).  RTSP scenarios are named
 rtsp_*: IP cameras and recorders over TCP, with interleaved RTP and HTTP configuration requests.
-Scenarios that set `reactions` also list, after the 503 lines, the clients' reactions to the 503s
-(retry_early, failover) as FORMAT.md defines them, computed from the packets generated.
+Each .truth also lists, after the 503 lines, the clients' reactions to the 503s (retry_early,
+failover) as FORMAT.md defines them, computed from the packets generated.
 Output depends only on the seed:
 timestamps start at 2026-03-02 10:00:00 UTC and every random choice comes from a random.Random
 seeded with the seed and the scenario name.  All addresses are documentation addresses
@@ -556,9 +556,16 @@ FAILOVER_WINDOW = 32.0  # s after a 503 in which the same call sent elsewhere is
 
 
 def retry_after_seconds(message):
-    """The delta-seconds of a valid Retry-After (RFC 3261 20.33, RFC 2326 12.31), else None."""
-    match = re.fullmatch(r"\s*(\d+)\s*(\([^)]*\))?\s*(;.*)?", message.get("Retry-After") or "")
-    return int(match.group(1)) if match else None
+    """The delta-seconds of a valid Retry-After (RFC 3261 20.33, RFC 2326 12.31), else None.
+
+    Repeated Retry-After headers with different values are not valid: neither can be trusted."""
+    seconds = set()
+    for value in message.values("Retry-After"):
+        match = re.fullmatch(r"\s*(\d+)\s*(\([^)]*\))?\s*(;.*)?", value)
+        if not match:
+            return None
+        seconds.add(int(match.group(1)))
+    return seconds.pop() if len(seconds) == 1 else None
 
 
 def stream_path(url):
@@ -673,7 +680,6 @@ class StoryBase:
         self.horizon = horizon  # the capture stops here: later exchanges are not scheduled
         self.tshark_args = list(tshark_args)
         self.tolerates_malformed = False
-        self.reactions = False  # list the clients' reactions to 503s in the .truth file
 
     def jitter(self, low, high):
         return self.rng.uniform(low, high)
@@ -693,9 +699,7 @@ class StoryBase:
             for timestamp, frame in frames:
                 writer.write(timestamp, frame)
         lines = [f"# how: {how}", f"# scenario: {name}"] + [f"{n}\t{cause}" for n, cause in truth]
-        if self.reactions:
-            lines += [f"{n}\t{reaction}\t{answer}"
-                      for n, reaction, answer in client_reactions(self.cap.frame_notes)]
+        lines += [f"{n}\t{reaction}\t{answer}" for n, reaction, answer in client_reactions(self.cap.frame_notes)]
         stem.with_suffix(".truth").write_text("\n".join(lines) + "\n")
         args = stem.with_suffix(".args")
         if self.tshark_args:
@@ -2199,9 +2203,8 @@ def maintenance_drain(rng):
 
 
 def proxy_story(rng, ip, horizon, name="proxy.example.net", agent="EdgeProxy/5.7.2"):
-    """A ProxyStory around a proxy on UDP port 5060 that lists client reactions."""
+    """A ProxyStory around a proxy on UDP port 5060."""
     story = ProxyStory(rng, Server(Host(ip), name, agent), horizon)
-    story.reactions = True
     return story
 
 
@@ -2491,7 +2494,6 @@ def database_evidence(rng):
     within a second by a plain 503; every other request is served and its queries answered.
     """
     story = udp_story(rng, "198.51.100.180", 50, "registrar.example.net", "Registrar/3.2.0")
-    story.reactions = True
     registrar = story.server.host.ip
     pg, mysql = Host("198.51.100.185", 5432, "TCP"), Host("198.51.100.186", 3306, "TCP")
     redis = Host("198.51.100.187", 6379, "TCP")
@@ -2716,7 +2718,6 @@ def retry_storm(rng):
     call again 31-34 s after their 503, and are served. Calls before and after succeed.
     """
     story = udp_story(rng, "198.51.100.200", 80, "sbc.example.net", "EdgeSBC/9.4.1")
-    story.reactions = True
     users = story.population(14)
     dialer = dataclasses.replace(users[10], agent="AutoDialer/2.0.3")
     mobile, softphone = users[11], users[12]
@@ -2785,7 +2786,6 @@ def failover(rng):
     primary = Server(Host("198.51.100.210"), "sip1.example.net", "CorePBX/12.4.0")
     secondary = Server(Host("198.51.100.211"), "sip2.example.net", "CorePBX/12.4.0")
     story = Story(rng, primary, horizon=50)
-    story.reactions = True
     backup = Story(rng, secondary, horizon=50)
     backup.cap, backup.ids = story.cap, story.ids
     users = story.population(10)
@@ -3118,7 +3118,6 @@ def rtsp_hammer(rng):
     """
     camera = Camera(Host("192.0.2.45", 554, "TCP"), "Hikvision-Webs")  # authentication off
     story = CameraStory(rng, camera, horizon=32)
-    story.reactions = True
     main, sub = "/Streaming/Channels/101", "/Streaming/Channels/102"
     story.watch(1.0, "192.0.2.201", "recorder", main, until=30.0)
     story.watch(2.5, "192.0.2.202", "vlc", sub, until=19.0)
