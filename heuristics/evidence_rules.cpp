@@ -127,10 +127,15 @@ void network_rules(const CaseFacts& facts, const Settings& settings, Findings& f
     std::array<std::uint32_t, kKinds> counted_events{};
     std::array<const NetworkEvent*, kKinds> first_event{};
     std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // of the failures beyond kSentencesPerKind
-    for (const NetworkEvent& event : facts.network_events) {
-        if (!counts_as_evidence(event, facts)) continue;
+    // Failures met while this request waited come first: they explain it; earlier ones show a pattern.
+    std::vector<const NetworkEvent*> ordered;
+    for (const NetworkEvent& event : facts.network_events)
+        if (counts_as_evidence(event, facts)) ordered.push_back(&event);
+    std::stable_partition(ordered.begin(), ordered.end(), [&](const NetworkEvent* event) { return during_request(*event, facts); });
+    for (const NetworkEvent* failure : ordered) {
+        const NetworkEvent& event = *failure;
         const int kind = static_cast<int>(event.kind);
-        if (!first_event[kind]) first_event[kind] = &event;
+        if (!first_event[kind] || event.time_us < first_event[kind]->time_us) first_event[kind] = &event;
         if (++counted_events[kind] > kSentencesPerKind) {
             further_frames[kind].push_back(event.frame);
             continue;

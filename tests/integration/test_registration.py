@@ -17,12 +17,19 @@ ALL_FIELDS = {
     "diag503.server": "FT_STRING", "diag503.method": "FT_STRING", "diag503.scope": "FT_STRING",
     "diag503.active_dialogs": "FT_UINT32", "diag503.url": "FT_STRING", "diag503.channel": "FT_UINT32",
     "diag503.stream": "FT_STRING", "diag503.profile": "FT_STRING", "diag503.active_sessions": "FT_UINT32",
+    "diag503.origin": "FT_STRING", "diag503.origin_frame": "FT_FRAMENUM", "diag503.incident": "FT_UINT32",
+    "diag503.incident_first_frame": "FT_FRAMENUM", "diag503.incident_refusals": "FT_UINT32",
+    "diag503.incident_clients": "FT_UINT32", "diag503.incident_served": "FT_UINT32",
+    "diag503.incident_duration": "FT_RELATIVE_TIME", "diag503.failover": "FT_FRAMENUM",
+    "diag503.failover_server": "FT_STRING", "diag503.failover_from": "FT_FRAMENUM",
+    "diag503.retry_early": "FT_FRAMENUM", "diag503.reaction_delay": "FT_RELATIVE_TIME",
 }
 PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
                "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
                "min_other_users_served", "min_dialogs_for_ceiling", "ceiling_hold", "transaction_lifetime", "dialog_lifetime",
                "max_transactions", "max_dialogs", "max_servers", "outcome_history",
-               "max_sessions_per_device", "event_window"]
+               "max_sessions_per_device", "event_window", "evidence_window", "incident_gap", "failover_window",
+               "min_retry_interval"]
 ARGS = None
 TSHARK = None
 
@@ -78,13 +85,24 @@ class Registration(unittest.TestCase):
         self.assertEqual(set(raised), {"unknown"})
         self.assertEqual(len(raised), len(by_default), "every 503 keeps exactly one verdict")
 
+    def test_evidence_window_reaches_the_engine(self):
+        # The quiet DNS recording's 503s name no cause: only the resolver's NXDOMAIN answers before them do.
+        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / "kam-dns_failure_quiet.pcapng")
+        causes = ["-r", str(capture), "-Y", "diag503.cause", "-T", "fields", "-e", "diag503.cause"]
+        self.assertEqual(set(TSHARK.run(causes).split()), {"dns_failure"})
+        blind = TSHARK.run(["-o", "diag503.evidence_window:0"] + causes).split()
+        self.assertNotIn("dns_failure", blind)
+        self.assertEqual(len(blind), 4, "every 503 keeps exactly one verdict")
+
     def test_statistics_tree_is_registered(self):
         result = subprocess.run(TSHARK.command(["-z", "help"]), capture_output=True, text=True)
         self.assertIn("diag503,tree", result.stdout + result.stderr)
 
     def test_expert_infos_are_registered(self):
         expert = {name for name, row in self.fields().items() if row[3] == "FT_NONE"}
-        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503"})
+        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503",
+                                  "diag503.origin.relayed_503", "diag503.retry_early.expert",
+                                  "diag503.failover_from.expert"})
 
 
 if __name__ == "__main__":

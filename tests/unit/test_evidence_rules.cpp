@@ -109,6 +109,18 @@ TEST(EvidenceRules, DnsServfailShortlyBeforeAProxy503IsDnsFailureCitingTheDnsFra
     EXPECT_TRUE(HasEvidence(*verdict, "could not resolve"));
 }
 
+TEST(EvidenceRules, FailuresMetWhileTheRequestWaitedAreCitedBeforeEarlierOnes) {
+    Capture capture;
+    capture.servfail(0);             // frames 1 and 2, before the request
+    capture.request(10, call(1));    // frame 3
+    capture.servfail(10.001);        // frames 4 and 5, while it waited
+    const auto verdict = capture.respond(10.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    ASSERT_GE(verdict->evidence.size(), 2u);
+    EXPECT_EQ(verdict->evidence[0].frames, (std::vector<std::uint32_t>{4, 5})) << test::all_evidence(*verdict);
+    EXPECT_EQ(verdict->evidence[1].frames, (std::vector<std::uint32_t>{1, 2})) << test::all_evidence(*verdict);
+}
+
 TEST(EvidenceRules, UnansweredDnsQueryOfTheProxyIsDnsFailure) {
     Capture capture;
     capture.request(0, call(1));
