@@ -103,21 +103,16 @@ void CaptureState::analyse_http_request(const PacketMeta& meta, std::string_view
     }
 }
 
-void CaptureState::analyse_connection_end(const PacketMeta& meta, bool reset) noexcept {
-    try {
-        rtsp_engine_.observe_connection_end(meta, reset);
-    } catch (...) {
-        // Side evidence only: losing it loses no 503.
-    }
-}
-
 void CaptureState::analyse_side_protocol(const PacketMeta& meta, SideProtocol protocol, std::string_view bytes) noexcept {
     try {
         NetworkEvidence& network = engine_.network();
         switch (protocol) {
-            case SideProtocol::dns:
-                if (auto message = parse_dns(bytes)) network.observe_dns(meta, *message);
+            case SideProtocol::dns: {
+                // Over TCP, Wireshark's dns item starts at the two-byte length prefix.
+                const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
+                if (auto message = parse_dns(stream && bytes.size() >= 2 ? bytes.substr(2) : bytes)) network.observe_dns(meta, *message);
                 break;
+            }
             case SideProtocol::tls: network.observe_tls(meta, summarize_tls_records(bytes)); break;
             case SideProtocol::icmp:
             case SideProtocol::icmpv6:
@@ -138,7 +133,9 @@ void CaptureState::analyse_side_protocol(const PacketMeta& meta, SideProtocol pr
 void CaptureState::analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept {
     try {
         engine_.network().observe_tcp(meta, flags);
-        if (flags & (TcpFlags::fin | TcpFlags::reset)) rtsp_engine_.observe_connection_end(meta, flags & TcpFlags::reset);
+        // Ends of connections matter to RTSP only once a device is known.
+        if ((flags & (TcpFlags::fin | TcpFlags::reset)) && rtsp_engine_.knows_devices())
+            rtsp_engine_.observe_connection_end(meta, flags & TcpFlags::reset);
     } catch (...) {
         // Side evidence only: losing it loses no 503.
     }

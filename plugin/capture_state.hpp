@@ -59,15 +59,14 @@ public:
     void analyse_sip(const PacketMeta& meta, std::string_view message_text) noexcept;
     // RTSP messages and interleaved data ('$' frames), read the same way.
     void analyse_rtsp(const PacketMeta& meta, std::string_view message_text) noexcept;
-    // Side evidence for RTSP: HTTP requests to devices and ends of TCP connections.
+    // Side evidence for RTSP: HTTP requests to devices.
     void analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept;
-    void analyse_connection_end(const PacketMeta& meta, bool reset) noexcept;
     // Evidence for SIP from other protocols: the raw bytes of a DNS message, TLS records, an ICMP
-    // error, or a database server's answer, and the flags of TCP segments.
+    // error, or a database server's answer; and the SYN, RST and FIN flags of TCP segments, which
+    // also end RTSP connections.
     enum class SideProtocol { dns, tls, icmp, icmpv6, postgresql, mysql };
     void analyse_side_protocol(const PacketMeta& meta, SideProtocol protocol, std::string_view bytes) noexcept;
     void analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept;
-    bool watches_connections() const { return rtsp_engine_.knows_devices(); }
 
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
     const RenderedReaction* reaction_of(std::uint32_t frame) const;
