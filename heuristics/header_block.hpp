@@ -63,12 +63,18 @@ HeaderBlock read_header_block(std::string_view text, OnHeader&& on_header) {
             ++block.lines_without_colon;
             continue;
         }
+        const std::string_view name = trim(line.substr(0, colon));
+        const auto folded = [&rest] { return !rest.empty() && (rest.front() == ' ' || rest.front() == '\t'); };
+        if (!folded()) {  // the usual case: no copy
+            on_header(name, trim(line.substr(colon + 1)));
+            continue;
+        }
         value.assign(line.substr(colon + 1));
-        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
+        while (folded()) {
             value += ' ';
             value += trim(next_line(rest));
         }
-        on_header(trim(line.substr(0, colon)), trim(std::string_view(value)));
+        on_header(name, trim(std::string_view(value)));
     }
     block.body = rest;
     return block;

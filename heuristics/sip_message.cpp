@@ -59,14 +59,19 @@ void read_cseq(std::string_view value, SipMessage& message) {
     if (message.cseq_method.empty()) message.anomalies.push_back("CSeq has no method.");
 }
 
-void read_via(std::string_view value, SipMessage& message) {
-    for (auto& via : parse_via_values(value)) {
-        if (message.vias.size() >= kMaxVias) {
-            message.via_stack_truncated = true;
-            return;
+ViaEntry parse_via_entry(std::string_view item);
+
+// Reads Via entries until the stack holds `limit` of them.
+void read_via(std::string_view value, SipMessage& message, std::size_t limit) {
+    for_each_top_level(value, ',', [&](std::string_view item) {
+        if (item.empty()) return true;
+        if (message.vias.size() >= limit) {
+            message.via_stack_truncated = message.vias.size() >= kMaxVias;
+            return false;
         }
-        message.vias.push_back(std::move(via));
-    }
+        message.vias.push_back(parse_via_entry(item));
+        return true;
+    });
 }
 
 
@@ -84,27 +89,57 @@ bool is_vendor_reason_header(std::string_view name) {
            (icontains(name, "reason") || icontains(name, "cause") || icontains(name, "error"));
 }
 
-void read_header(std::string_view name, std::string_view value, SipMessage& message) {
+// What a message is read for. Every message feeds transactions, dialogs and load; only a 503 is
+// diagnosed, so only a 503 needs its whole Via stack and the headers that explain it, and only
+// a 100 Trying (never relayed) tells the server's own Server header.
+struct ReadingDepth {
+    bool diagnosed = false;
+    bool agent = false;
+};
+
+void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
     name = canonical_header_name(trim(name));
+    if (name.empty()) return;
     value = trim(value);
-    if (iequals(name, "Via")) read_via(value, message);
-    else if (iequals(name, "Call-ID")) {
-        if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
-        else message.call_id = stored(value);
-    } else if (iequals(name, "CSeq")) read_cseq(value, message);
-    else if (iequals(name, "From")) {
-        auto from = parse_name_addr(value);
-        message.from_user = std::move(from.user);
-        message.from_tag = std::move(from.tag);
-    } else if (iequals(name, "To")) {
-        auto to = parse_name_addr(value);
-        message.to_user = std::move(to.user);
-        message.to_tag = std::move(to.tag);
-    } else if (iequals(name, "Retry-After")) merge_retry_after(message.retry_after, value, message.anomalies);
+    switch (name[0] | 0x20) {  // the first letter picks the few names worth comparing
+        case 'v':
+            if (!iequals(name, "Via")) return;
+            read_via(value, message, depth.diagnosed ? kMaxVias : 1);
+            return;
+        case 'c':
+            if (iequals(name, "Call-ID")) {
+                if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
+                else message.call_id = stored(value);
+            } else if (iequals(name, "CSeq")) {
+                read_cseq(value, message);
+            }
+            return;
+        case 'f':
+            if (iequals(name, "From")) {
+                auto from = parse_name_addr(value);
+                message.from_user = std::move(from.user);
+                message.from_tag = std::move(from.tag);
+            }
+            return;
+        case 't':
+            if (iequals(name, "To")) {
+                auto to = parse_name_addr(value);
+                message.to_user = std::move(to.user);
+                message.to_tag = std::move(to.tag);
+            }
+            return;
+        case 's':
+            if (depth.agent && iequals(name, "Server")) message.server = stored(value);
+            return;
+        case 'u':
+            if (depth.agent && iequals(name, "User-Agent")) message.user_agent = stored(value);
+            return;
+        default: break;
+    }
+    if (!depth.diagnosed) return;
+    if (iequals(name, "Retry-After")) merge_retry_after(message.retry_after, value, message.anomalies);
     else if (iequals(name, "Reason")) append_capped(message.reasons, parse_reason_values(value));
     else if (iequals(name, "Warning")) append_capped(message.warnings, parse_warning_values(value));
-    else if (iequals(name, "Server")) message.server = stored(value);
-    else if (iequals(name, "User-Agent")) message.user_agent = stored(value);
     else if (is_vendor_reason_header(name) && message.reason_headers.size() < kMaxListedValues)
         message.reason_headers.push_back(stored(std::string(trim(name)) + ": " + std::string(value)));
 }
@@ -143,8 +178,11 @@ const std::string& SipMessage::top_branch() const {
 std::optional<SipMessage> parse_sip_message(std::string_view text) {
     SipMessage message;
     if (!parse_start_line(first_line(text), message)) return std::nullopt;
+    ReadingDepth depth;
+    depth.diagnosed = message.status_code == 503;
+    depth.agent = depth.diagnosed || message.status_code == 100;
     const HeaderBlock block = read_header_block(
-        text, [&message](std::string_view name, std::string_view value) { read_header(name, value, message); });
+        text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
     if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
@@ -152,31 +190,50 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     return message;
 }
 
+namespace {
+
+// One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
+ViaEntry parse_via_entry(std::string_view item) {
+    ViaEntry via;
+    const auto [protocol_and_host, parameters] = split_parameters(item);
+    const auto space = protocol_and_host.find_first_of(" \t");
+    const auto protocol = protocol_and_host.substr(0, space);
+    const auto slash = protocol.rfind('/');
+    via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
+    if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+    std::optional<std::string_view> branch, received, oc, algorithm, validity, sequence;
+    for_each_top_level(parameters, ';', [&](std::string_view parameter) {
+        const auto equals = parameter.find('=');
+        const auto key = trim(parameter.substr(0, equals));
+        const auto value = equals == std::string_view::npos ? std::string_view{} : trim(parameter.substr(equals + 1));
+        for (auto [name, slot] : {std::pair{"branch", &branch}, {"received", &received}, {"oc", &oc},
+                                  {"oc-algo", &algorithm}, {"oc-validity", &validity}, {"oc-seq", &sequence}})
+            if (!*slot && iequals(key, name)) *slot = value;
+        return true;
+    });
+    if (branch) via.branch = stored(*branch);
+    if (received) via.received = stored(*received);
+    if (oc) {
+        OverloadControl control;
+        if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)
+            control.reduction_percent = static_cast<std::uint32_t>(percent->value);
+        if (algorithm) control.algorithm = stored(unquote(*algorithm));
+        if (validity)
+            if (auto number = parse_decimal(*validity)) control.validity_ms = number->value;
+        if (sequence) control.sequence = stored(*sequence);
+        via.overload_control = std::move(control);
+    }
+    return via;
+}
+
+}  // namespace
+
 std::vector<ViaEntry> parse_via_values(std::string_view value) {
     std::vector<ViaEntry> vias;
-    for (std::string_view item : split_top_level(value, ',')) {
-        if (item.empty()) continue;
-        ViaEntry via;
-        const auto [protocol_and_host, parameters] = split_parameters(item);
-        const auto space = protocol_and_host.find_first_of(" \t");
-        const auto protocol = protocol_and_host.substr(0, space);
-        const auto slash = protocol.rfind('/');
-        via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
-        if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
-        if (auto branch = find_parameter(parameters, "branch")) via.branch = stored(*branch);
-        if (auto received = find_parameter(parameters, "received")) via.received = stored(*received);
-        if (auto oc = find_parameter(parameters, "oc")) {
-            OverloadControl control;
-            if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)
-                control.reduction_percent = static_cast<std::uint32_t>(percent->value);
-            if (auto algorithm = find_parameter(parameters, "oc-algo")) control.algorithm = stored(unquote(*algorithm));
-            if (auto validity = find_parameter(parameters, "oc-validity"))
-                if (auto number = parse_decimal(*validity)) control.validity_ms = number->value;
-            if (auto sequence = find_parameter(parameters, "oc-seq")) control.sequence = stored(*sequence);
-            via.overload_control = std::move(control);
-        }
-        vias.push_back(std::move(via));
-    }
+    for_each_top_level(value, ',', [&vias](std::string_view item) {
+        if (!item.empty()) vias.push_back(parse_via_entry(item));
+        return true;
+    });
     return vias;
 }
 

@@ -63,12 +63,10 @@ std::optional<ParsedNumber> parse_decimal(std::string_view text) {
     return parse_leading_decimal(text);
 }
 
-std::vector<std::string_view> split_top_level(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
+std::size_t top_level_end(std::string_view text, char separator) {
     bool in_quotes = false;
     int angle_depth = 0;
     int paren_depth = 0;
-    std::size_t start = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (in_quotes) {
@@ -81,12 +79,17 @@ std::vector<std::string_view> split_top_level(std::string_view text, char separa
         else if (c == '>' && angle_depth > 0) --angle_depth;
         else if (c == '(') ++paren_depth;
         else if (c == ')' && paren_depth > 0) --paren_depth;
-        else if (c == separator && angle_depth == 0 && paren_depth == 0) {
-            parts.push_back(trim(text.substr(start, i - start)));
-            start = i + 1;
-        }
+        else if (c == separator && angle_depth == 0 && paren_depth == 0) return i;
     }
-    parts.push_back(trim(text.substr(std::min(start, text.size()))));
+    return text.size();
+}
+
+std::vector<std::string_view> split_top_level(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    for_each_top_level(text, separator, [&parts](std::string_view part) {
+        parts.push_back(part);
+        return true;
+    });
     return parts;
 }
 
@@ -97,14 +100,14 @@ std::string_view unquote(std::string_view text) {
 }
 
 std::optional<std::string_view> find_parameter(std::string_view parameters, std::string_view name) {
-    for (std::string_view parameter : split_top_level(parameters, ';')) {
+    std::optional<std::string_view> found;
+    for_each_top_level(parameters, ';', [&](std::string_view parameter) {
         const auto equals = parameter.find('=');
-        const auto key = trim(parameter.substr(0, equals));
-        if (!iequals(key, name)) continue;
-        if (equals == std::string_view::npos) return std::string_view{};
-        return trim(parameter.substr(equals + 1));
-    }
-    return std::nullopt;
+        if (!iequals(trim(parameter.substr(0, equals)), name)) return true;
+        found = equals == std::string_view::npos ? std::string_view{} : trim(parameter.substr(equals + 1));
+        return false;
+    });
+    return found;
 }
 
 std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
@@ -131,6 +134,10 @@ std::size_t utf8_sequence_length(std::string_view text) {
 }  // namespace
 
 std::string printable(std::string_view text, std::size_t max_length) {
+    // Nearly all packet text is short plain ASCII: copy it as it is.
+    if (text.size() <= max_length &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
+        return std::string(text);
     std::string safe;
     safe.reserve(std::min(text.size(), max_length) + 3);
     std::size_t position = 0;

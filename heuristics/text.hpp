@@ -25,6 +25,17 @@ std::optional<ParsedNumber> parse_leading_decimal(std::string_view text);
 // The whole of `text` (after trimming) must be digits.
 std::optional<ParsedNumber> parse_decimal(std::string_view text);
 
+// Where the first `separator` outside double quotes, angle brackets and parentheses is; text.size() if none.
+std::size_t top_level_end(std::string_view text, char separator);
+// Calls on_part(trimmed part) for each part between such separators until it returns false; no allocation.
+template <typename OnPart>
+void for_each_top_level(std::string_view text, char separator, OnPart&& on_part) {
+    while (true) {
+        const std::size_t end = top_level_end(text, separator);
+        if (!on_part(trim(text.substr(0, end))) || end >= text.size()) return;
+        text.remove_prefix(end + 1);
+    }
+}
 // Splits at `separator` outside double quotes, angle brackets and parentheses.
 std::vector<std::string_view> split_top_level(std::string_view text, char separator);
 std::string_view unquote(std::string_view text);

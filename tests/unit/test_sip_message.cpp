@@ -82,8 +82,27 @@ TEST(SipMessage, ParsesARealisticInvite) {
     EXPECT_EQ(invite.from_tag, "1928301774");
     EXPECT_EQ(invite.to_user, "bob");
     EXPECT_EQ(invite.to_tag, "");
-    EXPECT_EQ(invite.user_agent, "Softphone/2.1");
     EXPECT_TRUE(invite.anomalies.empty()) << invite.anomalies.front();
+}
+
+TEST(SipMessage, OnlyA503IsReadInFullAndOnlyA503Or100ForItsAgent) {
+    // Every message feeds transactions and load; the headers that explain a refusal, the whole Via
+    // stack and the sender's agent are read only where they are used, which keeps the per-packet cost low.
+    const std::string headers =
+        "Via: SIP/2.0/UDP a.example.net;branch=z9hG4bK1, SIP/2.0/UDP b.example.net;branch=z9hG4bK2\r\n"
+        "Call-ID: c1\r\nCSeq: 1 INVITE\r\nServer: Edge/1\r\nRetry-After: 5\r\nWarning: 399 x \"why\"\r\n\r\n";
+    const SipMessage ringing = parse("SIP/2.0 180 Ringing\r\n" + headers);
+    EXPECT_EQ(ringing.vias.size(), 1u);
+    EXPECT_EQ(ringing.top_branch(), "z9hG4bK1");
+    EXPECT_EQ(ringing.server, "");
+    EXPECT_FALSE(ringing.retry_after.present);
+    EXPECT_TRUE(ringing.warnings.empty());
+    EXPECT_EQ(parse("SIP/2.0 100 Trying\r\n" + headers).server, "Edge/1");
+    const SipMessage refused = parse("SIP/2.0 503 Service Unavailable\r\n" + headers);
+    EXPECT_EQ(refused.vias.size(), 2u);
+    EXPECT_EQ(refused.server, "Edge/1");
+    EXPECT_TRUE(refused.retry_after.valid);
+    EXPECT_EQ(refused.warnings.size(), 1u);
 }
 
 TEST(SipMessage, ParsesARealistic503) {
