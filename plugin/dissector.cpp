@@ -10,12 +10,14 @@
 #include <epan/tap.h>
 #include <epan/to_str.h>
 #include <epan/unit_strings.h>
+#include <wiretap/wtap.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include "capture_state.hpp"
+#include "frame_contents.hpp"
 #include "preferences.hpp"
 
 namespace {
@@ -58,8 +60,7 @@ struct FieldIds {
     int failover_from = -1;
     int retry_early = -1;
     int reaction_delay = -1;
-    // Wireshark's own items, the only fields diag503 asks for: the protocol items whose bytes it
-    // parses itself, and TCP's flags.
+    // Wireshark's protocols whose presence in a frame (pinfo->layers) tells diag503 what to read.
     int sip = -1;
     int rtsp = -1;
     int http = -1;
@@ -69,7 +70,6 @@ struct FieldIds {
     int icmpv6 = -1;
     int pgsql = -1;
     int mysql = -1;
-    int tcp_flags = -1;
 };
 FieldIds fields;
 int ett_diag503 = -1;
@@ -88,25 +88,78 @@ diag503::Settings preference_values;
 // Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
 std::unique_ptr<CaptureState> capture;
 
-// The fields diag503 reads; any wanted field makes Wireshark build a tree for every packet.
-GArray* wanted_fields() {
-    GArray* wanted = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
-    for (int field : {fields.sip, fields.rtsp, fields.http, fields.dns, fields.tls, fields.icmp, fields.icmpv6, fields.pgsql,
-                      fields.mysql, fields.tcp_flags})
-        if (field > 0) g_array_append_val(wanted, field);
-    return wanted;
-}
-
-// A disabled diag503 wants nothing, so it costs nothing.
-void start_capture() {
-    const bool enabled = proto_is_protocol_enabled(find_protocol_by_id(fields.protocol_item));
-    set_postdissector_wanted_hfids(diag503_handle, enabled ? wanted_fields() : nullptr);
-    capture = std::make_unique<CaptureState>(preference_values);
-}
+// diag503 wants no field: a wanted field makes Wireshark build a protocol tree for every packet of
+// every capture, which costs more than all of diag503's own work. It finds the bytes itself.
+void start_capture() { capture = std::make_unique<CaptureState>(preference_values); }
 void end_capture() { capture.reset(); }
 
-diag503::Transport transport_of(const packet_info* pinfo) {
-    if (proto_is_frame_protocol(pinfo->layers, "tls")) return diag503::Transport::tls;
+// Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
+// longjmp, which must never cross a live destructor. The views point into tvbs that live as long
+// as the packet's dissection.
+struct FrameFacts {
+    diag503::FrameInput input;
+    bool over_tls;
+};
+
+diag503::LinkType link_type_of(const packet_info* pinfo) {
+    if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET) return diag503::LinkType::unsupported;
+    switch (pinfo->rec->rec_header.packet_header.pkt_encap) {
+        case WTAP_ENCAP_ETHERNET: return diag503::LinkType::ethernet;
+        case WTAP_ENCAP_SLL: return diag503::LinkType::linux_sll;
+        case WTAP_ENCAP_SLL2: return diag503::LinkType::linux_sll2;
+        case WTAP_ENCAP_NULL: return diag503::LinkType::bsd_null;
+        case WTAP_ENCAP_LOOP: return diag503::LinkType::bsd_loop;
+        case WTAP_ENCAP_RAW_IP:
+        case WTAP_ENCAP_RAW_IP4:
+        case WTAP_ENCAP_RAW_IP6: return diag503::LinkType::raw_ip;
+        default: return diag503::LinkType::unsupported;
+    }
+}
+
+// Which of the protocols diag503 reads Wireshark found in the frame: one walk over its layers.
+// A protocol's field id is its protocol id, as pinfo->layers lists it.
+bool mark_layers(const packet_info* pinfo, FrameFacts& facts) {
+    using diag503::PayloadKind;
+    const std::pair<int, PayloadKind> watched[] = {
+        {fields.sip, PayloadKind::sip}, {fields.rtsp, PayloadKind::rtsp}, {fields.http, PayloadKind::http},
+        {fields.dns, PayloadKind::dns}, {fields.tls, PayloadKind::tls}, {fields.icmp, PayloadKind::icmp},
+        {fields.icmpv6, PayloadKind::icmpv6}, {fields.pgsql, PayloadKind::postgresql}, {fields.mysql, PayloadKind::mysql}};
+    bool any = false;
+    for (wmem_list_frame_t* layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
+        const int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
+        for (const auto& [field, kind] : watched)
+            if (id == field) any = facts.input.present[static_cast<int>(kind)] = true;
+    }
+    facts.over_tls = facts.input.has(PayloadKind::tls);
+    return any;
+}
+
+std::string_view tvb_bytes(tvbuff_t* tvb) {
+    const guint length = tvb_captured_length(tvb);
+    if (length == 0) return {};
+    return {reinterpret_cast<const char*>(tvb_get_ptr(tvb, 0, static_cast<gint>(length))), length};
+}
+
+bool name_starts_with(const char* name, const char* prefix) { return std::strncmp(name, prefix, std::strlen(prefix)) == 0; }
+
+// Reassembled and decrypted data sources: where Wireshark put messages split over segments or fragments.
+void collect_data_sources(const packet_info* pinfo, FrameFacts& facts) {
+    auto& input = facts.input;
+    for (GSList* item = pinfo->data_src ? pinfo->data_src->next : nullptr; item; item = item->next) {
+        const auto* source = static_cast<const struct data_source*>(item->data);
+        char* name = get_data_source_name(source);
+        const bool stream = name_starts_with(name, "Reassembled TCP") || name_starts_with(name, "Decrypted TLS");
+        const bool datagram = name_starts_with(name, "Reassembled IPv");
+        wmem_free(nullptr, name);
+        if (stream && input.stream_count < input.streams.size())
+            input.streams[input.stream_count++] = tvb_bytes(get_data_source_tvb(source));
+        else if (datagram && input.datagram_count < input.datagrams.size())
+            input.datagrams[input.datagram_count++] = tvb_bytes(get_data_source_tvb(source));
+    }
+}
+
+diag503::Transport transport_of(const packet_info* pinfo, bool over_tls) {
+    if (over_tls) return diag503::Transport::tls;
     switch (pinfo->ptype) {
         case PT_UDP: return diag503::Transport::udp;
         case PT_TCP: return diag503::Transport::tcp;
@@ -115,136 +168,45 @@ diag503::Transport transport_of(const packet_info* pinfo) {
     }
 }
 
-// Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
-// longjmp, which must never cross a live destructor.
-enum class MessageKind : unsigned char { sip, rtsp, http, dns, tls, icmp, icmpv6, pgsql, mysql };
-struct MessageBytes {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    MessageKind kind = MessageKind::sip;
-};
-constexpr guint kMaxMessagesPerFrame = 64;  // messages read from one frame; more is no real traffic
-constexpr gint kMaxHttpBytes = 4096;        // enough for a request line and an encoder-change body
-constexpr gint kMaxSideBytes = 2048;        // DNS questions, TLS record headers, ICMP quotes, database errors
-struct FrameFacts {
-    std::uint32_t frame;
-    std::int64_t time_us;
-    diag503::Transport transport;
-    const char* source;
-    std::uint16_t source_port;
-    const char* destination;
-    std::uint16_t destination_port;
-    MessageBytes messages[kMaxMessagesPerFrame];
-    guint message_count;
-    std::uint16_t tcp_flags;  // only SYN, RST and FIN matter; 0 when none of them is set
-};
-
-// Which of the protocols diag503 reads are in the frame: one walk over its layers.
-struct FrameLayers {
-    bool sip = false, rtsp = false, http = false, dns = false, tls = false, icmp = false, icmpv6 = false;
-    bool pgsql = false, mysql = false;
-    bool any() const { return sip || rtsp || http || dns || tls || icmp || icmpv6 || pgsql || mysql; }
-};
-// A protocol's field id is its protocol id, as pinfo->layers lists it.
-FrameLayers layers_of(const packet_info* pinfo) {
-    FrameLayers layers;
-    for (wmem_list_frame_t* layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
-        const int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
-        layers.sip |= id == fields.sip;
-        layers.rtsp |= id == fields.rtsp;
-        layers.http |= id == fields.http;
-        layers.dns |= id == fields.dns;
-        layers.tls |= id == fields.tls;
-        layers.icmp |= id == fields.icmp;
-        layers.icmpv6 |= id == fields.icmpv6;
-        layers.pgsql |= id == fields.pgsql;
-        layers.mysql |= id == fields.mysql;
-    }
-    return layers;
-}
-
-// The bytes of one message: the protocol item's range in its data source (reassembled when needed).
-// Every bound is checked first so that no tvb call can throw.
-MessageBytes message_bytes(const field_info* item, MessageKind kind, gint cap) {
-    if (!item->ds_tvb || item->start < 0 || item->length <= 0) return {};
-    const gint available = tvb_captured_length_remaining(item->ds_tvb, item->start);
-    if (available <= 0) return {};
-    const gint length = std::min({available, item->length, cap});
-    return {reinterpret_cast<const char*>(tvb_get_ptr(item->ds_tvb, item->start, length)), static_cast<std::size_t>(length), kind};
-}
-
-void collect(FrameFacts& facts, proto_tree* tree, int field, MessageKind kind, gint cap) {
-    GPtrArray* items = proto_get_finfo_ptr_array(tree, field);
-    for (guint i = 0; items && i < items->len && facts.message_count < kMaxMessagesPerFrame; ++i)
-        facts.messages[facts.message_count++] = message_bytes(static_cast<const field_info*>(g_ptr_array_index(items, i)), kind, cap);
-}
-
-// The frame's TCP flags when SYN, RST or FIN is set (with ACK kept), else 0: other segments open or end nothing.
-std::uint16_t connection_flags(proto_tree* tree) {
-    GPtrArray* items = proto_get_finfo_ptr_array(tree, fields.tcp_flags);
-    if (!items || items->len == 0) return 0;
+// C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.
+void analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
+    using diag503::PayloadKind;
     using diag503::TcpFlags;
-    constexpr guint32 kOpensOrEnds = TcpFlags::syn | TcpFlags::reset | TcpFlags::fin;
-    const guint32 flags = fvalue_get_uinteger(&static_cast<field_info*>(g_ptr_array_index(items, 0))->value);
-    return (flags & kOpensOrEnds) ? static_cast<std::uint16_t>(flags & (kOpensOrEnds | TcpFlags::ack)) : 0;
-}
-
-// C++ side: no Wireshark call below this point.
-void analyse_messages(const FrameFacts& facts) {
+    const diag503::FrameContents contents = diag503::locate_payloads(facts.input);
+    const std::uint16_t tcp_flags =
+        (contents.tcp_flags & (TcpFlags::syn | TcpFlags::reset | TcpFlags::fin)) ? contents.tcp_flags : 0;
+    if (contents.payloads.empty() && tcp_flags == 0) return;
     diag503::PacketMeta meta;
-    meta.frame = facts.frame;
-    meta.time_us = facts.time_us;
-    meta.transport = facts.transport;
-    meta.source = {facts.source, facts.source_port};
-    meta.destination = {facts.destination, facts.destination_port};
-    for (guint i = 0; i < facts.message_count; ++i) {
-        const MessageBytes& message = facts.messages[i];
-        if (!message.data) continue;
-        const std::string_view text(message.data, message.size);
-        using Side = CaptureState::SideProtocol;
-        switch (message.kind) {
-            case MessageKind::sip: capture->analyse_sip(meta, text); break;
-            case MessageKind::rtsp: capture->analyse_rtsp(meta, text); break;
-            case MessageKind::http: capture->analyse_http_request(meta, text); break;
-            case MessageKind::dns: capture->analyse_side_protocol(meta, Side::dns, text); break;
-            case MessageKind::tls: capture->analyse_side_protocol(meta, Side::tls, text); break;
-            case MessageKind::icmp: capture->analyse_side_protocol(meta, Side::icmp, text); break;
-            case MessageKind::icmpv6: capture->analyse_side_protocol(meta, Side::icmpv6, text); break;
-            case MessageKind::pgsql: capture->analyse_side_protocol(meta, Side::postgresql, text); break;
-            case MessageKind::mysql: capture->analyse_side_protocol(meta, Side::mysql, text); break;
+    meta.frame = pinfo->num;
+    meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
+    meta.transport = transport_of(pinfo, facts.over_tls);
+    meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
+    meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
+    using Side = CaptureState::SideProtocol;
+    for (const diag503::LocatedPayload& payload : contents.payloads) {
+        switch (payload.kind) {
+            case PayloadKind::sip: capture->analyse_sip(meta, payload.bytes); break;
+            case PayloadKind::rtsp: capture->analyse_rtsp(meta, payload.bytes); break;
+            case PayloadKind::http: capture->analyse_http_request(meta, payload.bytes); break;
+            case PayloadKind::dns: capture->analyse_side_protocol(meta, Side::dns, payload.bytes); break;
+            case PayloadKind::tls: capture->analyse_side_protocol(meta, Side::tls, payload.bytes); break;
+            case PayloadKind::icmp: capture->analyse_side_protocol(meta, Side::icmp, payload.bytes); break;
+            case PayloadKind::icmpv6: capture->analyse_side_protocol(meta, Side::icmpv6, payload.bytes); break;
+            case PayloadKind::postgresql: capture->analyse_side_protocol(meta, Side::postgresql, payload.bytes); break;
+            case PayloadKind::mysql: capture->analyse_side_protocol(meta, Side::mysql, payload.bytes); break;
         }
     }
-    if (facts.tcp_flags) capture->analyse_tcp_flags(meta, facts.tcp_flags);
+    if (tcp_flags) capture->analyse_tcp_flags(meta, tcp_flags);
 }
 
-void analyse_frame(packet_info* pinfo, proto_tree* tree) {
-    if (!tree) return;
-    const FrameLayers layers = layers_of(pinfo);
-    const bool tcp = pinfo->ptype == PT_TCP;
-    if (!layers.any() && !tcp) return;
-    FrameFacts facts;  // plain data: safe if Wireshark longjmps out of a call below
-    facts.message_count = 0;
-    // An ICMP error quotes the datagram it is about: that SIP or RTSP text was not sent again.
-    const bool quoted = layers.icmp || layers.icmpv6;
-    if (layers.sip && !quoted) collect(facts, tree, fields.sip, MessageKind::sip, G_MAXINT);
-    if (layers.rtsp && !quoted) collect(facts, tree, fields.rtsp, MessageKind::rtsp, G_MAXINT);
-    if (layers.http && !quoted) collect(facts, tree, fields.http, MessageKind::http, kMaxHttpBytes);
-    if (layers.dns && !quoted) collect(facts, tree, fields.dns, MessageKind::dns, kMaxSideBytes);
-    if (layers.tls) collect(facts, tree, fields.tls, MessageKind::tls, kMaxSideBytes);
-    if (layers.icmp) collect(facts, tree, fields.icmp, MessageKind::icmp, kMaxSideBytes);
-    if (layers.icmpv6) collect(facts, tree, fields.icmpv6, MessageKind::icmpv6, kMaxSideBytes);
-    if (layers.pgsql) collect(facts, tree, fields.pgsql, MessageKind::pgsql, kMaxSideBytes);
-    if (layers.mysql) collect(facts, tree, fields.mysql, MessageKind::mysql, kMaxSideBytes);
-    facts.tcp_flags = tcp && !quoted ? connection_flags(tree) : 0;
-    if (facts.message_count == 0 && facts.tcp_flags == 0) return;
-    facts.frame = pinfo->num;
-    facts.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
-    facts.transport = transport_of(pinfo);
-    facts.source = address_to_str(pinfo->pool, &pinfo->src);
-    facts.source_port = static_cast<std::uint16_t>(pinfo->srcport);
-    facts.destination = address_to_str(pinfo->pool, &pinfo->dst);
-    facts.destination_port = static_cast<std::uint16_t>(pinfo->destport);
-    analyse_messages(facts);
+void analyse_frame(tvbuff_t* tvb, packet_info* pinfo) {
+    FrameFacts facts{};  // plain data: safe if Wireshark longjmps out of a call below
+    const bool watched = mark_layers(pinfo, facts);
+    if (!watched && pinfo->ptype != PT_TCP) return;  // most packets of most captures stop here
+    facts.input.link = link_type_of(pinfo);
+    facts.input.frame = tvb_bytes(tvb);
+    if (watched && pinfo->data_src && pinfo->data_src->next) collect_data_sources(pinfo, facts);
+    analyse_contents(facts, pinfo);
 }
 
 // Rendering uses only stored strings: nothing here owns memory across a call that may longjmp.
@@ -368,7 +330,7 @@ void render_reaction(const RenderedReaction& rendered, tvbuff_t* tvb, packet_inf
 
 int dissect_diag503(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (!capture) return 0;
-    if (!pinfo->fd->visited) analyse_frame(pinfo, tree);
+    if (!pinfo->fd->visited) analyse_frame(tvb, pinfo);
     const auto* verdicts = capture->verdicts_of(pinfo->num);
     const RenderedReaction* reaction = capture->reaction_of(pinfo->num);
     if (!verdicts && !reaction) return 0;
@@ -483,6 +445,4 @@ void diag503_register_handoff(void) {
     fields.icmpv6 = proto_registrar_get_id_byname("icmpv6");
     fields.pgsql = proto_registrar_get_id_byname("pgsql");
     fields.mysql = proto_registrar_get_id_byname("mysql");
-    fields.tcp_flags = proto_registrar_get_id_byname("tcp.flags");
-    set_postdissector_wanted_hfids(diag503_handle, wanted_fields());
 }
