@@ -41,7 +41,6 @@ bool parse_start_line(std::string_view line, SipMessage& message) {
     message.is_request = true;
     message.method = stored(request->method);
     message.request_uri = stored(request->uri);
-    message.request_uri_user = uri_user(message.request_uri);
     return true;
 }
 
@@ -60,17 +59,18 @@ void read_cseq(std::string_view value, SipMessage& message) {
 }
 
 ViaEntry parse_via_entry(std::string_view item);
+std::string name_addr_tag(std::string_view value);
 
 // Reads Via entries until the stack holds `limit` of them.
 void read_via(std::string_view value, SipMessage& message, std::size_t limit) {
     for_each_top_level(value, ',', [&](std::string_view item) {
         if (item.empty()) return true;
-        if (message.vias.size() >= limit) {
-            message.via_stack_truncated = message.vias.size() >= kMaxVias;
+        if (message.vias.size() >= kMaxVias) {
+            message.via_stack_truncated = true;
             return false;
         }
         message.vias.push_back(parse_via_entry(item));
-        return true;
+        return message.vias.size() < limit;  // stop scanning as soon as enough entries are read
     });
 }
 
@@ -95,6 +95,7 @@ bool is_vendor_reason_header(std::string_view name) {
 struct ReadingDepth {
     bool diagnosed = false;
     bool agent = false;
+    bool users = false;  // outcomes are counted per user on responses; a request needs only its To tag
 };
 
 void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
@@ -115,17 +116,20 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
             }
             return;
         case 'f':
-            if (iequals(name, "From")) {
+            if (depth.users && iequals(name, "From")) {
                 auto from = parse_name_addr(value);
                 message.from_user = std::move(from.user);
                 message.from_tag = std::move(from.tag);
             }
             return;
         case 't':
-            if (iequals(name, "To")) {
+            if (!iequals(name, "To")) return;
+            if (depth.users) {
                 auto to = parse_name_addr(value);
                 message.to_user = std::move(to.user);
                 message.to_tag = std::move(to.tag);
+            } else {
+                message.to_tag = name_addr_tag(value);
             }
             return;
         case 's':
@@ -181,6 +185,7 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     ReadingDepth depth;
     depth.diagnosed = message.status_code == 503;
     depth.agent = depth.diagnosed || message.status_code == 100;
+    depth.users = !message.is_request;
     const HeaderBlock block = read_header_block(
         text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
@@ -286,24 +291,42 @@ std::string uri_user(std::string_view uri) {
     return stored(userinfo.substr(0, userinfo.find(':')));  // user[:password]
 }
 
-NameAddr parse_name_addr(std::string_view value) {
-    NameAddr result;
+namespace {
+
+// A name-addr's URI and the parameters after it.
+struct UriAndParameters {
+    std::string_view uri;
+    std::string_view parameters;
+};
+UriAndParameters split_name_addr(std::string_view value) {
     value = trim(value);
     const auto open = unquoted_angle_bracket(value);
-    std::string_view uri = value;
-    std::string_view parameters;
+    UriAndParameters parts{value, {}};
     if (open != std::string_view::npos) {
         const auto close = value.find('>', open);
-        uri = value.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
-        if (close != std::string_view::npos) parameters = value.substr(close + 1);
+        parts.uri = value.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+        if (close != std::string_view::npos) parts.parameters = value.substr(close + 1);
     } else {
         const auto semicolon = value.find(';');
-        uri = value.substr(0, semicolon);
-        if (semicolon != std::string_view::npos) parameters = value.substr(semicolon);
+        parts.uri = value.substr(0, semicolon);
+        if (semicolon != std::string_view::npos) parts.parameters = value.substr(semicolon);
     }
-    result.user = uri_user(uri);
-    if (!parameters.empty() && parameters.front() == ';') parameters.remove_prefix(1);
-    if (auto tag = find_parameter(parameters, "tag")) result.tag = stored(*tag);
+    if (!parts.parameters.empty() && parts.parameters.front() == ';') parts.parameters.remove_prefix(1);
+    return parts;
+}
+
+std::string name_addr_tag(std::string_view value) {
+    const auto tag = find_parameter(split_name_addr(value).parameters, "tag");
+    return tag ? stored(*tag) : std::string();
+}
+
+}  // namespace
+
+NameAddr parse_name_addr(std::string_view value) {
+    const UriAndParameters parts = split_name_addr(value);
+    NameAddr result;
+    result.user = uri_user(parts.uri);
+    if (auto tag = find_parameter(parts.parameters, "tag")) result.tag = stored(*tag);
     return result;
 }
 

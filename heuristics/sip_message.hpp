@@ -57,7 +57,7 @@ struct SipMessage {
 
     std::vector<ViaEntry> vias;   // top first, at most kMaxVias
     bool via_stack_truncated = false;
-    std::string from_user, from_tag, to_user, to_tag, request_uri_user;
+    std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
 
     RetryAfter retry_after;
     std::vector<ReasonValue> reasons;
@@ -75,7 +75,10 @@ inline constexpr std::size_t kMaxVias = 64;
 inline constexpr std::size_t kMaxListedValues = 8;     // Reason, Warning, vendor reason headers
 inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one header value kept
 
-// Parses a SIP request or response (start line and headers; the body is ignored).
+// Parses a SIP request or response (start line and headers; the body is ignored), reading only what
+// each message is used for: a 503 in full; other responses without Retry-After, Reason, Warning,
+// vendor reason headers or deeper Via entries (Server/User-Agent only for a 100); requests without
+// their From, To user and request-URI user (users are counted on responses), To tag kept.
 // Returns nullopt only when the start line is not SIP at all.
 std::optional<SipMessage> parse_sip_message(std::string_view text);
 

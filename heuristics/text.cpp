@@ -63,11 +63,14 @@ std::optional<ParsedNumber> parse_decimal(std::string_view text) {
     return parse_leading_decimal(text);
 }
 
-std::size_t top_level_end(std::string_view text, char separator) {
+namespace {
+
+// The separator's position once a quote, bracket or parenthesis has been seen at `from`.
+std::size_t nested_top_level_end(std::string_view text, char separator, std::size_t from) {
     bool in_quotes = false;
     int angle_depth = 0;
     int paren_depth = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    for (std::size_t i = from; i < text.size(); ++i) {
         const char c = text[i];
         if (in_quotes) {
             if (c == '\\') ++i;
@@ -80,6 +83,17 @@ std::size_t top_level_end(std::string_view text, char separator) {
         else if (c == '(') ++paren_depth;
         else if (c == ')' && paren_depth > 0) --paren_depth;
         else if (c == separator && angle_depth == 0 && paren_depth == 0) return i;
+    }
+    return text.size();
+}
+
+}  // namespace
+
+std::size_t top_level_end(std::string_view text, char separator) {
+    for (std::size_t i = 0; i < text.size(); ++i) {  // most values nest nothing: compare and move on
+        const char c = text[i];
+        if (c == separator) return i;
+        if (c == '"' || c == '<' || c == '(') return nested_top_level_end(text, separator, i);
     }
     return text.size();
 }

@@ -69,7 +69,6 @@ TEST(SipMessage, ParsesARealisticInvite) {
     EXPECT_TRUE(invite.is_request);
     EXPECT_EQ(invite.method, "INVITE");
     EXPECT_EQ(invite.request_uri, "sip:bob@biloxi.example.com");
-    EXPECT_EQ(invite.request_uri_user, "bob");
     EXPECT_EQ(invite.call_id, "a84b4c76e66710@pc33.atlanta.example.com");
     EXPECT_TRUE(invite.has_cseq);
     EXPECT_EQ(invite.cseq_number, 314159u);
@@ -78,11 +77,17 @@ TEST(SipMessage, ParsesARealisticInvite) {
     EXPECT_EQ(invite.vias[0].transport, "UDP");
     EXPECT_EQ(invite.vias[0].sent_by, "pc33.atlanta.example.com");
     EXPECT_EQ(invite.top_branch(), "z9hG4bK776asdhds");
-    EXPECT_EQ(invite.from_user, "alice");
-    EXPECT_EQ(invite.from_tag, "1928301774");
-    EXPECT_EQ(invite.to_user, "bob");
+    // Users are counted on responses: a request keeps only its To tag (inside a dialog or not).
+    EXPECT_EQ(invite.from_user, "");
+    EXPECT_EQ(invite.to_user, "");
     EXPECT_EQ(invite.to_tag, "");
     EXPECT_TRUE(invite.anomalies.empty()) << invite.anomalies.front();
+}
+
+TEST(SipMessage, ARequestInsideADialogKeepsItsToTag) {
+    const SipMessage bye = parse("BYE sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK9\r\n"
+                                 "From: <sip:alice@a>;tag=f1\r\nTo: \"Bob\" <sip:bob@b>;tag=t9\r\nCall-ID: c9\r\nCSeq: 2 BYE\r\n\r\n");
+    EXPECT_EQ(bye.to_tag, "t9");
 }
 
 TEST(SipMessage, OnlyA503IsReadInFullAndOnlyA503Or100ForItsAgent) {
