@@ -39,7 +39,9 @@ public:
         if (inserted) {
             position->second.sequence = ++sequence_;
             order_.push_back({now_us, key, sequence_});
-            while (entries_.size() > max_entries_) evict_front(evicted);
+            while (entries_.size() > max_entries_) {
+                if (evict_front(evicted)) ++evicted_for_room_count_;
+            }
             if (order_.size() > 2 * max_entries_ + 16) drop_stale_slots();
         }
         return entries_.find(key)->second.value;
@@ -55,6 +57,8 @@ public:
     void erase(const Key& key) { entries_.erase(key); }  // its order slot becomes stale and is skipped
     std::size_t size() const { return entries_.size(); }
     std::uint64_t evicted_count() const { return evicted_count_; }
+    // Entries pushed out because the map was full (not because they aged): the bound was reached.
+    std::uint64_t evicted_for_room_count() const { return evicted_for_room_count_; }
 
 private:
     struct Entry {
@@ -73,14 +77,15 @@ private:
     }
 
     template <typename OnEvict>
-    void evict_front(OnEvict&& evicted) {
+    bool evict_front(OnEvict&& evicted) {  // false when the front slot was stale
         const Slot slot = order_.front();
         order_.pop_front();
-        if (!is_live(slot)) return;
+        if (!is_live(slot)) return false;
         auto found = entries_.find(slot.key);
         evicted(found->first, found->second.value);
         entries_.erase(found);
         ++evicted_count_;
+        return true;
     }
 
     void drop_stale_slots() {
@@ -97,6 +102,7 @@ private:
     std::unordered_map<Key, Entry> entries_;
     std::deque<Slot> order_;
     std::uint64_t evicted_count_ = 0;
+    std::uint64_t evicted_for_room_count_ = 0;
 };
 
 }  // namespace diag503

@@ -145,6 +145,12 @@ void overload_control_rules(const CaseFacts& facts, Findings& findings) {
 
 void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     if (facts.request_frame == 0) {
+        if (facts.transactions_forgotten > 0) {
+            findings.note("The request may be in the capture but forgotten: diag503 reached its bound of " +
+                          std::to_string(facts.max_transactions) + " transactions (preference diag503.max_transactions) and dropped " +
+                          std::to_string(facts.transactions_forgotten) + " older ones; response time and the request's history are unknown.");
+            return;
+        }
         findings.note("The request was not captured: response time and the request's history are unknown.");
         return;
     }

@@ -28,6 +28,8 @@ struct CaseFacts {
     std::uint32_t request_frame = 0;
     std::int64_t request_time_us = 0;
     std::uint32_t request_retransmissions = 0;
+    std::uint64_t transactions_forgotten = 0;  // pushed out so far because Settings::max_transactions was reached
+    std::uint32_t max_transactions = 0;
     std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
     std::int64_t provisional_time_us = 0;
 

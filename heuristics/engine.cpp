@@ -292,6 +292,8 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     facts.request_frame = transaction.request_frame;
     facts.request_time_us = transaction.request_time_us;
     facts.request_retransmissions = transaction.request_retransmissions;
+    facts.transactions_forgotten = transactions_.evicted_for_room_count();
+    facts.max_transactions = settings_.max_transactions;
     facts.provisional_frame = transaction.provisional_frame;
     facts.provisional_time_us = transaction.provisional_time_us;
 

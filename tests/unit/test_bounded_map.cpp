@@ -149,4 +149,14 @@ TEST(BoundedMap, ManyEraseReinsertCyclesWithTimeToLiveStayBounded) {
 }
 
 }  // namespace
+TEST(BoundedMap, EvictionsForRoomAreCountedApartFromAgeing) {
+    diag503::BoundedMap<int, int> map(2, 100);
+    map.get_or_insert(1, 0, [](auto&, auto&) {});
+    map.get_or_insert(2, 0, [](auto&, auto&) {});
+    map.get_or_insert(3, 0, [](auto&, auto&) {});   // full: 1 makes room
+    map.get_or_insert(4, 500, [](auto&, auto&) {}); // 2 and 3 aged out, 4 fits
+    EXPECT_EQ(map.evicted_count(), 3u);
+    EXPECT_EQ(map.evicted_for_room_count(), 1u);
+}
+
 }  // namespace diag503

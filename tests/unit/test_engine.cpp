@@ -315,6 +315,25 @@ TEST(Engine, TransactionBoundEvictsAndStillGivesOneVerdictPer503) {
     EXPECT_EQ(fresh->request_frame, capture.frame() - 1);
 }
 
+TEST(Engine, A503WhoseRequestWasForgottenAtTheBoundSaysSo) {
+    Settings settings;
+    settings.max_transactions = 2;
+    Capture capture(settings);
+    for (int n = 1; n <= 3; ++n) capture.request(n * 0.01, call(n));
+    const auto verdict = capture.respond(1, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->request_frame, 0u);
+    EXPECT_TRUE(HasEvidence(*verdict, "reached its bound of 2 transactions (preference diag503.max_transactions)"))
+        << test::all_evidence(*verdict);
+}
+
+TEST(Engine, A503WithoutRequestBeforeAnyBoundIsReachedSaysTheRequestWasNotCaptured) {
+    Capture capture;
+    const auto verdict = capture.respond(1, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "The request was not captured"));
+}
+
 TEST(Engine, ServerBoundEvictsOldServers) {
     Settings settings;
     settings.max_servers = 2;
