@@ -63,6 +63,7 @@ Engine::Engine(const Settings& settings)
       servers_(settings.max_servers, BoundedMap<std::uint64_t, ServerContext>::kForever),
       downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      receivers_(settings.max_servers, BoundedMap<std::uint64_t, bool>::kForever),
       network_(settings) {}
 
 Engine::Counters Engine::counters() const {
@@ -113,14 +114,16 @@ void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
     transaction.request_time_us = meta.time_us;
     server_at(meta.destination, meta.time_us).requests.add(meta.time_us);
     remember_forwarding(meta, request, key);
+    receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
     if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
 }
 
 void Engine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
+    if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
-    if (forwarding.attempts.size() < kMaxForwardedAttempts)
-        forwarding.attempts.push_back({transaction_key, meta.destination, meta.frame});
+    if (forwarding.count < kMaxForwardedAttempts)
+        forwarding.attempts[forwarding.count++] = {transaction_key, meta.destination, meta.frame};
 }
 
 Engine::Transaction* Engine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
@@ -263,7 +266,8 @@ void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessag
 void Engine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, CaseFacts& facts) {
     const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
     if (!forwarding) return;
-    for (const ForwardedAttempt& attempt : forwarding->attempts) {
+    for (std::size_t i = 0; i < forwarding->count; ++i) {
+        const ForwardedAttempt& attempt = forwarding->attempts[i];
         const Transaction* onward = transactions_.find(attempt.transaction);
         CaseFacts::Forwarded forwarded;
         forwarded.hop = attempt.hop.text();

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -63,10 +64,11 @@ private:
         Endpoint hop;
         std::uint32_t frame = 0;
     };
-    struct Forwarding {
-        std::vector<ForwardedAttempt> attempts;  // at most kMaxForwardedAttempts, first ones kept
-    };
     static constexpr std::size_t kMaxForwardedAttempts = 4;
+    struct Forwarding {
+        std::array<ForwardedAttempt, kMaxForwardedAttempts> attempts{};  // the first ones
+        std::size_t count = 0;
+    };
 
     void on_request(const PacketMeta& meta, const SipMessage& request);
     std::optional<Verdict> on_response(const PacketMeta& meta, const SipMessage& response);
@@ -100,8 +102,11 @@ private:
     // Key: Call-ID, CSeq and method. Last 5xx/408 answered to a hop for that transaction. Same bounds as transactions.
     BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
     // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
-    // transaction: a proxy's onward attempts. Same bounds as transactions.
+    // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
+    // client that only sends forwards nothing). Same bounds as transactions.
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
+    // Key: address of a host that was sent a SIP request. Lifetime: the capture. Bound: Settings::max_servers.
+    BoundedMap<std::uint64_t, bool> receivers_;
     NetworkEvidence network_;
 };
 

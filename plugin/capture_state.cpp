@@ -206,11 +206,13 @@ void CaptureState::store_internal_failure(const PacketMeta& meta, std::string_vi
 }
 
 const RenderedReaction* CaptureState::reaction_of(std::uint32_t frame) const {
+    if (reactions_by_frame_.empty()) return nullptr;  // the usual case: no lookup per packet
     auto found = reactions_by_frame_.find(frame);
     return found == reactions_by_frame_.end() ? nullptr : &found->second;
 }
 
 const std::vector<RenderedVerdict>* CaptureState::verdicts_of(std::uint32_t frame) const {
+    if (verdicts_by_frame_.empty()) return nullptr;
     auto found = verdicts_by_frame_.find(frame);
     return found == verdicts_by_frame_.end() ? nullptr : &found->second;
 }
