@@ -36,6 +36,11 @@ std::uint64_t by_cseq_key(const PacketMeta& meta, const SipMessage& message) {
     return hash_text(server_side(meta, message).text(), cseq_key(message));
 }
 
+std::uint64_t endpoint_key(const Endpoint& endpoint) {
+    const char port[2] = {static_cast<char>(endpoint.port >> 8), static_cast<char>(endpoint.port & 0xff)};
+    return hash_text(std::string_view(port, 2), hash_text(endpoint.address));
+}
+
 std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash_text(user); }
 
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
@@ -80,9 +85,13 @@ std::optional<Verdict> Engine::observe(const PacketMeta& meta, const SipMessage&
 }
 
 ServerContext& Engine::server_at(const Endpoint& endpoint, std::int64_t time_us) {
-    const std::string name = endpoint.text();
-    ServerContext& server = servers_.get_or_insert(hash_text(name), time_us, [](auto&, auto&) {});
-    if (server.name.empty()) server.name = name;
+    // Keyed without building the "address:port" text, which only a new server needs.
+    const std::uint64_t key = endpoint_key(endpoint);
+    ServerContext& server = servers_.get_or_insert(key, time_us, [](auto&, auto&) {});
+    if (server.name.empty()) {
+        server.name = endpoint.text();
+        server.key = key;
+    }
     return server;
 }
 
@@ -177,7 +186,7 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
     outcome.method = hash_text(response.cseq_method);
     server.record(outcome, settings_.outcome_history);
     if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
-        open_dialog(hash_text(response.call_id), hash_text(server.name), meta.time_us);
+        open_dialog(hash_text(response.call_id), server.key, meta.time_us);
     // A 2xx to BYE ends the call too: the BYE itself may be outside the capture.
     if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(hash_text(response.call_id));
 

@@ -119,43 +119,61 @@ const NetworkEvent* first_counted_failure(const CaseFacts& facts) {
     return nullptr;
 }
 
+bool explains_this_request(const NetworkEvent& event, const CaseFacts& facts);
+
+// Failures that explain this 503: the ones met while the request waited (a busy server's other
+// lookups and connections fail now and then for other requests), or, when the request was not
+// captured, any in the window. Earlier ones of the same kinds are only mentioned as a pattern.
+bool explains_this_request(const NetworkEvent& event, const CaseFacts& facts) {
+    return counts_as_evidence(event, facts) && (facts.request_frame == 0 || during_request(event, facts));
+}
+
+const char* kind_label(EvidenceKind kind) {
+    switch (kind) {
+        case EvidenceKind::dns: return "DNS";
+        case EvidenceKind::tls: return "TLS";
+        case EvidenceKind::database: return "database";
+        case EvidenceKind::transport: break;
+    }
+    return "connection";
+}
+
 void network_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     constexpr int kKinds = 4;
-    std::array<bool, kKinds> about_this_request{};
-    for (const NetworkEvent& event : facts.network_events)
-        if (counts_as_evidence(event, facts) && during_request(event, facts)) about_this_request[static_cast<int>(event.kind)] = true;
-    std::array<std::uint32_t, kKinds> counted_events{};
-    std::array<const NetworkEvent*, kKinds> first_event{};
-    std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // of the failures beyond kSentencesPerKind
-    // Failures met while this request waited come first: they explain it; earlier ones show a pattern.
-    std::vector<const NetworkEvent*> ordered;
-    for (const NetworkEvent& event : facts.network_events)
-        if (counts_as_evidence(event, facts)) ordered.push_back(&event);
-    std::stable_partition(ordered.begin(), ordered.end(), [&](const NetworkEvent* event) { return during_request(*event, facts); });
-    for (const NetworkEvent* failure : ordered) {
-        const NetworkEvent& event = *failure;
+    std::array<std::uint32_t, kKinds> explaining{};
+    std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // failures beyond kSentencesPerKind
+    std::array<std::uint32_t, kKinds> earlier{};
+    std::array<std::uint32_t, kKinds> first_earlier_frame{};
+    const int first_weight = facts.request_frame == 0 ? 45 : 60;
+    for (const NetworkEvent& event : facts.network_events) {
         const int kind = static_cast<int>(event.kind);
-        if (!first_event[kind] || event.time_us < first_event[kind]->time_us) first_event[kind] = &event;
-        if (++counted_events[kind] > kSentencesPerKind) {
+        if (!explains_this_request(event, facts)) {
+            if (counts_as_evidence(event, facts) && earlier[kind]++ == 0) first_earlier_frame[kind] = event.frame;
+            continue;
+        }
+        if (++explaining[kind] > kSentencesPerKind) {
             further_frames[kind].push_back(event.frame);
             continue;
         }
-        const int weight = counted_events[kind] == 1 ? (about_this_request[kind] ? 60 : 50) : 5;
         const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
                                     ? ", the hop this request was forwarded to" : "";
-        findings.add(cause_of(event.kind, facts, settings), weight, event.sentence + hop + consequence(event.kind, facts, settings),
-                     frames_of(event));
+        findings.add(cause_of(event.kind, facts, settings), explaining[kind] == 1 ? first_weight : 5,
+                     event.sentence + hop + consequence(event.kind, facts, settings), frames_of(event));
     }
     for (int kind = 0; kind < kKinds; ++kind) {
-        if (counted_events[kind] > kSentencesPerKind) {
-            findings.add(cause_of(static_cast<EvidenceKind>(kind), facts, settings), 5,
-                         counted(counted_events[kind] - kSentencesPerKind, "more such failure", "more such failures") +
-                             " in the " + format_duration(facts.time_us - first_event[kind]->time_us) + " before this 503.",
-                         std::move(further_frames[kind]));
-        }
+        if (explaining[kind] == 0) continue;
+        const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings);
+        if (explaining[kind] > kSentencesPerKind)
+            findings.add(cause, 5, counted(explaining[kind] - kSentencesPerKind, "more such failure", "more such failures") +
+                                       " while this request waited.", std::move(further_frames[kind]));
+        if (earlier[kind] > 0)
+            findings.note(counted(earlier[kind], "earlier ", "earlier ") + kind_label(static_cast<EvidenceKind>(kind)) +
+                              (earlier[kind] == 1 ? " failure" : " failures") + " of this server since frame " +
+                              std::to_string(first_earlier_frame[kind]) + ", before this request.",
+                          {first_earlier_frame[kind]});
         // A lookup, handshake or query that failed while the request waited explains the wait better
         // than "a downstream hop failed".
-        if (about_this_request[kind] && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
+        if (facts.request_frame != 0 && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
             findings.add(Cause::upstream_failure, -30,
                          "The time this request waited went into the failed " +
                              std::string(kind == 0 ? "DNS lookup" : kind == 1 ? "TLS handshake" : "database query") + ".",

@@ -44,7 +44,8 @@ struct Outcome {
 // Owner: Engine, one per server, keyed by server endpoint, lives until evicted by count
 // (Settings::max_servers); its outcome history is bounded by Settings::outcome_history.
 struct ServerContext {
-    std::string name;
+    std::string name;        // "address:port"
+    std::uint64_t key = 0;   // its key in the engine's server map
     RequestRate requests;
     std::deque<Outcome> outcomes;  // oldest first
 

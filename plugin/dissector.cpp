@@ -7,6 +7,7 @@
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto.h>
+#include <epan/proto_data.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
 #include <epan/unit_strings.h>
@@ -169,13 +170,14 @@ diag503::Transport transport_of(const packet_info* pinfo, bool over_tls) {
 }
 
 // C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.
-void analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
+// Returns whether any payload was analysed.
+bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
     using diag503::PayloadKind;
     using diag503::TcpFlags;
     const diag503::FrameContents contents = diag503::locate_payloads(facts.input);
     const std::uint16_t tcp_flags =
         (contents.tcp_flags & (TcpFlags::syn | TcpFlags::reset | TcpFlags::fin)) ? contents.tcp_flags : 0;
-    if (contents.payloads.empty() && tcp_flags == 0) return;
+    if (contents.payloads.empty() && tcp_flags == 0) return false;
     diag503::PacketMeta meta;
     meta.frame = pinfo->num;
     meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
@@ -197,16 +199,17 @@ void analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
         }
     }
     if (tcp_flags) capture->analyse_tcp_flags(meta, tcp_flags);
+    return true;
 }
 
-void analyse_frame(tvbuff_t* tvb, packet_info* pinfo) {
+bool analyse_frame(tvbuff_t* tvb, packet_info* pinfo) {
     FrameFacts facts{};  // plain data: safe if Wireshark longjmps out of a call below
     const bool watched = mark_layers(pinfo, facts);
-    if (!watched && pinfo->ptype != PT_TCP) return;  // most packets of most captures stop here
+    if (!watched && pinfo->ptype != PT_TCP) return false;  // most packets of most captures stop here
     facts.input.link = link_type_of(pinfo);
     facts.input.frame = tvb_bytes(tvb);
     if (watched && pinfo->data_src && pinfo->data_src->next) collect_data_sources(pinfo, facts);
-    analyse_contents(facts, pinfo);
+    return analyse_contents(facts, pinfo);
 }
 
 // Rendering uses only stored strings: nothing here owns memory across a call that may longjmp.
@@ -328,9 +331,16 @@ void render_reaction(const RenderedReaction& rendered, tvbuff_t* tvb, packet_inf
                                  rendered.expert_text.c_str());
 }
 
+// Frames with something to render carry a mark in Wireshark's per-frame data (file scope), so that
+// the other frames cost no look-up on any pass.
+constexpr guint32 kRenderMark = 0;
+
 int dissect_diag503(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (!capture) return 0;
-    if (!pinfo->fd->visited) analyse_frame(tvb, pinfo);
+    if (!pinfo->fd->visited && analyse_frame(tvb, pinfo) &&
+        (capture->verdicts_of(pinfo->num) || capture->reaction_of(pinfo->num)))
+        p_add_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark, GINT_TO_POINTER(1));
+    if (!p_get_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark)) return 0;
     const auto* verdicts = capture->verdicts_of(pinfo->num);
     const RenderedReaction* reaction = capture->reaction_of(pinfo->num);
     if (!verdicts && !reaction) return 0;
