@@ -157,6 +157,7 @@ void CaptureState::observe_reaction(const ClientRequest& request) {
     rendered.reaction = *reaction;
     rendered.expert_text = reaction_summary(*reaction);
     reactions_by_frame_.emplace(reaction->frame, std::move(rendered));
+    last_output_frame_ = reaction->frame;
 }
 
 void CaptureState::place_in_incident(RenderedVerdict& rendered, std::int64_t time_us) {
@@ -187,6 +188,7 @@ void CaptureState::store(Verdict verdict, const PacketMeta& meta, const char* pr
     rendered.verdict = std::move(verdict);
     place_in_incident(rendered, meta.time_us);
     verdicts_by_frame_[meta.frame].push_back(std::move(rendered));
+    last_output_frame_ = meta.frame;
 }
 
 void CaptureState::store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept {

@@ -68,6 +68,8 @@ public:
     void analyse_side_protocol(const PacketMeta& meta, SideProtocol protocol, std::string_view bytes) noexcept;
     void analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept;
 
+    // Whether the frame analysed last got a verdict or reaction: answered without a map look-up.
+    bool has_output(std::uint32_t frame) const { return last_output_frame_ == frame && frame != 0; }
     const std::vector<RenderedVerdict>* verdicts_of(std::uint32_t frame) const;
     const RenderedReaction* reaction_of(std::uint32_t frame) const;
 
@@ -87,6 +89,7 @@ private:
     std::unordered_map<std::uint32_t, std::vector<RenderedVerdict>> verdicts_by_frame_;
     // Key: frame of a request that reacts to a 503. Bound: one per such request in the capture.
     std::unordered_map<std::uint32_t, RenderedReaction> reactions_by_frame_;
+    std::uint32_t last_output_frame_ = 0;  // the newest frame given a verdict or reaction
 };
 
 }  // namespace diag503
