@@ -59,10 +59,21 @@ void NetworkEvidence::add_failure(const std::string& address, NetworkEvent event
     if (owner.failures.size() > kMaxEventsPerHost) owner.failures.pop_front();
 }
 
-void NetworkEvidence::start_pending(const std::string& address, Pending attempt) {
-    Host& owner = host(address, attempt.time_us);
-    owner.pending.push_back(std::move(attempt));
+NetworkEvidence::Pending* NetworkEvidence::start_attempt(const PacketMeta& meta, EvidenceKind kind, std::uint64_t key) {
+    if (Pending* repeated = find_pending(meta.source.address, kind, key)) {
+        ++repeated->repeats;
+        return nullptr;
+    }
+    Host& owner = host(meta.source.address, meta.time_us);
+    Pending& attempt = owner.pending.emplace_back();
+    attempt.kind = kind;
+    attempt.key = key;
+    attempt.frame = meta.frame;
+    attempt.time_us = meta.time_us;
+    attempt.peer_address = meta.destination.address;
+    attempt.peer_port = meta.destination.port;
     if (owner.pending.size() > kMaxPendingPerHost) owner.pending.pop_front();
+    return &owner.pending.back();
 }
 
 NetworkEvidence::Pending* NetworkEvidence::find_pending(const std::string& address, EvidenceKind kind, std::uint64_t key) {
@@ -88,20 +99,10 @@ void NetworkEvidence::observe_dns(const PacketMeta& meta, const DnsMessage& mess
     if (!is_sip_lookup(message.question_type)) return;
     const std::uint64_t key = hash_text(message.question_name, message.id);
     if (!message.is_response) {
-        if (Pending* repeated = find_pending(meta.source.address, EvidenceKind::dns, key)) {
-            ++repeated->repeats;
-            return;
+        if (Pending* query = start_attempt(meta, EvidenceKind::dns, key)) {
+            query->subject = message.question_name;
+            query->question_type = message.question_type;
         }
-        Pending query;
-        query.kind = EvidenceKind::dns;
-        query.key = key;
-        query.frame = meta.frame;
-        query.time_us = meta.time_us;
-        query.peer_address = meta.destination.address;
-        query.peer_port = meta.destination.port;
-        query.subject = message.question_name;
-        query.question_type = message.question_type;
-        start_pending(meta.source.address, std::move(query));
         return;
     }
     const Pending query = finish_pending(meta.destination.address, EvidenceKind::dns, key);
@@ -123,16 +124,7 @@ void NetworkEvidence::observe_dns(const PacketMeta& meta, const DnsMessage& mess
 void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& records) {
     const std::uint64_t sent_by_client = connection_key(meta.source, meta.destination);
     const std::uint64_t sent_by_server = connection_key(meta.destination, meta.source);
-    if (records.client_hello && !find_pending(meta.source.address, EvidenceKind::tls, sent_by_client)) {
-        Pending hello;
-        hello.kind = EvidenceKind::tls;
-        hello.key = sent_by_client;
-        hello.frame = meta.frame;
-        hello.time_us = meta.time_us;
-        hello.peer_address = meta.destination.address;
-        hello.peer_port = meta.destination.port;
-        start_pending(meta.source.address, std::move(hello));
-    }
+    if (records.client_hello) start_attempt(meta, EvidenceKind::tls, sent_by_client);
     Pending* as_client = find_pending(meta.source.address, EvidenceKind::tls, sent_by_client);
     Pending* as_server = find_pending(meta.destination.address, EvidenceKind::tls, sent_by_server);
     if (records.server_hello && as_server) as_server->peer_answered = true;
@@ -191,19 +183,7 @@ void NetworkEvidence::observe_tcp(const PacketMeta& meta, std::uint16_t flags) {
     const bool syn = flags & TcpFlags::syn, ack = flags & TcpFlags::ack;
     const bool reset = flags & TcpFlags::reset, fin = flags & TcpFlags::fin;
     if (syn && !ack) {
-        const std::uint64_t key = connection_key(meta.source, meta.destination);
-        if (Pending* repeated = find_pending(meta.source.address, EvidenceKind::transport, key)) {
-            ++repeated->repeats;
-            return;
-        }
-        Pending attempt;
-        attempt.kind = EvidenceKind::transport;
-        attempt.key = key;
-        attempt.frame = meta.frame;
-        attempt.time_us = meta.time_us;
-        attempt.peer_address = meta.destination.address;
-        attempt.peer_port = meta.destination.port;
-        start_pending(meta.source.address, std::move(attempt));
+        start_attempt(meta, EvidenceKind::transport, connection_key(meta.source, meta.destination));
         return;
     }
     const std::uint64_t to_client = connection_key(meta.destination, meta.source);

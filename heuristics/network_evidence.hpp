@@ -76,7 +76,8 @@ private:
     Host& host(const std::string& address, std::int64_t time_us);
     Host* find_host(const std::string& address);
     void add_failure(const std::string& address, NetworkEvent event);
-    void start_pending(const std::string& address, Pending attempt);
+    // Records an attempt the sending host expects an answer to, or counts it as a repeat (then nullptr).
+    Pending* start_attempt(const PacketMeta& meta, EvidenceKind kind, std::uint64_t key);
     // Removes the attempt and returns it; the returned frame is 0 when none was pending.
     Pending finish_pending(const std::string& address, EvidenceKind kind, std::uint64_t key);
     Pending* find_pending(const std::string& address, EvidenceKind kind, std::uint64_t key);

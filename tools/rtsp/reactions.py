@@ -19,9 +19,13 @@ Retry-After header values come from the frame's TCP payload, in message order.
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-HAMMER_WINDOW = 1.5
-FAILOVER_WINDOW = 32.0
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# One definition of "the same call" and of the windows for both tools.
+from gen_captures import FAILOVER_WINDOW, HAMMER_WINDOW, stream_path as call_of  # noqa: E402
+
 FIELDS = ("frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
           "ipv6.dst", "tcp.dstport", "tcp.analysis.retransmission", "rtsp.method", "rtsp.url",
           "rtsp.status", "tcp.payload")
@@ -39,16 +43,6 @@ def frames(capture, decode_as):
 
 def values(field):
     return [value for value in field.split("\x1f") if value]
-
-
-def call_of(url):
-    """The stream path a retry names again: path and query without SETUP's track segment."""
-    rest = url.split("://", 1)[-1]
-    path = rest[rest.find("/"):] if "/" in rest else ""
-    head, _, segment = path.rpartition("/")
-    if head and segment.lower().startswith(("track", "stream=", "streamid=")):
-        path = head
-    return path.rstrip("/")
 
 
 def retry_after(text):
