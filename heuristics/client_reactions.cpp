@@ -15,6 +15,28 @@ constexpr int kStormWindowS = 60;
 
 }  // namespace
 
+bool may_react(const SipMessage& request) {
+    return request.to_tag.empty() && !iequals(request.method, "ACK") && !iequals(request.method, "CANCEL") &&
+           !iequals(request.method, "OPTIONS");
+}
+
+bool may_react(const RtspMessage& request) { return request.session.empty() && !iequals(request.method, "OPTIONS"); }
+
+std::string_view rtsp_stream_path(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    const auto path_start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+    if (path_start == std::string_view::npos) return {};
+    std::string_view path = url.substr(path_start);
+    const auto last = path.rfind('/');
+    if (last != std::string_view::npos && last > 0) {
+        const std::string_view segment = path.substr(last + 1);
+        if (istarts_with(segment, "track") || istarts_with(segment, "stream=") || istarts_with(segment, "streamid="))
+            path = path.substr(0, last);
+    }
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    return path;
+}
+
 bool ClientReactions::Refusal::knows(std::uint64_t identity) const {
     return identity == refused_identity ||
            std::find(retry_identities.begin(), retry_identities.end(), identity) != retry_identities.end();

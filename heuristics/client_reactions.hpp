@@ -10,8 +10,10 @@
 
 #include "bounded_map.hpp"
 #include "packet_meta.hpp"
+#include "rtsp_message.hpp"
 #include "server_context.hpp"
 #include "settings.hpp"
+#include "sip_message.hpp"
 
 namespace diag503 {
 
@@ -21,6 +23,15 @@ struct ClientRequest {
     std::uint64_t call = 0;            // SIP Call-ID, RTSP URL path: what a failover carries over
     std::uint64_t identity = 0;        // the same for a retransmission, different for a new request
 };
+
+// Only a fresh request can retry or fail over: SIP ACK and CANCEL close the refused transaction,
+// a request inside a dialog (To tag) or an RTSP session must go to its peer, and OPTIONS is how
+// clients probe for recovery.
+bool may_react(const SipMessage& request);
+bool may_react(const RtspMessage& request);
+// What an RTSP client asks for again when it retries: the URL's path (and query) without a SETUP's
+// trailing track, stream= or streamid= segment.
+std::string_view rtsp_stream_path(std::string_view url);
 
 struct Reaction {
     enum class Kind { retry_early, failover };

@@ -15,12 +15,6 @@ constexpr std::int64_t kOverloadSignalMemoryUs = 60 * kMicrosecondsPerSecond;
 
 std::int64_t seconds_to_us(std::uint32_t seconds) { return static_cast<std::int64_t>(seconds) * kMicrosecondsPerSecond; }
 
-std::uint64_t cseq_key(const SipMessage& message) {
-    std::uint64_t key = hash_text(message.call_id);
-    key = hash_text(std::to_string(message.cseq_number), key);
-    return hash_text(message.cseq_method, key);
-}
-
 // The endpoint that answers the transaction: a request's destination, a response's source.
 const Endpoint& server_side(const PacketMeta& meta, const SipMessage& message) {
     return message.is_request ? meta.destination : meta.source;
@@ -28,12 +22,12 @@ const Endpoint& server_side(const PacketMeta& meta, const SipMessage& message) {
 
 std::uint64_t transaction_key(const PacketMeta& meta, const SipMessage& message) {
     const std::string& branch = message.top_branch();
-    if (!branch.empty()) return hash_text(branch, cseq_key(message));
-    return hash_text(server_side(meta, message).text(), cseq_key(message) ^ 0x5bd1e995u);
+    if (!branch.empty()) return hash_text(branch, cseq_identity(message));
+    return hash_text(server_side(meta, message).text(), cseq_identity(message) ^ 0x5bd1e995u);
 }
 
 std::uint64_t by_cseq_key(const PacketMeta& meta, const SipMessage& message) {
-    return hash_text(server_side(meta, message).text(), cseq_key(message));
+    return hash_text(server_side(meta, message).text(), cseq_identity(message));
 }
 
 std::uint64_t endpoint_key(const Endpoint& endpoint) {
@@ -46,7 +40,7 @@ std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
 
 std::uint64_t forwarding_key(const SipMessage& message, const std::string& sender_address) {
-    return hash_text(sender_address, cseq_key(message));
+    return hash_text(sender_address, cseq_identity(message));
 }
 
 const std::string& agent_of(const SipMessage& message) {
@@ -261,7 +255,7 @@ void Engine::close_dialogs(std::uint64_t call) {
 
 void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503) {
     DownstreamFailure& failure =
-        downstream_failures_.get_or_insert(cseq_key(response), meta.time_us, [](auto&, auto&) {});
+        downstream_failures_.get_or_insert(cseq_identity(response), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
     failure.receiver_address = hash_text(stream ? meta.destination.address : meta.destination.text());
     failure.frame = meta.frame;
@@ -346,7 +340,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
         now - server.overload_signal_us <= kOverloadSignalMemoryUs)
         facts.overload_signal_frame = server.overload_signal_frame;
 
-    if (const DownstreamFailure* failure = downstream_failures_.find(cseq_key(response))) {
+    if (const DownstreamFailure* failure = downstream_failures_.find(cseq_identity(response))) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
         if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
             facts.downstream_failure_frame = failure->frame;

@@ -179,6 +179,12 @@ const std::string& SipMessage::top_branch() const {
     return vias.empty() ? none : vias.front().branch;
 }
 
+std::uint64_t cseq_identity(const SipMessage& message) {
+    const char number[4] = {static_cast<char>(message.cseq_number >> 24), static_cast<char>(message.cseq_number >> 16),
+                            static_cast<char>(message.cseq_number >> 8), static_cast<char>(message.cseq_number)};
+    return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), hash_text(message.call_id)));
+}
+
 std::optional<SipMessage> parse_sip_message(std::string_view text) {
     SipMessage message;
     if (!parse_start_line(first_line(text), message)) return std::nullopt;

@@ -82,6 +82,9 @@ inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one heade
 // Returns nullopt only when the start line is not SIP at all.
 std::optional<SipMessage> parse_sip_message(std::string_view text);
 
+// Call-ID, CSeq number and CSeq method: the same for a retransmission, new for each new request.
+std::uint64_t cseq_identity(const SipMessage& message);
+
 // Header-value parsers, exposed for unit tests.
 std::vector<ViaEntry> parse_via_values(std::string_view value);
 std::vector<ReasonValue> parse_reason_values(std::string_view value);

@@ -13,39 +13,6 @@
 
 namespace diag503 {
 
-namespace {
-
-std::uint64_t sip_identity(const SipMessage& message) {
-    return hash_text(message.cseq_method, hash_text(std::to_string(message.cseq_number), hash_text(message.call_id)));
-}
-
-// What an RTSP client asks for again when it retries: the URL path without a SETUP's track part.
-std::string_view stream_path(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    const auto path_start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
-    if (path_start == std::string_view::npos) return {};
-    std::string_view path = url.substr(path_start);
-    const auto last = path.rfind('/');
-    if (last != std::string_view::npos && last > 0) {
-        const std::string_view segment = path.substr(last + 1);
-        if (istarts_with(segment, "track") || istarts_with(segment, "stream=") || istarts_with(segment, "streamid="))
-            path = path.substr(0, last);
-    }
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    return path;
-}
-
-// Only a fresh request can retry or fail over: ACK and CANCEL close the refused transaction, a
-// request inside a dialog (To tag) must go to its peer, and OPTIONS is how clients probe for recovery.
-bool may_react(const SipMessage& request) {
-    return request.to_tag.empty() && !iequals(request.method, "ACK") && !iequals(request.method, "CANCEL") &&
-           !iequals(request.method, "OPTIONS");
-}
-
-// The same for RTSP: requests inside a session, and OPTIONS, are not retries.
-bool may_react(const RtspMessage& request) { return request.session.empty() && !iequals(request.method, "OPTIONS"); }
-
-}  // namespace
 
 CaptureState::CaptureState(const Settings& settings)
     : settings_(settings), engine_(settings), rtsp_engine_(settings), incidents_(settings), reactions_(settings) {}
@@ -67,7 +34,7 @@ void CaptureState::analyse_sip(const PacketMeta& meta, std::string_view message_
         const auto message = parse_sip_message(message_text);
         if (!message) return;
         auto verdict = engine_.observe(meta, *message);
-        const ClientRequest request{&meta, hash_text(message->call_id), sip_identity(*message)};
+        const ClientRequest request{&meta, hash_text(message->call_id), cseq_identity(*message)};
         if (message->is_request && may_react(*message)) observe_reaction(request);
         if (!verdict) return;
         if (!verdict->is_retransmission) reactions_.on_503(meta, request, verdict->retry_after_seconds);
@@ -86,11 +53,11 @@ void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message
         auto verdict = rtsp_engine_.observe(meta, *message);
         if (message->is_request && may_react(*message)) {
             const std::string identity = meta.source.text() + " " + std::to_string(message->cseq);
-            observe_reaction({&meta, hash_text(stream_path(message->url)), hash_text(identity)});
+            observe_reaction({&meta, hash_text(rtsp_stream_path(message->url)), hash_text(identity)});
         }
         if (!verdict) return;
         const std::string refused = meta.destination.text() + " " + std::to_string(message->cseq);
-        reactions_.on_503(meta, {&meta, hash_text(stream_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
+        reactions_.on_503(meta, {&meta, hash_text(rtsp_stream_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
         store(std::move(*verdict), meta, "rtsp");
     });
 }

@@ -256,4 +256,52 @@ TEST(ClientReactions, RetransmissionsAndFailoversAreNotEarlyRetries) {
 }
 
 }  // namespace
+TEST(ClientReactionKeys, AnRtspRetryNamesTheStreamWithoutTheSetupTrack) {
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam/Streaming/Channels/101"), "/Streaming/Channels/101");
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam:554/Streaming/Channels/101/trackID=1"), "/Streaming/Channels/101");
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam/cam/realmonitor?channel=1&subtype=0/trackID=0"),
+              "/cam/realmonitor?channel=1&subtype=0");
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam/live/stream=0"), "/live");
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam/"), "");
+    EXPECT_EQ(rtsp_stream_path("rtsp://cam"), "");
+}
+
+TEST(ClientReactionKeys, OnlyFreshRequestsCanReact) {
+    SipMessage invite;
+    invite.is_request = true;
+    invite.method = "INVITE";
+    EXPECT_TRUE(may_react(invite));
+    for (const char* method : {"ACK", "CANCEL", "OPTIONS"}) {
+        SipMessage other = invite;
+        other.method = method;
+        EXPECT_FALSE(may_react(other)) << method;
+    }
+    SipMessage in_dialog = invite;
+    in_dialog.to_tag = "t1";
+    EXPECT_FALSE(may_react(in_dialog));
+
+    RtspMessage describe;
+    describe.is_request = true;
+    describe.method = "DESCRIBE";
+    EXPECT_TRUE(may_react(describe));
+    RtspMessage in_session = describe;
+    in_session.session = "12345678";
+    EXPECT_FALSE(may_react(in_session));
+    RtspMessage options = describe;
+    options.method = "OPTIONS";
+    EXPECT_FALSE(may_react(options));
+}
+
+TEST(ClientReactionKeys, ARetransmissionKeepsItsIdentityANewCSeqDoesNot) {
+    SipMessage first;
+    first.call_id = "c1";
+    first.cseq_number = 1;
+    first.cseq_method = "INVITE";
+    SipMessage again = first;
+    SipMessage next = first;
+    next.cseq_number = 2;
+    EXPECT_EQ(cseq_identity(first), cseq_identity(again));
+    EXPECT_NE(cseq_identity(first), cseq_identity(next));
+}
+
 }  // namespace diag503
