@@ -144,6 +144,15 @@ void overload_control_rules(const CaseFacts& facts, Findings& findings) {
 }
 
 void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
+    const bool cut = facts.response_cut_after_bytes != 0;
+    if (cut)
+        findings.note("The capture kept only the first " + std::to_string(facts.response_cut_after_bytes) +
+                      " bytes of this 503 (snaplen): headers after them are unknown.");
+    if (facts.identity_missing) {
+        findings.note("The 503 has no Call-ID or CSeq" + std::string(cut ? " in the captured bytes" : "") +
+                      ", so its request cannot be identified; response time and the request's history are unknown.");
+        return;
+    }
     if (facts.request_frame == 0) {
         if (facts.transactions_forgotten > 0) {
             findings.note("The request may be in the capture but forgotten: diag503 reached its bound of " +
@@ -333,12 +342,14 @@ std::string missing_evidence(const CaseFacts& facts) {
     std::string missing = "Not enough evidence for a cause: ";
     std::vector<std::string> gaps;
     const auto& response = *facts.response;
+    if (facts.response_cut_after_bytes != 0) gaps.push_back("headers cut off by the capture");
     if (!response.retry_after.present || !response.retry_after.valid) gaps.push_back("no usable Retry-After");
     if (response.reasons.empty() && response.warnings.empty() && response.reason_headers.empty())
         gaps.push_back("no Reason or Warning header");
     if (!some_text_names_a_cause(response)) gaps.push_back("no reason phrase naming a cause");
     else gaps.push_back("the wording is contradicted by the other evidence");
-    if (facts.request_frame == 0) gaps.push_back("request not captured");
+    if (facts.identity_missing) gaps.push_back("request not identifiable");
+    else if (facts.request_frame == 0) gaps.push_back("request not captured");
     if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");
     for (std::size_t i = 0; i < gaps.size(); ++i) missing += (i ? ", " : "") + gaps[i];
     return missing + ".";
@@ -351,7 +362,8 @@ Verdict classify(const CaseFacts& facts, const Settings& settings) {
     const SipMessage& response = *facts.response;
     phrase_rules(response, facts.frame, findings);
     q850_rules(response, facts.frame, findings);
-    retry_after_rules(response, facts.frame, settings, findings);
+    // A cut 503 may have had a Retry-After among the headers the capture lost: no claim about its absence.
+    if (response.retry_after.present || facts.response_cut_after_bytes == 0) retry_after_rules(response, facts.frame, settings, findings);
     overload_control_rules(facts, findings);
     timing_rules(facts, settings, findings);
     load_rules(facts, settings, findings);

@@ -30,6 +30,8 @@ struct CaseFacts {
     std::uint32_t request_retransmissions = 0;
     std::uint64_t transactions_forgotten = 0;  // pushed out so far because Settings::max_transactions was reached
     std::uint32_t max_transactions = 0;
+    std::uint32_t response_cut_after_bytes = 0;  // non-zero: the capture kept only this much of the 503 (snaplen)
+    bool identity_missing = false;    // no Call-ID or CSeq in what was captured: the request cannot be found
     std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
     std::int64_t provisional_time_us = 0;
 

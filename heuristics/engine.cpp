@@ -35,6 +35,14 @@ std::uint64_t endpoint_key(const Endpoint& endpoint) {
     return hash_text(std::string_view(port, 2), hash_text(endpoint.address));
 }
 
+// Without Call-ID and CSeq a message cannot be matched to its transaction (a snaplen cut them off, or
+// the sender left them out): every such response stands alone.
+bool has_identity(const SipMessage& message) { return !message.call_id.empty() && message.has_cseq; }
+
+// Two copies of one message captured this close together are one sending seen twice (a SPAN session
+// mirroring two ports), not a retransmission: RFC 3261's first retransmission waits T1, 500 ms.
+constexpr std::int64_t kDuplicateCopyUs = 1000;
+
 std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash_text(user); }
 
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
@@ -102,12 +110,16 @@ Engine::Transaction& Engine::insert_transaction(std::uint64_t key, std::uint64_t
 
 void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
     if (iequals(request.method, "ACK")) return;  // no response expected; ends nothing we track
+    if (!has_identity(request)) {
+        server_at(meta.destination, meta.time_us).requests.add(meta.time_us);  // still load on the server
+        return;
+    }
     const std::uint64_t key = transaction_key(meta, request);
     if (Transaction* known = transactions_.find(key)) {
         if (known->request_frame == 0) {  // its responses came first (out-of-order capture)
             known->request_frame = meta.frame;
             known->request_time_us = meta.time_us;
-        } else {
+        } else if (std::llabs(meta.time_us - known->request_time_us) >= kDuplicateCopyUs) {
             ++known->request_retransmissions;
         }
         return;
@@ -143,8 +155,12 @@ std::optional<Verdict> Engine::on_response(const PacketMeta& meta, const SipMess
         server.overload_signal_frame = meta.frame;
         server.overload_signal_us = meta.time_us;
     }
-    Transaction* transaction = find_transaction(meta, response);
-    if (!transaction) transaction = &insert_transaction(transaction_key(meta, response), by_cseq_key(meta, response), meta.time_us);
+    Transaction* transaction = has_identity(response) ? find_transaction(meta, response) : nullptr;
+    if (!transaction) {
+        // Identity-less responses get a key of their own, so none is taken for another's retransmission.
+        const std::uint64_t key = has_identity(response) ? transaction_key(meta, response) : hash_text("frame", meta.frame);
+        transaction = &insert_transaction(key, has_identity(response) ? by_cseq_key(meta, response) : key, meta.time_us);
+    }
     if (response.status_code == 100 && !agent_of(response).empty() && server.own_agent != agent_of(response)) {
         server.own_agent = agent_of(response);
         server.own_agent_frame = meta.frame;
@@ -163,9 +179,10 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
                                                  Transaction& transaction) {
     const bool repeated = transaction.final_frame != 0 && transaction.final_status == response.status_code;
     if (repeated) {
-        if (response.status_code == 503 && transaction.verdict_503) return retransmitted_verdict(meta, *transaction.verdict_503);
+        if (response.status_code == 503 && transaction.verdict_503) return retransmitted_verdict(meta, *transaction.verdict_503, transaction.final_time_us);
         return std::nullopt;
     }
+    transaction.final_time_us = meta.time_us;
     transaction.final_status = response.status_code;
     transaction.final_frame = meta.frame;
 
@@ -202,14 +219,18 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
     return verdict;
 }
 
-Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& original) const {
+Verdict Engine::retransmitted_verdict(const PacketMeta& meta, const Verdict& original, std::int64_t original_time_us) const {
     Verdict copy = original;
     copy.frame = meta.frame;
     copy.is_retransmission = true;
     copy.retransmission_of = original.frame;
+    const bool copy_of_one_sending = std::llabs(meta.time_us - original_time_us) < kDuplicateCopyUs;
     copy.evidence.insert(copy.evidence.begin(),
-                         Evidence{"Retransmission of the 503 in frame " + std::to_string(original.frame) +
-                                      "; same diagnosis.", {original.frame, meta.frame}});
+                         Evidence{(copy_of_one_sending ? "Second copy of the 503 in frame " : "Retransmission of the 503 in frame ") +
+                                      std::to_string(original.frame) +
+                                      (copy_of_one_sending ? ", captured twice (e.g. a SPAN session mirroring two ports); same diagnosis."
+                                                           : "; same diagnosis."),
+                                  {original.frame, meta.frame}});
     return copy;
 }
 
@@ -254,6 +275,7 @@ void Engine::close_dialogs(std::uint64_t call) {
 }
 
 void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503) {
+    if (!has_identity(response)) return;  // nobody could recognise its forwarded request
     DownstreamFailure& failure =
         downstream_failures_.get_or_insert(cseq_identity(response), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
@@ -267,6 +289,7 @@ void Engine::remember_downstream_failure(const PacketMeta& meta, const SipMessag
 }
 
 void Engine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, CaseFacts& facts) {
+    if (!has_identity(response)) return;
     const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
     if (!forwarding) return;
     for (std::size_t i = 0; i < forwarding->count; ++i) {
@@ -301,6 +324,8 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     facts.request_retransmissions = transaction.request_retransmissions;
     facts.transactions_forgotten = transactions_.evicted_for_room_count();
     facts.max_transactions = settings_.max_transactions;
+    facts.response_cut_after_bytes = meta.cut_after_bytes;
+    facts.identity_missing = !has_identity(response);
     facts.provisional_frame = transaction.provisional_frame;
     facts.provisional_time_us = transaction.provisional_time_us;
 
@@ -340,7 +365,8 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
         now - server.overload_signal_us <= kOverloadSignalMemoryUs)
         facts.overload_signal_frame = server.overload_signal_frame;
 
-    if (const DownstreamFailure* failure = downstream_failures_.find(cseq_identity(response))) {
+    const DownstreamFailure* failure = has_identity(response) ? downstream_failures_.find(cseq_identity(response)) : nullptr;
+    if (failure) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
         if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
             facts.downstream_failure_frame = failure->frame;
@@ -365,7 +391,8 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     verdict.server = server.name;
     verdict.method = response.cseq_method;
     verdict.active_dialogs = server.active_dialogs;
-    verdict.malformed = !response.anomalies.empty();
+    verdict.cut = meta.cut_after_bytes != 0;
+    verdict.malformed = !response.anomalies.empty() && !verdict.cut;  // what a cut left unfinished is not malformed
     verdict.client_key = hash_text(response.from_user.empty() ? meta.destination.address : response.from_user);
     verdict.served_total = server.served_total;
     switch (facts.scope.kind) {

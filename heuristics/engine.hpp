@@ -44,6 +44,7 @@ private:
         std::int64_t provisional_time_us = 0;
         int final_status = 0;
         std::uint32_t final_frame = 0;
+        std::int64_t final_time_us = 0;
         std::uint64_t by_cseq_key = 0;           // its key in transactions_by_cseq_
         std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
     };
@@ -76,7 +77,7 @@ private:
                                              Transaction& transaction);
     Verdict diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
                      ServerContext& server);
-    Verdict retransmitted_verdict(const PacketMeta& meta, const Verdict& original) const;
+    Verdict retransmitted_verdict(const PacketMeta& meta, const Verdict& original, std::int64_t original_time_us) const;
 
     Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
     Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);

@@ -4,6 +4,8 @@
 
 #include "text.hpp"
 
+#include <algorithm>
+
 namespace diag503 {
 namespace {
 
@@ -27,21 +29,34 @@ PayloadKind text_kind(const FrameInput& input, std::string_view message) {
     return input.has(PayloadKind::http) ? PayloadKind::http : PayloadKind::rtsp;
 }
 
-void add_stream_messages(const FrameInput& input, std::string_view bytes, FrameContents& contents) {
-    for (const StreamMessage& message : split_stream_messages(bytes).messages) {
+bool starts_with_a_token(std::string_view bytes) { return !bytes.empty() && bytes.front() >= 'A' && bytes.front() <= 'Z'; }
+
+// What is left of a message the capture cut counts only when its whole first line survived, as
+// Wireshark's own SIP and RTSP dissectors require.
+bool is_readable_cut_message(std::string_view bytes) {
+    return starts_with_a_token(bytes) && bytes.find('\n') != std::string_view::npos;
+}
+
+// `cut`: the bytes end where the capture cut the frame, so an unfinished last message is kept as cut.
+void add_stream_messages(const FrameInput& input, std::string_view bytes, FrameContents& contents, bool cut = false) {
+    const StreamSplit split = split_stream_messages(bytes);
+    for (const StreamMessage& message : split.messages) {
         if (message.interleaved) contents.payloads.push_back({PayloadKind::rtsp, message.text, true});
         else contents.payloads.push_back({text_kind(input, message.text), message.text, false});
     }
+    const std::string_view unfinished = bytes.substr(std::min(split.consumed, bytes.size()));
+    if (cut && is_readable_cut_message(unfinished))
+        contents.payloads.push_back({text_kind(input, unfinished), unfinished, false, true});
 }
 
 // A datagram holds one message; anything before its start line (a tunnel header the walk did not
 // know) is skipped.
-void add_datagram_message(const FrameInput& input, std::string_view bytes, FrameContents& contents) {
-    const bool starts_with_a_token = !bytes.empty() && bytes.front() >= 'A' && bytes.front() <= 'Z';  // the usual case
-    const std::size_t start = starts_with_a_token ? 0 : find_start_line(bytes);
+void add_datagram_message(const FrameInput& input, std::string_view bytes, FrameContents& contents, bool cut = false) {
+    const std::size_t start = starts_with_a_token(bytes) ? 0 : find_start_line(bytes);  // the usual case first
     if (start == std::string_view::npos) return;
     const std::string_view message = bytes.substr(start);
-    contents.payloads.push_back({text_kind(input, message), message, false});
+    if (cut && !is_readable_cut_message(message)) return;
+    contents.payloads.push_back({text_kind(input, message), message, false, cut});
 }
 
 void add_stream_payload(const FrameInput& input, std::string_view segment, FrameContents& contents) {
@@ -51,7 +66,7 @@ void add_stream_payload(const FrameInput& input, std::string_view segment, Frame
             add_stream_messages(input, input.streams[i], contents);
             tail = reassembled_tail_length(input.streams[i], segment);
         }
-        if (tail < segment.size()) add_stream_messages(input, segment.substr(tail), contents);
+        if (tail < segment.size()) add_stream_messages(input, segment.substr(tail), contents, input.cut);
     }
     const std::string_view whole = input.stream_count ? input.streams[input.stream_count - 1] : segment;
     if (input.has(PayloadKind::tls)) contents.payloads.push_back({PayloadKind::tls, whole});
@@ -67,7 +82,7 @@ void add_transport_payload(const FrameInput& input, const TransportPayload& walk
             add_stream_payload(input, walked.payload, contents);
             return;
         case kUdp:
-            if (has_text_protocol(input) && !walked.payload.empty()) add_datagram_message(input, walked.payload, contents);
+            if (has_text_protocol(input) && !walked.payload.empty()) add_datagram_message(input, walked.payload, contents, input.cut);
             if (input.has(PayloadKind::dns)) contents.payloads.push_back({PayloadKind::dns, walked.payload});
             return;
         case kIcmp:
@@ -107,7 +122,7 @@ FrameContents locate_payloads(const FrameInput& input) {
         contents.stream = true;
         add_stream_payload(input, {}, contents);
     } else if (has_text_protocol(input)) {
-        add_datagram_message(input, input.frame, contents);
+        add_datagram_message(input, input.frame, contents, input.cut);
     }
     return contents;
 }

@@ -24,6 +24,7 @@ struct FrameInput {
     std::size_t stream_count = 0;
     std::array<std::string_view, kMaxSources> datagrams{};  // "Reassembled IPv4/IPv6": the IP payload
     std::size_t datagram_count = 0;
+    bool cut = false;  // the capture kept fewer bytes than were sent (snaplen)
     bool has(PayloadKind kind) const { return present[static_cast<int>(kind)]; }
 };
 
@@ -31,6 +32,7 @@ struct LocatedPayload {
     PayloadKind kind = PayloadKind::sip;
     std::string_view bytes;
     bool interleaved = false;  // an RTSP interleaved binary frame
+    bool cut = false;          // a message that runs into the end of a frame the capture cut short
 };
 
 struct FrameContents {

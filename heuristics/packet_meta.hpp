@@ -21,6 +21,8 @@ struct PacketMeta {
     Transport transport = Transport::other;
     Endpoint source;
     Endpoint destination;
+    // Non-zero when the message runs into the end of a frame the capture cut short (snaplen): the bytes kept.
+    std::uint32_t cut_after_bytes = 0;
 };
 
 }  // namespace diag503

@@ -71,6 +71,7 @@ struct Verdict {
     std::uint64_t client_key = 0;                  // hash of the caller (SIP) or client address (RTSP)
     std::uint64_t served_total = 0;
     bool malformed = false;                        // the 503 had headers the parser had to tolerate
+    bool cut = false;                              // the capture kept only the start of the 503 (snaplen)
 };
 
 }  // namespace diag503

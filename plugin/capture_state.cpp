@@ -145,6 +145,10 @@ void CaptureState::place_in_incident(RenderedVerdict& rendered, std::int64_t tim
 }
 
 void CaptureState::store(Verdict verdict, const PacketMeta& meta, const char* protocol) {
+    if (meta.cut_after_bytes != 0) {  // RTSP as SIP: what the cut left unfinished is not malformed
+        verdict.cut = true;
+        verdict.malformed = false;
+    }
     RenderedVerdict rendered;
     rendered.protocol = protocol;
     rendered.cause = std::string(cause_name(verdict.cause));

@@ -78,6 +78,7 @@ int ett_evidence = -1;
 expert_field ei_diagnosis = EI_INIT;
 expert_field ei_request_missing = EI_INIT;
 expert_field ei_malformed_503 = EI_INIT;
+expert_field ei_cut_503 = EI_INIT;
 expert_field ei_relayed_503 = EI_INIT;
 expert_field ei_retry_early = EI_INIT;
 expert_field ei_failover = EI_INIT;
@@ -185,10 +186,13 @@ bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
     meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
     meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
     using Side = CaptureState::SideProtocol;
+    diag503::PacketMeta cut_meta = meta;  // copied here, before the loop: nothing below may longjmp
     for (const diag503::LocatedPayload& payload : contents.payloads) {
+        cut_meta.cut_after_bytes = static_cast<std::uint32_t>(payload.bytes.size());
+        const diag503::PacketMeta& message_meta = payload.cut ? cut_meta : meta;
         switch (payload.kind) {
-            case PayloadKind::sip: capture->analyse_sip(meta, payload.bytes); break;
-            case PayloadKind::rtsp: capture->analyse_rtsp(meta, payload.bytes); break;
+            case PayloadKind::sip: capture->analyse_sip(message_meta, payload.bytes); break;
+            case PayloadKind::rtsp: capture->analyse_rtsp(message_meta, payload.bytes); break;
             case PayloadKind::http: capture->analyse_http_request(meta, payload.bytes); break;
             case PayloadKind::dns: capture->analyse_side_protocol(meta, Side::dns, payload.bytes); break;
             case PayloadKind::tls: capture->analyse_side_protocol(meta, Side::tls, payload.bytes); break;
@@ -208,6 +212,7 @@ bool analyse_frame(tvbuff_t* tvb, packet_info* pinfo) {
     if (!watched && pinfo->ptype != PT_TCP) return false;  // most packets of most captures stop here
     facts.input.link = link_type_of(pinfo);
     facts.input.frame = tvb_bytes(tvb);
+    facts.input.cut = tvb_captured_length(tvb) < tvb_reported_length(tvb);
     if (watched && pinfo->data_src && pinfo->data_src->next) collect_data_sources(pinfo, facts);
     return analyse_contents(facts, pinfo);
 }
@@ -310,9 +315,10 @@ void render(const RenderedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, 
 
     proto_tree_add_expert_format(subtree, pinfo, &ei_diagnosis, tvb, 0, 0, "%s", rendered.expert_text.c_str());
     if (verdict.relays_503 && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_relayed_503, tvb, 0, 0);
-    if (verdict.request_frame == 0 && !verdict.is_retransmission)
+    if (verdict.request_frame == 0 && !verdict.is_retransmission && !verdict.cut)  // a cut 503 has its own note
         proto_tree_add_expert(subtree, pinfo, &ei_request_missing, tvb, 0, 0);
     if (verdict.malformed) proto_tree_add_expert(subtree, pinfo, &ei_malformed_503, tvb, 0, 0);
+    if (verdict.cut && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_cut_503, tvb, 0, 0);
 }
 
 // A request that retried too early or failed over: a small subtree and an expert item on the request.
@@ -419,6 +425,8 @@ ei_register_info expert_table[] = {
     {&ei_request_missing, {"diag503.request_missing", PI_SEQUENCE, PI_NOTE,
                            "The request of this 503 is not in the capture: timing and load evidence are unavailable", EXPFILL}},
     {&ei_malformed_503, {"diag503.malformed_503", PI_MALFORMED, PI_NOTE, "The 503 has malformed headers", EXPFILL}},
+    {&ei_cut_503, {"diag503.cut_503", PI_UNDECODED, PI_NOTE,
+                   "The capture cut this 503 short (snaplen): the diagnosis rests on the bytes kept", EXPFILL}},
     {&ei_relayed_503, {"diag503.origin.relayed_503", PI_PROTOCOL, PI_WARN,
                        "A proxy relayed a downstream 503 upstream; RFC 3261 §16.7 asks for 500, so that callers do not "
                        "back off from the wrong server", EXPFILL}},

@@ -13,10 +13,13 @@ import zlib
 LINKTYPE_ETHERNET = 1
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
+ETHERTYPE_VLAN = 0x8100     # IEEE 802.1Q customer tag (C-tag)
+ETHERTYPE_QINQ = 0x88A8     # IEEE 802.1ad service tag (S-tag), outer tag of a double-tagged frame
 IPPROTO_ICMP = 1
 IPPROTO_TCP = 6
 IPPROTO_UDP = 17
 IPPROTO_ICMPV6 = 58
+IPPROTO_FRAGMENT = 44  # IPv6 Fragment extension header
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 TCP_WINDOW = 64240
@@ -49,28 +52,34 @@ def _block(block_type, body):
 
 
 class PcapngWriter:
-    """Writes one Section Header Block, one Ethernet interface and Enhanced Packet Blocks.
+    """Writes one Section Header Block, Ethernet interfaces and Enhanced Packet Blocks.
 
     Timestamps are integer microseconds since the Unix epoch (the default if_tsresol of 6).
+    interfaces: [(name, snaplen)], one Interface Description Block each, in order (interface ids
+    0, 1, ...); by default one interface called interface_name with snaplen SNAPLEN.
     """
 
     SNAPLEN = 262144
 
-    def __init__(self, stream, application, interface_name="synthetic0"):
+    def __init__(self, stream, application, interface_name="synthetic0", interfaces=None):
         self.stream = stream
+        self.snaplens = []
         shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + _options((4, application.encode()))
-        idb = struct.pack("<HHI", LINKTYPE_ETHERNET, 0, self.SNAPLEN) + _options(
-            (2, interface_name.encode())
-        )
         stream.write(_block(0x0A0D0D0A, shb))
-        stream.write(_block(0x00000001, idb))
+        for name, snaplen in interfaces or [(interface_name, self.SNAPLEN)]:
+            idb = struct.pack("<HHI", LINKTYPE_ETHERNET, 0, snaplen) + _options((2, name.encode()))
+            stream.write(_block(0x00000001, idb))
+            self.snaplens.append(snaplen)
 
-    def write(self, timestamp_us, frame):
-        """Appends one captured frame (not truncated) on interface 0."""
+    def write(self, timestamp_us, frame, interface=0, captured=None):
+        """Appends one frame seen on an interface; captured: how many of its bytes were kept (the
+        frame cut by a snaplen; at most the interface's snaplen), by default all of them."""
+        captured = len(frame) if captured is None else min(captured, len(frame))
+        assert captured <= self.snaplens[interface], "a frame longer than its interface's snaplen"
         header = struct.pack(
-            "<IIIII", 0, timestamp_us >> 32, timestamp_us & 0xFFFFFFFF, len(frame), len(frame)
+            "<IIIII", interface, timestamp_us >> 32, timestamp_us & 0xFFFFFFFF, captured, len(frame)
         )
-        self.stream.write(_block(0x00000006, header + frame))
+        self.stream.write(_block(0x00000006, header + frame[:captured]))
 
 
 # --------------------------------------------------------------------------- checksums
@@ -110,18 +119,73 @@ def mac_for(ip):
     return b"\x02\x00" + struct.pack("!I", zlib.crc32(ip.packed))
 
 
+def vlan_tagged(frame, tags):
+    """frame with IEEE 802.1Q/802.1ad tags inserted after its MAC addresses.
+
+    tags: [(tpid, vlan id, priority)], outermost first: [(ETHERTYPE_VLAN, 110, 5)] for a single
+    802.1Q tag, [(ETHERTYPE_QINQ, 300, 0), (ETHERTYPE_VLAN, 20, 5)] for a double-tagged (QinQ) frame.
+    """
+    inserted = b"".join(struct.pack("!HH", tpid, priority << 13 | vid) for tpid, vid, priority in tags)
+    return frame[:12] + inserted + frame[12:]
+
+
 class FrameBuilder:
-    """Builds complete Ethernet frames; keeps a per-source IPv4 identification counter."""
+    """Builds complete Ethernet frames; keeps per-source IPv4 identification and IPv6 fragment
+    identification counters, and cuts IP packets into fragments."""
 
     TTL = 64
 
     def __init__(self):
         self._ident = {}
+        self._ident6 = {}
 
     def _next_ident(self, src):
         ident = self._ident.get(src, zlib.crc32(src.packed) & 0xFFFF)
         self._ident[src] = (ident + 1) & 0xFFFF
         return ident
+
+    def _next_ident6(self, src):
+        """The 32-bit identification of the next IPv6 packet src fragments."""
+        ident = self._ident6.get(src, zlib.crc32(src.packed[::-1]))
+        self._ident6[src] = (ident + 1) & 0xFFFFFFFF
+        return ident
+
+    def fragments(self, frame, mtu=1500):
+        """An untagged Ethernet frame's IP packet cut into fragments that fit mtu (RFC 791, RFC 8200
+        section 4.5), as the sending host cuts it: [frame] when it fits.
+
+        IPv4: the fragments keep the packet's identification, DF cleared, MF on all but the last.
+        IPv6: each fragment carries a Fragment extension header (the packet has no other extension
+        header) with a new identification per packet.  Fragment data is a multiple of 8 bytes.
+        """
+        packet = frame[ETHERNET_HEADER:]
+        if len(packet) <= mtu:
+            return [frame]
+        link, ethertype = frame[:12], struct.unpack("!H", frame[12:14])[0]
+        out = []
+        if ethertype == ETHERTYPE_IPV4:
+            header, payload = packet[:20], packet[20:]
+            step = (mtu - 20) // 8 * 8
+            for offset in range(0, len(payload), step):
+                chunk = payload[offset:offset + step]
+                more = 0x2000 if offset + step < len(payload) else 0
+                piece = header[:2] + struct.pack("!H", 20 + len(chunk)) + header[4:6] + \
+                    struct.pack("!H", more | offset // 8) + header[8:10] + b"\0\0" + header[12:20]
+                piece = piece[:10] + struct.pack("!H", internet_checksum(piece)) + piece[12:]
+                out.append(link + struct.pack("!H", ETHERTYPE_IPV4) + piece + chunk)
+            return out
+        assert ethertype == ETHERTYPE_IPV6, "only IPv4 and IPv6 packets can be fragmented"
+        header, payload = packet[:40], packet[40:]
+        next_header = header[6]
+        ident = self._next_ident6(ipaddress.ip_address(header[8:24]))
+        step = (mtu - 40 - 8) // 8 * 8
+        for offset in range(0, len(payload), step):
+            chunk = payload[offset:offset + step]
+            more = 1 if offset + step < len(payload) else 0
+            fragment_header = struct.pack("!BBHI", next_header, 0, offset | more, ident)
+            fixed = header[:4] + struct.pack("!HB", 8 + len(chunk), IPPROTO_FRAGMENT) + header[7:]
+            out.append(link + struct.pack("!H", ETHERTYPE_IPV6) + fixed + fragment_header + chunk)
+        return out
 
     def _ip(self, src, dst, proto, payload):
         """IPv4 (with header checksum, DF set) or IPv6 header followed by payload."""
@@ -181,10 +245,13 @@ class TcpConnection:
 
     Side 0 is the client (active opener), side 1 the server.  Every method returns one
     Ethernet frame; ack() returns None when that side has nothing new to acknowledge.
+    mss: the maximum segment size both ends announce (a path with a smaller MTU, e.g. a tunnel,
+    makes it smaller than Ethernet's 1460).
     """
 
-    def __init__(self, builder, client, server, client_isn, server_isn):
+    def __init__(self, builder, client, server, client_isn, server_isn, mss=TCP_MSS):
         self.builder = builder
+        self.mss = mss  # what both ends announce in their SYNs, and the largest segment they send
         self.ends = (client, server)  # (ip, port) pairs
         self.next_seq = [client_isn, server_isn]
         self.acked = [None, None]  # last acknowledgement number each side sent
@@ -201,10 +268,10 @@ class TcpConnection:
         return frame
 
     def syn(self):
-        return self._segment(0, TCP_SYN, options=struct.pack("!BBH", 2, 4, TCP_MSS))
+        return self._segment(0, TCP_SYN, options=struct.pack("!BBH", 2, 4, self.mss))
 
     def syn_ack(self):
-        return self._segment(1, TCP_SYN | TCP_ACK, options=struct.pack("!BBH", 2, 4, TCP_MSS))
+        return self._segment(1, TCP_SYN | TCP_ACK, options=struct.pack("!BBH", 2, 4, self.mss))
 
     def data(self, side, payload):
         return self._segment(side, TCP_PSH | TCP_ACK, payload)
@@ -225,7 +292,7 @@ class TcpConnection:
         """The client's SYN retransmitted (same sequence number): no SYN/ACK came back."""
         (src_ip, src_port), (dst_ip, dst_port) = self.ends
         return self.builder.tcp(src_ip, src_port, dst_ip, dst_port, self.next_seq[0] - 1, 0, TCP_SYN,
-                                options=struct.pack("!BBH", 2, 4, TCP_MSS))
+                                options=struct.pack("!BBH", 2, 4, self.mss))
 
     def refuse(self):
         """The server host's RST/ACK to the client's SYN: nothing listens on the port."""

@@ -29,8 +29,11 @@ class Capture {
 public:
     explicit Capture(const Settings& settings = Settings{}) : engine_(settings) {}
 
-    std::optional<Verdict> send(double at_s, const Endpoint& from, const Endpoint& to, const std::string& text) {
+    // `cut_after_bytes`: the capture kept only that much of the message (0: all of it).
+    std::optional<Verdict> send(double at_s, const Endpoint& from, const Endpoint& to, const std::string& text,
+                                std::uint32_t cut_after_bytes = 0) {
         PacketMeta meta;
+        meta.cut_after_bytes = cut_after_bytes;
         meta.frame = ++frame_;
         meta.time_us = kStartUs + test::microseconds(at_s);
         meta.transport = Transport::udp;
@@ -422,6 +425,54 @@ TEST(Engine, MalformedResponseIsFlagged) {
     ASSERT_TRUE(verdict);
     EXPECT_TRUE(verdict->malformed);
     EXPECT_FALSE(capture.exchange(1, call(1), 200));
+}
+
+bool mentions(const Verdict& verdict, const std::string& words) {
+    for (const auto& item : verdict.evidence)
+        if (item.sentence.find(words) != std::string::npos) return true;
+    return false;
+}
+
+TEST(Engine, ResponsesWithoutCallIdOrCSeqAreNeverMatchedToEachOtherOrToARequest) {
+    Capture capture;
+    const std::string cut = "SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/UDP 192.0.2.10:5060\r\n";
+    capture.send(0, kClient, kServer, "INVITE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060\r\n");
+    const auto first = capture.send(0.01, kServer, kClient, cut, static_cast<std::uint32_t>(cut.size()));
+    const auto second = capture.send(0.02, kServer, kClient, cut, static_cast<std::uint32_t>(cut.size()));
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->request_frame, 0u);
+    EXPECT_FALSE(second->is_retransmission);
+    EXPECT_TRUE(mentions(*second, "cannot be identified"));
+}
+
+TEST(Engine, A503CutByTheCaptureIsMarkedCutNotMalformedAndMakesNoClaimAboutAMissingRetryAfter) {
+    Capture capture;
+    const std::string text = test::response_text(call(1), 503);
+    capture.request(0, call(1));
+    const auto verdict = capture.send(0.01, kServer, kClient, text.substr(0, 60), 60);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(verdict->cut);
+    EXPECT_FALSE(verdict->malformed);
+    EXPECT_TRUE(mentions(*verdict, "kept only the first 60 bytes"));
+    EXPECT_FALSE(mentions(*verdict, "No Retry-After"));
+}
+
+TEST(Engine, ACopyOfARequestCapturedWithinAMillisecondIsNoRetransmission) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.request(0.0001, call(1));
+    const auto verdict = capture.respond(0.01, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(mentions(*verdict, "retransmitted the request"));
+}
+
+TEST(Engine, ACopyOfA503CapturedWithinAMillisecondIsCalledASecondCopy) {
+    Capture capture;
+    capture.exchange(0, call(1), 503);
+    const auto copy = capture.respond(0.0103, call(1), 503);
+    ASSERT_TRUE(copy);
+    EXPECT_TRUE(copy->is_retransmission);
+    EXPECT_TRUE(mentions(*copy, "Second copy of the 503"));
 }
 
 }  // namespace
