@@ -11,9 +11,10 @@
 
 namespace diag503 {
 
-// Entries leave in insertion order: when the map holds more than `max_entries`, or when an entry was
-// inserted more than `lifetime_us` before the newest time seen. Times may arrive out of order; the
-// newest one seen is the clock, so an old frame can never evict newer state.
+// Entries leave oldest first: when the map holds more than `max_entries`, or when an entry was last
+// written more than `lifetime_us` before the newest time seen. Writing an entry (get_or_insert) renews
+// it once half its lifetime has passed, so busy state is not aged out. Times may arrive out of order;
+// the newest one seen is the clock, so an old frame can never evict newer state.
 template <typename Key, typename Value>
 class BoundedMap {
 public:
@@ -36,9 +37,11 @@ public:
     Value& get_or_insert(const Key& key, std::int64_t now_us, OnEvict&& evicted) {
         advance_clock(now_us, evicted);
         auto [position, inserted] = entries_.try_emplace(key);
-        if (inserted) {
+        const bool renew = !inserted && lifetime_us_ != kForever && now_us - position->second.written_us > lifetime_us_ / 2;
+        if (inserted || renew) {
             position->second.sequence = ++sequence_;
-            order_.push_back({now_us, key, sequence_});
+            position->second.written_us = now_us;
+            order_.push_back({now_us, key, sequence_});  // a renewed entry's older slot becomes stale
             while (entries_.size() > max_entries_) {
                 if (evict_front(evicted)) ++evicted_for_room_count_;
             }
@@ -59,10 +62,13 @@ public:
     std::uint64_t evicted_count() const { return evicted_count_; }
     // Entries pushed out because the map was full (not because they aged): the bound was reached.
     std::uint64_t evicted_for_room_count() const { return evicted_for_room_count_; }
+    // True inside an eviction callback when the entry leaves to make room (not because it aged).
+    bool making_room() const { return entries_.size() > max_entries_; }
 
 private:
     struct Entry {
         std::uint64_t sequence = 0;
+        std::int64_t written_us = 0;
         Value value{};
     };
     struct Slot {

@@ -143,6 +143,22 @@ void overload_control_rules(const CaseFacts& facts, Findings& findings) {
     }
 }
 
+// What the state bounds cost this verdict: said, so that a thin verdict is not read as a clean one.
+void eviction_notes(const CaseFacts& facts, Findings& findings) {
+    if (facts.server_context_since_frame != 0)
+        findings.note("This server's earlier history was forgotten at the bound of " + std::to_string(facts.max_servers) +
+                          " servers (preference diag503.max_servers): its load and scope evidence starts at frame " +
+                          std::to_string(facts.server_context_since_frame) + ".",
+                      {facts.server_context_since_frame});
+    if (facts.dialogs_forgotten != 0)
+        findings.note(counted(facts.dialogs_forgotten, "active call", "active calls") + " of this server were forgotten at the bound of " +
+                      std::to_string(facts.max_dialogs) + " dialogs (preference diag503.max_dialogs): its active-call count may be low.");
+    if (facts.network_hosts_forgotten != 0 && facts.network_events.empty())
+        findings.note("Network evidence of " + counted(static_cast<std::uint32_t>(std::min<std::uint64_t>(facts.network_hosts_forgotten, UINT32_MAX)), "host", "hosts") +
+                      " was forgotten at the bound of " + std::to_string(facts.max_servers) +
+                      " hosts (preference diag503.max_servers): a DNS, TLS or connection failure of this server may be missing.");
+}
+
 void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {
     const bool cut = facts.response_cut_after_bytes != 0;
     if (cut)
@@ -366,6 +382,7 @@ Verdict classify(const CaseFacts& facts, const Settings& settings) {
     if (response.retry_after.present || facts.response_cut_after_bytes == 0) retry_after_rules(response, facts.frame, settings, findings);
     overload_control_rules(facts, findings);
     timing_rules(facts, settings, findings);
+    eviction_notes(facts, findings);
     load_rules(facts, settings, findings);
     dialog_rules(facts, settings, findings);
     scope_rules(facts, settings, findings);

@@ -44,8 +44,8 @@ bool ClientReactions::Refusal::knows(std::uint64_t identity) const {
 
 ClientReactions::ClientReactions(const Settings& settings)
     : settings_(settings),
-      clients_(settings.max_dialogs, BoundedMap<std::uint64_t, Client>::kForever),
-      early_retries_(settings.max_servers, BoundedMap<std::uint64_t, RequestRate>::kForever) {}
+      clients_(settings.max_dialogs, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000),
+      early_retries_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
 
 void ClientReactions::on_503(const PacketMeta& meta, const ClientRequest& refused, std::optional<std::uint64_t> retry_after_s) {
     Refusal refusal;
@@ -59,7 +59,7 @@ void ClientReactions::on_503(const PacketMeta& meta, const ClientRequest& refuse
                                        : static_cast<std::int64_t>(settings_.min_retry_interval_ms) * 1000;
     Client& client = clients_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
     client.refusals.push_back(refusal);
-    if (client.refusals.size() > kRefusalsPerClient) client.refusals.pop_front();
+    if (client.refusals.size() > settings_.max_refusals_per_client) client.refusals.pop_front();
 }
 
 std::optional<Reaction> ClientReactions::on_request(const ClientRequest& request) {

@@ -69,18 +69,18 @@ private:
         std::optional<std::uint64_t> retry_after_s;
         bool failed_over = false;
     };
-    // Owner: this tracker. Key: client address. Lifetime: kept until pushed out. Bound:
-    // Settings::max_dialogs clients, kRefusalsPerClient latest 503s each.
+    // Owner: this tracker. Key: client address. Lifetime: Settings::context_lifetime_s since last written.
+    // Bound: Settings::max_dialogs clients, Settings::max_refusals_per_client latest 503s each.
     struct Client {
         std::deque<Refusal> refusals;  // newest last
     };
-    static constexpr std::size_t kRefusalsPerClient = 8;
 
     std::optional<Reaction> early_retry(const ClientRequest& request, Refusal& refusal);
 
     Settings settings_;
     BoundedMap<std::uint64_t, Client> clients_;
-    // Key: server address:port. Bound: Settings::max_servers. Early retries per second over the last minute.
+    // Key: server address:port. Lifetime: Settings::context_lifetime_s. Bound: Settings::max_servers.
+    // Early retries per second over the last minute.
     BoundedMap<std::uint64_t, RequestRate> early_retries_;
 };
 

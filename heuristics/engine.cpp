@@ -67,10 +67,11 @@ Engine::Engine(const Settings& settings)
       transactions_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       transactions_by_cseq_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       dialogs_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
-      servers_(settings.max_servers, BoundedMap<std::uint64_t, ServerContext>::kForever),
+      servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      forgotten_servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
-      receivers_(settings.max_servers, BoundedMap<std::uint64_t, bool>::kForever),
+      receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       network_(settings) {}
 
 Engine::Counters Engine::counters() const {
@@ -78,7 +79,7 @@ Engine::Counters Engine::counters() const {
 }
 
 std::optional<Verdict> Engine::observe(const PacketMeta& meta, const SipMessage& message) {
-    dialogs_.advance_clock(meta.time_us, [this](const std::uint64_t&, const DialogLegs& legs) { release(legs); });
+    dialogs_.advance_clock(meta.time_us, [this](const std::uint64_t&, const DialogLegs& legs) { release(legs, false); });
     if (message.is_request) {
         on_request(meta, message);
         return std::nullopt;
@@ -86,13 +87,19 @@ std::optional<Verdict> Engine::observe(const PacketMeta& meta, const SipMessage&
     return on_response(meta, message);
 }
 
-ServerContext& Engine::server_at(const Endpoint& endpoint, std::int64_t time_us) {
+ServerContext& Engine::server_at(const Endpoint& endpoint, const PacketMeta& meta) {
     // Keyed without building the "address:port" text, which only a new server needs.
     const std::uint64_t key = endpoint_key(endpoint);
-    ServerContext& server = servers_.get_or_insert(key, time_us, [](auto&, auto&) {});
+    ServerContext& server = servers_.get_or_insert(key, meta.time_us, [&](const std::uint64_t& evicted, const ServerContext&) {
+        if (servers_.making_room()) forgotten_servers_.get_or_insert(evicted, meta.time_us, [](auto&, auto&) {}) = true;
+    });
     if (server.name.empty()) {
         server.name = endpoint.text();
         server.key = key;
+        if (forgotten_servers_.find(key)) {
+            server.context_since_frame = meta.frame;
+            forgotten_servers_.erase(key);
+        }
     }
     return server;
 }
@@ -111,7 +118,7 @@ Engine::Transaction& Engine::insert_transaction(std::uint64_t key, std::uint64_t
 void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
     if (iequals(request.method, "ACK")) return;  // no response expected; ends nothing we track
     if (!has_identity(request)) {
-        server_at(meta.destination, meta.time_us).requests.add(meta.time_us);  // still load on the server
+        server_at(meta.destination, meta).requests.add(meta.time_us);  // still load on the server
         return;
     }
     const std::uint64_t key = transaction_key(meta, request);
@@ -127,7 +134,7 @@ void Engine::on_request(const PacketMeta& meta, const SipMessage& request) {
     Transaction& transaction = insert_transaction(key, by_cseq_key(meta, request), meta.time_us);
     transaction.request_frame = meta.frame;
     transaction.request_time_us = meta.time_us;
-    server_at(meta.destination, meta.time_us).requests.add(meta.time_us);
+    server_at(meta.destination, meta).requests.add(meta.time_us);
     remember_forwarding(meta, request, key);
     receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
     if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
@@ -149,7 +156,7 @@ Engine::Transaction* Engine::find_transaction(const PacketMeta& meta, const SipM
 }
 
 std::optional<Verdict> Engine::on_response(const PacketMeta& meta, const SipMessage& response) {
-    ServerContext& server = server_at(meta.source, meta.time_us);
+    ServerContext& server = server_at(meta.source, meta);
     if (!response.vias.empty() && response.vias.front().overload_control &&
         response.vias.front().overload_control->asks_to_reduce()) {
         server.overload_signal_frame = meta.frame;
@@ -186,7 +193,7 @@ std::optional<Verdict> Engine::on_final_response(const PacketMeta& meta, const S
     transaction.final_status = response.status_code;
     transaction.final_frame = meta.frame;
 
-    ServerContext& server = server_at(meta.source, meta.time_us);
+    ServerContext& server = server_at(meta.source, meta);
     Outcome outcome;
     outcome.time_us = meta.time_us;
     outcome.frame = meta.frame;
@@ -246,18 +253,20 @@ void Engine::note_refusal_at_call_count(ServerContext& server, const PacketMeta&
     server.plateau_refusals = 1;
 }
 
-void Engine::release(const DialogLegs& legs) {
+void Engine::release(const DialogLegs& legs, bool forgotten_at_bound) {
     for (std::uint64_t leg : legs.servers) {
         ServerContext* server = servers_.find(leg);
         if (!server || server->active_dialogs == 0) continue;
+        if (forgotten_at_bound) ++server->dialogs_forgotten;
         server->refusal_plateau = false;
         if (--server->active_dialogs < server->dialogs_at_previous_503) server->dialogs_dipped_since_previous_503 = true;
     }
 }
 
 void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
-    DialogLegs& legs =
-        dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) { release(evicted); });
+    DialogLegs& legs = dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) {
+        release(evicted, dialogs_.making_room());
+    });
     if (std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) return;
     legs.servers.push_back(server_key);
     if (ServerContext* server = servers_.find(server_key)) {
@@ -270,7 +279,7 @@ void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int6
 void Engine::close_dialogs(std::uint64_t call) {
     DialogLegs* legs = dialogs_.find(call);
     if (!legs) return;
-    release(*legs);
+    release(*legs, false);
     dialogs_.erase(call);
 }
 
@@ -325,6 +334,10 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     facts.transactions_forgotten = transactions_.evicted_for_room_count();
     facts.max_transactions = settings_.max_transactions;
     facts.response_cut_after_bytes = meta.cut_after_bytes;
+    facts.server_context_since_frame = server.context_since_frame;
+    facts.max_servers = settings_.max_servers;
+    facts.dialogs_forgotten = server.dialogs_forgotten;
+    facts.max_dialogs = settings_.max_dialogs;
     facts.identity_missing = !has_identity(response);
     facts.provisional_frame = transaction.provisional_frame;
     facts.provisional_time_us = transaction.provisional_time_us;
@@ -378,6 +391,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     }
     gather_forwarding(meta, response, facts);
     facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
+    facts.network_hosts_forgotten = network_.hosts_forgotten();
     facts.client_address = meta.destination.address;
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;

@@ -81,10 +81,10 @@ private:
 
     Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
     Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);
-    ServerContext& server_at(const Endpoint& endpoint, std::int64_t time_us);
+    ServerContext& server_at(const Endpoint& endpoint, const PacketMeta& meta);
     void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us);
     void close_dialogs(std::uint64_t call);
-    void release(const DialogLegs& legs);
+    void release(const DialogLegs& legs, bool forgotten_at_bound);
     void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
@@ -98,15 +98,18 @@ private:
     BoundedMap<std::uint64_t, std::uint64_t> transactions_by_cseq_;
     // Key: Call-ID. Lifetime: Settings::dialog_lifetime_s (a dialog whose BYE was not captured). Bound: max_dialogs.
     BoundedMap<std::uint64_t, DialogLegs> dialogs_;
-    // Key: server endpoint. Lifetime: the capture. Bound: Settings::max_servers.
+    // Key: server endpoint. Lifetime: Settings::context_lifetime_s since last written. Bound: Settings::max_servers.
     BoundedMap<std::uint64_t, ServerContext> servers_;
+    // Key: server endpoint. Servers whose context was pushed out at the bound, so that a new context of
+    // the same server can say its history is partial. Same bounds as servers_.
+    BoundedMap<std::uint64_t, bool> forgotten_servers_;
     // Key: Call-ID, CSeq and method. Last 5xx/408 answered to a hop for that transaction. Same bounds as transactions.
     BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
     // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
     // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
     // client that only sends forwards nothing). Same bounds as transactions.
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
-    // Key: address of a host that was sent a SIP request. Lifetime: the capture. Bound: Settings::max_servers.
+    // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
     NetworkEvidence network_;
 };

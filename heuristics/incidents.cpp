@@ -11,7 +11,8 @@ namespace diag503 {
 
 IncidentTracker::IncidentTracker(const Settings& settings)
     : gap_us_(static_cast<std::int64_t>(settings.incident_gap_s) * 1000000),
-      open_(settings.max_servers, BoundedMap<std::uint64_t, Incident>::kForever) {}
+      max_clients_counted_(settings.max_incident_clients),
+      open_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
 
 IncidentFacts IncidentTracker::place(const Verdict& verdict, std::int64_t time_us) {
     const std::uint64_t key = hash_text(verdict.server, static_cast<std::uint64_t>(verdict.cause) + 1);
@@ -33,7 +34,7 @@ IncidentFacts IncidentTracker::place(const Verdict& verdict, std::int64_t time_u
     incident.last_us = std::max(incident.last_us, time_us);
     ++facts.refusals;
     facts.served = verdict.served_total > incident.served_at_start ? verdict.served_total - incident.served_at_start : 0;
-    facts.new_client = incident.clients.size() >= kMaxClientsCounted || incident.clients.insert(verdict.client_key).second;
+    facts.new_client = incident.clients.size() >= max_clients_counted_ || incident.clients.insert(verdict.client_key).second;
     if (facts.new_client) ++facts.clients;
     facts.added_duration_us = facts.duration_us - previous_duration;
     facts.added_served = facts.served - previous_served;

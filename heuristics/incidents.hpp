@@ -39,14 +39,15 @@ private:
         std::int64_t first_us = 0;
         std::int64_t last_us = 0;
         std::uint64_t served_at_start = 0;
-        std::unordered_set<std::uint64_t> clients;  // at most kMaxClientsCounted; then counted as new
+        std::unordered_set<std::uint64_t> clients;  // at most Settings::max_incident_clients; then counted as new
     };
-    static constexpr std::size_t kMaxClientsCounted = 4096;
 
     std::int64_t gap_us_;
+    std::size_t max_clients_counted_;
     std::uint32_t next_id_ = 1;
     // Owner: the tracker. Key: server and cause. Lifetime: until a 503 of that server and cause comes
-    // more than Settings::incident_gap_s after the last (then replaced). Bound: Settings::max_servers.
+    // more than Settings::incident_gap_s after the last (then replaced), or Settings::context_lifetime_s
+    // after it was last written. Bound: Settings::max_servers.
     BoundedMap<std::uint64_t, Incident> open_;
 };
 

@@ -45,7 +45,7 @@ bool is_database_port(std::uint16_t port) {
 }
 
 NetworkEvidence::NetworkEvidence(const Settings& settings)
-    : settings_(settings), hosts_(settings.max_servers, BoundedMap<std::uint64_t, Host>::kForever) {}
+    : settings_(settings), hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
 
 NetworkEvidence::Host& NetworkEvidence::host(const std::string& address, std::int64_t time_us) {
     return hosts_.get_or_insert(hash_text(address), time_us, [](auto&, auto&) {});
@@ -56,7 +56,7 @@ NetworkEvidence::Host* NetworkEvidence::find_host(const std::string& address) { 
 void NetworkEvidence::add_failure(const std::string& address, NetworkEvent event) {
     Host& owner = host(address, event.time_us);
     owner.failures.push_back(std::move(event));
-    if (owner.failures.size() > kMaxEventsPerHost) owner.failures.pop_front();
+    if (owner.failures.size() > settings_.max_events_per_host) owner.failures.pop_front();
 }
 
 NetworkEvidence::Pending* NetworkEvidence::start_attempt(const PacketMeta& meta, EvidenceKind kind, std::uint64_t key) {
@@ -72,7 +72,7 @@ NetworkEvidence::Pending* NetworkEvidence::start_attempt(const PacketMeta& meta,
     attempt.time_us = meta.time_us;
     attempt.peer_address = meta.destination.address;
     attempt.peer_port = meta.destination.port;
-    if (owner.pending.size() > kMaxPendingPerHost) owner.pending.pop_front();
+    if (owner.pending.size() > 2 * std::size_t{settings_.max_events_per_host}) owner.pending.pop_front();
     return &owner.pending.back();
 }
 

@@ -48,6 +48,8 @@ public:
     // Failures the host at `address` met in [since_us, now_us], oldest first, including queries,
     // connection attempts and TLS handshakes still unanswered at now_us (after a grace period).
     std::vector<NetworkEvent> failures_of(const std::string& address, std::int64_t since_us, std::int64_t now_us) const;
+    // Hosts whose evidence was pushed out at the Settings::max_servers bound so far.
+    std::uint64_t hosts_forgotten() const { return hosts_.evicted_for_room_count(); }
 
 private:
     // Something the host started and expects an answer to.
@@ -64,14 +66,13 @@ private:
         std::string subject;
         std::uint16_t question_type = 0;
     };
-    // Owner: NetworkEvidence. Key: host address. Lifetime: the capture. Bound: Settings::max_servers
-    // hosts, kMaxEventsPerHost failures and kMaxPendingPerHost unanswered attempts each.
+    // Owner: NetworkEvidence. Key: host address. Lifetime: Settings::context_lifetime_s since last written.
+    // Bound: Settings::max_servers hosts, Settings::max_events_per_host failures and twice as many
+    // unanswered attempts each.
     struct Host {
         std::deque<NetworkEvent> failures;
         std::deque<Pending> pending;
     };
-    static constexpr std::size_t kMaxEventsPerHost = 32;
-    static constexpr std::size_t kMaxPendingPerHost = 64;
 
     Host& host(const std::string& address, std::int64_t time_us);
     Host* find_host(const std::string& address);

@@ -231,7 +231,14 @@ Verdict classify_rtsp(const RtspCaseFacts& facts, const Settings& settings) {
     }
     event_rules(facts, settings, findings);
     load_rules(facts, settings, findings);
-    if (facts.request_frame == 0) findings.note("The request was not captured: the URL and profile are unknown.");
+    if (facts.request_frame == 0 && facts.requests_forgotten > 0)
+        findings.note("The request may be in the capture but forgotten: diag503 reached its bound of " +
+                      std::to_string(facts.max_transactions) + " requests (preference diag503.max_transactions); the URL and profile are unknown.");
+    else if (facts.request_frame == 0)
+        findings.note("The request was not captured: the URL and profile are unknown.");
+    if (facts.sessions_forgotten > 0)
+        findings.note("Sessions were forgotten at the bound of " + std::to_string(facts.max_dialogs) +
+                      " (preference diag503.max_dialogs): the device's session count may be low.");
     for (std::size_t i = 0; i < facts.response->anomalies.size() && i < 3; ++i)
         findings.note("Malformed 503: " + facts.response->anomalies[i], {facts.frame});
     return decide(findings, facts.frame, missing_evidence(facts));

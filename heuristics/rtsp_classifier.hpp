@@ -42,6 +42,10 @@ struct RtspCaseFacts {
     std::string requested_encoding;         // its SDP from an earlier answer, "" if never seen
     std::uint32_t request_frame = 0;
     std::int64_t request_time_us = 0;
+    std::uint64_t requests_forgotten = 0;   // pushed out so far at Settings::max_transactions
+    std::uint64_t sessions_forgotten = 0;   // pushed out so far at Settings::max_dialogs
+    std::uint32_t max_transactions = 0;
+    std::uint32_t max_dialogs = 0;
 
     std::uint32_t active_sessions = 0;      // on the device, every client
     std::uint32_t peak_sessions = 0;

@@ -58,7 +58,7 @@ RtspEngine::RtspEngine(const Settings& settings)
     : settings_(settings),
       requests_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       sessions_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
-      devices_(settings.max_servers, BoundedMap<std::uint64_t, RtspDevice>::kForever),
+      devices_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000),
       encoder_changes_(settings.max_servers, seconds_to_us(settings.event_window_s)),
       device_resets_(settings.max_servers, seconds_to_us(settings.event_window_s)),
       stream_encodings_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
@@ -234,6 +234,10 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
         facts.request_frame = request->frame;
         facts.request_time_us = request->time_us;
     }
+    facts.requests_forgotten = requests_.evicted_for_room_count();
+    facts.sessions_forgotten = sessions_.evicted_for_room_count();
+    facts.max_transactions = settings_.max_transactions;
+    facts.max_dialogs = settings_.max_dialogs;
     facts.active_sessions = static_cast<std::uint32_t>(device.sessions.size());
     facts.peak_sessions = device.peak_sessions;
     facts.previous_503_frame = device.previous_503_frame;

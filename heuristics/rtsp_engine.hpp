@@ -106,7 +106,7 @@ private:
     // Key: device + session id. Lifetime: session timeout after last activity (checked on use), at most
     // Settings::dialog_lifetime_s. Bound: Settings::max_dialogs.
     BoundedMap<std::uint64_t, RtspSession> sessions_;
-    // Key: device endpoint. Lifetime: the capture. Bound: Settings::max_servers.
+    // Key: device endpoint. Lifetime: Settings::context_lifetime_s since last written. Bound: Settings::max_servers.
     BoundedMap<std::uint64_t, RtspDevice> devices_;
     // Key: device address. Last encoder change and last reset sent by it. Bound: max_servers each.
     BoundedMap<std::uint64_t, DeviceEvent> encoder_changes_;

@@ -42,10 +42,15 @@ struct Outcome {
 };
 
 // Owner: Engine, one per server, keyed by server endpoint, lives until evicted by count
-// (Settings::max_servers); its outcome history is bounded by Settings::outcome_history.
+// (Settings::max_servers) or by time (Settings::context_lifetime_s since last written); its outcome
+// history is bounded by Settings::outcome_history.
 struct ServerContext {
     std::string name;        // "address:port"
     std::uint64_t key = 0;   // its key in the engine's server map
+    // Evictions that cost this server evidence: its earlier context was pushed out at the max_servers
+    // bound (this context starts at that frame), and active calls pushed out at the max_dialogs bound.
+    std::uint32_t context_since_frame = 0;
+    std::uint32_t dialogs_forgotten = 0;
     RequestRate requests;
     std::deque<Outcome> outcomes;  // oldest first
 

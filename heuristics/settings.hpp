@@ -39,6 +39,11 @@ struct Settings {
     std::uint32_t max_servers = 10000;
     std::uint32_t outcome_history = 512;            // per server
     std::uint32_t max_sessions_per_device = 256;    // RTSP sessions tracked per device
+    // Context of a server, device, host or client (and an open incident) not seen for this long is forgotten.
+    std::uint32_t context_lifetime_s = 3600;
+    std::uint32_t max_events_per_host = 32;         // network failures kept per host (twice as many unanswered attempts)
+    std::uint32_t max_refusals_per_client = 8;      // latest 503s per client, for its reactions
+    std::uint32_t max_incident_clients = 4096;      // distinct clients counted per incident; beyond, each 503 counts as new
 
     // RTSP: an encoder change or a device reset this recent explains a refusal.
     std::uint32_t event_window_s = 60;

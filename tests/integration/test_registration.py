@@ -27,7 +27,8 @@ ALL_FIELDS = {
 PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
                "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
                "min_other_users_served", "min_dialogs_for_ceiling", "ceiling_hold", "transaction_lifetime", "dialog_lifetime",
-               "max_transactions", "max_dialogs", "max_servers", "outcome_history",
+               "max_transactions", "max_dialogs", "max_servers", "context_lifetime", "max_events_per_host",
+               "max_refusals_per_client", "max_incident_clients", "outcome_history",
                "max_sessions_per_device", "event_window", "evidence_window", "incident_gap", "failover_window",
                "min_retry_interval"]
 ARGS = None
@@ -100,7 +101,7 @@ class Registration(unittest.TestCase):
 
     def test_expert_infos_are_registered(self):
         expert = {name for name, row in self.fields().items() if row[3] == "FT_NONE"}
-        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503",
+        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503", "diag503.cut_503",
                                   "diag503.origin.relayed_503", "diag503.retry_early.expert",
                                   "diag503.failover_from.expert"})
 

@@ -61,6 +61,35 @@ TEST(BoundedMap, ReadingAnEntryDoesNotRefreshItsAge) {
     EXPECT_EQ(recorded.evicted, (Keys{"a"}));
 }
 
+TEST(BoundedMap, WritingAnEntryPastHalfItsLifetimeRenewsIt) {
+    Recorded recorded(10, 100);
+    recorded.put("busy", 0);
+    recorded.put("idle", 0);
+    recorded.put("busy", 60);  // past half of the lifetime: renewed
+    recorded.advance(150);
+    EXPECT_EQ(recorded.evicted, (Keys{"idle"}));
+    recorded.advance(161);
+    EXPECT_EQ(recorded.evicted, (Keys{"idle", "busy"}));
+}
+
+TEST(BoundedMap, WritingAnEntryWithinHalfItsLifetimeDoesNotRenewIt) {
+    Recorded recorded(10, 100);
+    recorded.put("a", 0);
+    recorded.put("a", 40);
+    recorded.advance(101);
+    EXPECT_EQ(recorded.evicted, (Keys{"a"}));
+}
+
+TEST(BoundedMap, MakingRoomIsTrueOnlyInsideAnEvictionForRoom) {
+    Map map(1, 100);
+    std::vector<bool> for_room;
+    const auto record = [&](const std::string&, int&) { for_room.push_back(map.making_room()); };
+    map.get_or_insert("a", 0, record);
+    map.get_or_insert("b", 0, record);    // pushes "a" out to make room
+    map.advance_clock(1000, record);      // "b" ages out
+    EXPECT_EQ(for_room, (std::vector<bool>{true, false}));
+}
+
 TEST(BoundedMap, ZeroMaxEntriesStillKeepsOne) {
     Recorded recorded(0, Map::kForever);
     recorded.put("a", 0);

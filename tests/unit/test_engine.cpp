@@ -349,6 +349,37 @@ TEST(Engine, ServerBoundEvictsOldServers) {
 
 // ---- scenarios end to end ----
 
+TEST(Engine, A503FromAServerWhoseContextWasForgottenAtTheBoundSaysSo) {
+    Settings settings;
+    settings.max_servers = 2;
+    Capture capture(settings);
+    const Endpoint first = test::endpoint("198.51.100.1");
+    capture.respond(1, call(1), 503, {}, first);
+    capture.respond(2, call(2), 503, {}, test::endpoint("198.51.100.2"));
+    capture.respond(3, call(3), 503, {}, test::endpoint("198.51.100.3"));  // pushes the first server out
+    const auto again = capture.respond(4, call(4), 503, {}, first);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(HasEvidence(*again, "earlier history was forgotten at the bound of 2 servers"));
+    EXPECT_TRUE(HasEvidence(*again, "diag503.max_servers"));
+}
+
+TEST(Engine, A503WithNoServerEvictedSaysNothingAboutBounds) {
+    Capture capture;
+    const auto verdict = capture.exchange(0, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "forgotten"));
+}
+
+TEST(Engine, ActiveCallsForgottenAtTheDialogBoundAreNamedInTheServersNext503) {
+    Settings settings;
+    settings.max_dialogs = 2;
+    Capture capture(settings);
+    for (int n = 1; n <= 4; ++n) capture.exchange(n * 0.1, call(n), 200);  // four calls, no BYE: two pushed out
+    const auto verdict = capture.exchange(1, call(9), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "2 active calls of this server were forgotten at the bound of 2 dialogs"));
+}
+
 TEST(Engine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     Capture capture;
     capture.exchange(0, call(1, "alice", "carol"), 200);

@@ -109,6 +109,29 @@ std::string Explain(const Verdict& verdict) {
 const std::string kMain = "rtsp://192.0.2.50/Streaming/Channels/101";
 const std::string kSub = "rtsp://192.0.2.50/Streaming/Channels/102";
 
+TEST(RtspEngine, ARefusalWhoseRequestWasForgottenAtTheBoundSaysSo) {
+    Settings settings;
+    settings.max_transactions = 2;
+    Camera camera(settings);
+    camera.ask(1, "DESCRIBE", kMain);
+    for (int client = 2; client <= 4; ++client) camera.ask(client, "OPTIONS", kMain);  // push client 1's request out
+    const auto verdict = camera.answer(1, 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->request_frame, 0u);
+    EXPECT_TRUE(HasEvidence(*verdict, "forgotten: diag503 reached its bound of 2 requests")) << Explain(*verdict);
+}
+
+TEST(RtspEngine, SessionsForgottenAtTheBoundAreNamedInTheEvidence) {
+    Settings settings;
+    settings.max_dialogs = 1;
+    Camera camera(settings);
+    camera.stream(1, kMain, "1111");
+    camera.stream(2, kSub, "2222");  // pushes session 1111 out
+    const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "Sessions were forgotten at the bound of 1")) << Explain(*verdict);
+}
+
 TEST(RtspEngine, RefusalWhileOtherClientsHoldTheDeviceIsTooManyClients) {
     Camera camera;
     camera.stream(1, kMain, "A");
