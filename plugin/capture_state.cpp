@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "display_text.hpp"
 #include "findings.hpp"
 #include "report.hpp"
 #include "rtsp_message.hpp"
@@ -158,6 +159,10 @@ void CaptureState::store(Verdict verdict, const PacketMeta& meta, const char* pr
     rendered.response_time_class = response_time_class(verdict, settings_);
     rendered.verdict = std::move(verdict);
     place_in_incident(rendered, meta.time_us);
+    // Last, once every sentence is written and keys are taken: nothing unescaped reaches the tree.
+    make_displayable(rendered.verdict);
+    rendered.expert_text = displayable(rendered.expert_text, kMaxDisplayedExpert);
+    rendered.info_suffix = displayable(rendered.info_suffix, kMaxDisplayedIdentifier);
     verdicts_by_frame_[meta.frame].push_back(std::move(rendered));
     last_output_frame_ = meta.frame;
 }
