@@ -44,6 +44,11 @@ def tearDownModule():
     TSHARK.close()
 
 
+# `tshark -G defaultprefs` and `-z help` hang in Wireshark 4.0.17 itself when a sanitizer runtime is
+# preloaded (as does `-G plugins`); the normal build runs these two checks.
+hangs_under_sanitizer = unittest.skipIf(bool(harness.SANITIZER_RUNTIME), "tshark hangs on this listing under ASan")
+
+
 class Registration(unittest.TestCase):
     def test_protocol_is_registered(self):
         protocols = [line.split("\t") for line in TSHARK.run(["-G", "protocols"]).splitlines()]
@@ -60,6 +65,7 @@ class Registration(unittest.TestCase):
             self.assertEqual(ours[abbrev][3], ftype, abbrev)
             self.assertGreater(len(ours[abbrev][7].split()), 4, f"{abbrev} needs a one-sentence blurb")
 
+    @hangs_under_sanitizer
     def test_every_preference_is_documented_with_its_default(self):
         defaults = TSHARK.run(["-G", "defaultprefs"])
         for name in PREFERENCES:
@@ -95,6 +101,7 @@ class Registration(unittest.TestCase):
         self.assertNotIn("dns_failure", blind)
         self.assertEqual(len(blind), 4, "every 503 keeps exactly one verdict")
 
+    @hangs_under_sanitizer
     def test_statistics_tree_is_registered(self):
         result = subprocess.run(TSHARK.command(["-z", "help"]), capture_output=True, text=True)
         self.assertIn("diag503,tree", result.stdout + result.stderr)
