@@ -267,7 +267,9 @@ void Engine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int6
     DialogLegs& legs = dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) {
         release(evicted, dialogs_.making_room());
     });
-    if (std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) return;
+    if (legs.servers.size() >= kMaxLegsPerCall ||
+        std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end())
+        return;
     legs.servers.push_back(server_key);
     if (ServerContext* server = servers_.find(server_key)) {
         server->refusal_plateau = false;

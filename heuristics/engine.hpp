@@ -20,6 +20,9 @@ namespace diag503 {
 
 class Engine {
 public:
+    // A forked call is answered by a few servers; a Call-ID answered by thousands is an attack on the
+    // count, so legs past this bound are not counted as active calls.
+    static constexpr std::size_t kMaxLegsPerCall = 16;
     explicit Engine(const Settings& settings = Settings{});
 
     // Feed every SIP message in capture order (first pass only). Returns the verdict for a 503, else nothing.
@@ -49,7 +52,7 @@ private:
         std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
     };
     struct DialogLegs {
-        std::vector<std::uint64_t> servers;      // each server that answered 2xx to the INVITE
+        std::vector<std::uint64_t> servers;      // each server that answered 2xx to the INVITE, at most kMaxLegsPerCall
     };
     struct DownstreamFailure {
         std::uint64_t receiver_address = 0;      // hash of the address that got the failure

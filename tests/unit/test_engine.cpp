@@ -380,6 +380,18 @@ TEST(Engine, ActiveCallsForgottenAtTheDialogBoundAreNamedInTheServersNext503) {
     EXPECT_TRUE(HasEvidence(*verdict, "2 active calls of this server were forgotten at the bound of 2 dialogs"));
 }
 
+TEST(Engine, ACallAnsweredByMoreServersThanTheLegBoundCountsOnlyTheFirstLegs) {
+    Capture capture;
+    const auto server = [](int n) { return test::endpoint("198.51.100." + std::to_string(n)); };
+    const int legs = static_cast<int>(Engine::kMaxLegsPerCall) + 4;
+    for (int n = 1; n <= legs; ++n) capture.respond(n * 0.001, call(1), 200, {}, server(n));
+    const auto counted_leg = capture.respond(1, call(2), 503, {}, server(1));
+    const auto leg_past_the_bound = capture.respond(1, call(3), 503, {}, server(legs));
+    ASSERT_TRUE(counted_leg && leg_past_the_bound);
+    EXPECT_EQ(counted_leg->active_dialogs, 1u);
+    EXPECT_EQ(leg_past_the_bound->active_dialogs, 0u);
+}
+
 TEST(Engine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     Capture capture;
     capture.exchange(0, call(1, "alice", "carol"), 200);
