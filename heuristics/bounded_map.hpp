@@ -13,7 +13,8 @@ namespace diag503 {
 
 // Entries leave oldest first: when the map holds more than `max_entries`, or when an entry was last
 // written more than `lifetime_us` before the newest time seen. Writing an entry (get_or_insert) renews
-// it once half its lifetime has passed, so busy state is not aged out. Times may arrive out of order;
+// it once half its lifetime has passed or half the map was written since, so busy state is neither
+// aged out nor pushed out (an approximate least-recently-written order at one slot per renewal). Times may arrive out of order;
 // the newest one seen is the clock, so an old frame can never evict newer state.
 template <typename Key, typename Value>
 class BoundedMap {
@@ -37,7 +38,8 @@ public:
     Value& get_or_insert(const Key& key, std::int64_t now_us, OnEvict&& evicted) {
         advance_clock(now_us, evicted);
         auto [position, inserted] = entries_.try_emplace(key);
-        const bool renew = !inserted && lifetime_us_ != kForever && now_us - position->second.written_us > lifetime_us_ / 2;
+        const bool renew = !inserted && (sequence_ - position->second.sequence > max_entries_ / 2 ||
+                                         (lifetime_us_ != kForever && now_us - position->second.written_us > lifetime_us_ / 2));
         if (inserted || renew) {
             position->second.sequence = ++sequence_;
             position->second.written_us = now_us;

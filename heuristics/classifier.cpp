@@ -153,10 +153,9 @@ void eviction_notes(const CaseFacts& facts, Findings& findings) {
     if (facts.dialogs_forgotten != 0)
         findings.note(counted(facts.dialogs_forgotten, "active call", "active calls") + " of this server were forgotten at the bound of " +
                       std::to_string(facts.max_dialogs) + " dialogs (preference diag503.max_dialogs): its active-call count may be low.");
-    if (facts.network_hosts_forgotten != 0 && facts.network_events.empty())
-        findings.note("Network evidence of " + counted(static_cast<std::uint32_t>(std::min<std::uint64_t>(facts.network_hosts_forgotten, UINT32_MAX)), "host", "hosts") +
-                      " was forgotten at the bound of " + std::to_string(facts.max_servers) +
-                      " hosts (preference diag503.max_servers): a DNS, TLS or connection failure of this server may be missing.");
+    if (facts.network_evidence_forgotten)
+        findings.note("This server's earlier DNS, TLS, ICMP, TCP and database evidence was forgotten at the bound of " +
+                      std::to_string(facts.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
 }
 
 void timing_rules(const CaseFacts& facts, const Settings& settings, Findings& findings) {

@@ -35,7 +35,7 @@ struct CaseFacts {
     std::uint32_t max_servers = 0;
     std::uint32_t dialogs_forgotten = 0;            // the server's active calls forgotten at max_dialogs
     std::uint32_t max_dialogs = 0;
-    std::uint64_t network_hosts_forgotten = 0;     // network evidence of other hosts forgotten at max_servers
+    bool network_evidence_forgotten = false;        // the server host's network evidence was forgotten at max_servers
     std::uint32_t response_cut_after_bytes = 0;  // non-zero: the capture kept only this much of the 503 (snaplen)
     bool identity_missing = false;    // no Call-ID or CSeq in what was captured: the request cannot be found
     std::uint32_t provisional_frame = 0;  // first 1xx of the transaction

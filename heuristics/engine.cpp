@@ -393,7 +393,7 @@ Verdict Engine::diagnose(const PacketMeta& meta, const SipMessage& response, con
     }
     gather_forwarding(meta, response, facts);
     facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
-    facts.network_hosts_forgotten = network_.hosts_forgotten();
+    facts.network_evidence_forgotten = network_.host_forgotten(meta.source.address);
     facts.client_address = meta.destination.address;
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;

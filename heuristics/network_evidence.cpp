@@ -45,11 +45,16 @@ bool is_database_port(std::uint16_t port) {
 }
 
 NetworkEvidence::NetworkEvidence(const Settings& settings)
-    : settings_(settings), hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
+    : settings_(settings), hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000),
+      forgotten_hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
 
 NetworkEvidence::Host& NetworkEvidence::host(const std::string& address, std::int64_t time_us) {
-    return hosts_.get_or_insert(hash_text(address), time_us, [](auto&, auto&) {});
+    return hosts_.get_or_insert(hash_text(address), time_us, [&](const std::uint64_t& evicted, const Host&) {
+        if (hosts_.making_room()) forgotten_hosts_.get_or_insert(evicted, time_us, [](auto&, auto&) {}) = true;
+    });
 }
+
+bool NetworkEvidence::host_forgotten(const std::string& address) const { return forgotten_hosts_.find(hash_text(address)); }
 
 NetworkEvidence::Host* NetworkEvidence::find_host(const std::string& address) { return hosts_.find(hash_text(address)); }
 

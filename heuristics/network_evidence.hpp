@@ -48,8 +48,8 @@ public:
     // Failures the host at `address` met in [since_us, now_us], oldest first, including queries,
     // connection attempts and TLS handshakes still unanswered at now_us (after a grace period).
     std::vector<NetworkEvent> failures_of(const std::string& address, std::int64_t since_us, std::int64_t now_us) const;
-    // Hosts whose evidence was pushed out at the Settings::max_servers bound so far.
-    std::uint64_t hosts_forgotten() const { return hosts_.evicted_for_room_count(); }
+    // Whether this host's evidence was pushed out at the Settings::max_servers bound.
+    bool host_forgotten(const std::string& address) const;
 
 private:
     // Something the host started and expects an answer to.
@@ -85,6 +85,9 @@ private:
 
     Settings settings_;
     BoundedMap<std::uint64_t, Host> hosts_;
+    // Key: host address. Hosts pushed out of hosts_ at its count bound, so a verdict can say its network
+    // evidence may be missing. Same bounds as hosts_.
+    BoundedMap<std::uint64_t, bool> forgotten_hosts_;
 };
 
 }  // namespace diag503

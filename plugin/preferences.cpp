@@ -67,7 +67,7 @@ constexpr PreferenceRow kPreferences[] = {
      "At most this many active calls and RTSP sessions are remembered; the oldest are forgotten first. Default 100000.",
      &Settings::max_dialogs},
     {"max_servers", "Servers kept",
-     "At most this many servers and RTSP devices have context; the first seen are forgotten first. Default 10000.",
+     "At most this many servers, RTSP devices and hosts with network evidence have context; the least recently seen are forgotten first. Default 10000.",
      &Settings::max_servers},
     {"context_lifetime", "Context lifetime (s)",
      "The context of a server, RTSP device, host or client not seen for this many seconds is forgotten. Default 3600.",

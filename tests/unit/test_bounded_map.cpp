@@ -72,6 +72,17 @@ TEST(BoundedMap, WritingAnEntryPastHalfItsLifetimeRenewsIt) {
     EXPECT_EQ(recorded.evicted, (Keys{"idle", "busy"}));
 }
 
+TEST(BoundedMap, ABusyEntryIsNotPushedOutByManyNewOnes) {
+    Recorded recorded(4, Map::kForever);
+    recorded.put("busy", 0);
+    for (int n = 0; n < 100; ++n) {
+        recorded.put("new" + std::to_string(n), 0);
+        recorded.put("busy", 0);
+    }
+    EXPECT_TRUE(recorded.map.find("busy"));
+    EXPECT_EQ(recorded.evicted.size(), 97u);
+}
+
 TEST(BoundedMap, WritingAnEntryWithinHalfItsLifetimeDoesNotRenewIt) {
     Recorded recorded(10, 100);
     recorded.put("a", 0);

@@ -54,6 +54,8 @@ public:
         evidence_.observe_database_error(next(at_s, from, to, Transport::tcp), error);
     }
 
+    bool forgotten(const std::string& address) const { return evidence_.host_forgotten(address); }
+
     // The failures of `address` as seen at `now_s`, from `since_s` on.
     std::vector<NetworkEvent> failures_of(const std::string& address, double now_s, double since_s = 0) const {
         return evidence_.failures_of(address, test::kCaptureStartUs + test::microseconds(since_s),
@@ -78,6 +80,20 @@ std::vector<std::uint32_t> frames_of(const std::vector<NetworkEvent>& events) {
 // A PostgreSQL error sent to the proxy at `at_s`: one failure of the proxy, in the next frame.
 void database_refusal(Traffic& traffic, double at_s) {
     traffic.database(at_s, kDatabase, kProxy, test::database_error("PostgreSQL", "FATAL", "53300", "too many clients"));
+}
+
+// ---- Bounds ----
+
+TEST(NetworkEvidence, AHostPushedOutAtTheServerBoundIsKnownToBeForgotten) {
+    Settings settings;
+    settings.max_servers = 1;
+    Traffic traffic(settings);
+    database_refusal(traffic, 1);                                                             // the proxy's failure
+    traffic.database(2, kDatabase, test::endpoint("192.0.2.77", 40000),
+                     test::database_error("PostgreSQL", "FATAL", "53300", "too many clients"));  // pushes the proxy out
+    EXPECT_TRUE(traffic.forgotten(kProxy.address));
+    EXPECT_FALSE(traffic.forgotten("192.0.2.77"));
+    EXPECT_TRUE(traffic.failures_of(kProxy.address, 3).empty());
 }
 
 // ---- DNS ----
