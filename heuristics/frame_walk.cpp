@@ -132,16 +132,42 @@ const std::array<MethodToken, 25> kRequestMethods = {{
     {"GET_PARAMETER", "RTSP/1."}, {"SET_PARAMETER", "RTSP/1."}, {"REDIRECT", "RTSP/1."},
 }};
 
-// "METHOD uri VERSION" starting exactly at `position`.
-bool is_request_line_at(std::string_view bytes, std::size_t position) {
-    const std::string_view rest = bytes.substr(position);
-    const std::string_view line = rest.substr(0, rest.find('\n'));
+// The line around a position: where it ends and where its last space is. Found once per line, so a
+// search through a long line full of method names stays linear.
+struct LineSpan {
+    std::size_t end = 0;         // position of its '\n', or the size of the bytes
+    std::size_t last_space = 0;  // npos when the line has none
+};
+
+class LineCache {
+public:
+    explicit LineCache(std::string_view bytes) : bytes_(bytes) {}
+    const LineSpan& around(std::size_t position) {
+        if (!valid_ || position > span_.end || position < start_) {
+            start_ = position;
+            span_.end = std::min(bytes_.find('\n', position), bytes_.size());
+            span_.last_space = bytes_.substr(0, span_.end).rfind(' ');
+            valid_ = true;
+        }
+        return span_;
+    }
+
+private:
+    std::string_view bytes_;
+    LineSpan span_;
+    std::size_t start_ = 0;
+    bool valid_ = false;
+};
+
+// "METHOD uri VERSION" starting exactly at `position`, on the line `line` spans.
+bool is_request_line_at(std::string_view bytes, std::size_t position, const LineSpan& line) {
+    const std::string_view rest = bytes.substr(position, line.end - position);
     for (const MethodToken& token : kRequestMethods) {
-        if (line.size() <= token.method.size() || line.compare(0, token.method.size(), token.method) != 0 ||
-            line[token.method.size()] != ' ')
+        if (rest.size() <= token.method.size() || rest.compare(0, token.method.size(), token.method) != 0 ||
+            rest[token.method.size()] != ' ')
             continue;
-        const auto version = line.rfind(' ');
-        if (version > token.method.size() && istarts_with(line.substr(version + 1), token.version)) return true;
+        if (line.last_space == std::string_view::npos || line.last_space <= position + token.method.size()) continue;
+        if (istarts_with(bytes.substr(line.last_space + 1, line.end - line.last_space - 1), token.version)) return true;
     }
     return false;
 }
@@ -258,9 +284,10 @@ std::size_t find_start_line(std::string_view bytes) {
         }
     }
     for (const MethodToken& token : kRequestMethods) {
+        LineCache lines(bytes);
         for (auto at = bytes.find(token.method); at != std::string_view::npos && at < best;
              at = bytes.find(token.method, at + 1)) {
-            if (is_request_line_at(bytes, at)) {
+            if (is_request_line_at(bytes, at, lines.around(at))) {
                 best = at;
                 break;
             }

@@ -992,6 +992,15 @@ TEST(FindStartLine, NoStartLineIsNpos) {
     EXPECT_EQ(find_start_line(std::string(200, '\0')), std::string_view::npos);
 }
 
+TEST(FindStartLine, ARequestLineAfterALongRunOfMethodNamesIsFound) {
+    // Found by fuzzing: every "ACK" used to rescan its whole line, quadratic in the run's length.
+    std::string run;
+    for (int i = 0; i < 50000; ++i) run += "ACK";
+    const std::string bytes = "x" + run + " \n" + run + "\nINVITE sip:bob@example.com SIP/2.0\r\n";
+    EXPECT_EQ(find_start_line(bytes), bytes.find("INVITE"));
+    EXPECT_EQ(find_start_line("x" + run), std::string_view::npos);
+}
+
 TEST(FindStartLine, AMethodWordWithoutAVersionOnItsLineIsNotARequest) {
     EXPECT_EQ(find_start_line("BYE for now\r\n"), std::string_view::npos);
     EXPECT_EQ(find_start_line("INVITE sip:bob@example.com\r\nVia: SIP/2.0/UDP 192.0.2.10\r\n"), std::string_view::npos);
