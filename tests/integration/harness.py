@@ -181,6 +181,22 @@ class Tshark:
                 counts[int(frame)] = (n503, ncause)
         return counts
 
+    def diag503_fields(self):
+        """Every field diag503 registers, from `tshark -G fields` in registration order (expert info included)."""
+        return [columns[2] for columns in (line.split("\t") for line in self.run(["-G", "fields"]).splitlines())
+                if len(columns) > 2 and columns[0] == "F" and columns[2].startswith("diag503.")]
+
+    def diag503_table(self, capture, fields, two_pass=False, through_pipe=False):
+        """frame.number and `fields` of the frames where diag503 is present, every occurrence joined by '|'.
+        through_pipe: the capture's bytes are given on standard input (`-r -`) instead of as a file."""
+        if through_pipe:
+            args = ["-r", "-"] + capture_args(capture)
+            stdin = Path(capture).read_bytes()
+        else:
+            args, stdin = self.reading(capture), None
+        args = (["-2"] if two_pass else []) + args + diag503_table_args(fields)
+        return self.run(args, stdin=stdin)
+
     def stats_tree(self, capture, two_pass=False):
         args = self.reading(capture) + ["-q", "-z", "diag503,tree"]
         if two_pass:
@@ -202,6 +218,25 @@ def capture_args(capture):
     """Extra tshark arguments a capture needs, e.g. `-d tcp.port==8554,rtsp` for RTSP on another port."""
     path = Path(capture).with_suffix(".args")
     return path.read_text().split() if path.exists() else []
+
+
+def diag503_table_args(fields):
+    """tshark arguments of a diag503_table: one row per frame where diag503 is present."""
+    args = ["-Y", "diag503", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|",
+            "-e", "frame.number"]
+    for field in fields:
+        args += ["-e", field]
+    return args
+
+
+def without_columns(table, fields, dropped):
+    """A diag503_table of `fields` with the columns of `dropped` removed (column 0 is frame.number)."""
+    keep = [0] + [i + 1 for i, field in enumerate(fields) if field not in dropped]
+    rows = []
+    for line in table.splitlines():
+        columns = line.split("\t")
+        rows.append("\t".join(columns[i] if i < len(columns) else "" for i in keep))
+    return rows
 
 
 def capture_files(captures_dir):

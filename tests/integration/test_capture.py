@@ -47,7 +47,9 @@ class CaptureTest(unittest.TestCase):
     def test_two_pass_output_matches_golden(self):
         self.assertEqual(TSHARK.golden_rows(self.capture, two_pass=True), self.expected)
 
-    def test_every_503_has_exactly_one_verdict_and_nothing_else_has_one(self):
+    def test_every_503_has_exactly_one_cause_and_no_frame_that_is_not_a_503_has_one(self):
+        # per_frame_counts lists every frame with a 503 status code or a diag503.cause (a 503 that an ICMP error
+        # quotes is not counted as sent), so equal counts mean both halves of the name.
         for two_pass in (False, True):
             counts = TSHARK.per_frame_counts(self.capture, two_pass=two_pass)
             self.assertTrue(counts, "no 503 in this capture")
@@ -88,6 +90,47 @@ class CaptureTest(unittest.TestCase):
         output = TSHARK.run(TSHARK.reading(self.capture) + ["-q", "-z", "expert"])
         diagnosed = sum(int(count) for count in re.findall(r"^\s*(\d+)\s+Response\s+diag503\s+503 diagnosed as", output, re.M))
         self.assertEqual(diagnosed, len(self.rows), output)
+
+
+class InvariantsOnEveryCapture(unittest.TestCase):
+    """What must hold for any capture, golden file or not: the same bytes give the same diag503 output however
+    they are read. Compared on frame.number and every field diag503 registers (`tshark -G fields`), every
+    occurrence, of the frames where diag503 is present."""
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.capture = Path(ARGS.capture)
+        cls.fields = TSHARK.diag503_fields()
+        cls.file_read = TSHARK.diag503_table(cls.capture, cls.fields)
+        cls.file_read_again = TSHARK.diag503_table(cls.capture, cls.fields)
+        cls.pipe_read = TSHARK.diag503_table(cls.capture, cls.fields, through_pipe=True)
+        cls.two_pass_read = TSHARK.diag503_table(cls.capture, cls.fields, two_pass=True)
+
+    def test_the_compared_fields_are_all_of_diag503_and_the_output_is_not_empty(self):
+        for field in ["diag503.cause", "diag503.evidence"] + harness.FORWARD_FIELDS:
+            self.assertIn(field, self.fields)
+        self.assertTrue(self.file_read.strip(), "diag503 is present in no frame")
+
+    def test_reading_the_same_file_twice_gives_identical_output(self):
+        self.assertEqual(self.file_read_again, self.file_read)
+
+    def test_reading_through_a_pipe_gives_the_same_output_as_reading_the_file(self):
+        # `cat capture | tshark -r -`: no file to seek in, the same frames.
+        self.assertEqual(self.pipe_read, self.file_read)
+
+    def test_two_pass_gives_the_same_output_as_one_pass_except_the_forward_links(self):
+        # diag503.failover and diag503.failover_server point to a later frame: only -2 can show them (harness.FORWARD_FIELDS).
+        one_pass = harness.without_columns(self.file_read, self.fields, harness.FORWARD_FIELDS)
+        two_pass = harness.without_columns(self.two_pass_read, self.fields, harness.FORWARD_FIELDS)
+        self.assertEqual(two_pass, one_pass)
+
+    def test_forward_links_appear_only_with_two_pass(self):
+        columns = [1 + self.fields.index(field) for field in harness.FORWARD_FIELDS]
+        for line in self.file_read.splitlines():
+            values = line.split("\t")
+            self.assertEqual([values[i] for i in columns if i < len(values)], [""] * len(columns),
+                             f"one pass shows a forward link in frame {values[0]}")
 
 
 def main():
