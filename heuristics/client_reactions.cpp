@@ -22,6 +22,10 @@ bool may_react(const SipMessage& request) {
 
 bool may_react(const RtspMessage& request) { return request.session.empty() && !iequals(request.method, "OPTIONS"); }
 
+ClientRequest rtsp_client_request(const PacketMeta& meta, const Endpoint& client, std::string_view url, std::uint32_t cseq) {
+    return {&meta, hash_text(rtsp_stream_path(url)), hash_text(client.text() + " " + std::to_string(cseq))};
+}
+
 std::string_view rtsp_stream_path(std::string_view url) {
     const auto scheme_end = url.find("://");
     const auto path_start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);

@@ -32,6 +32,9 @@ bool may_react(const RtspMessage& request);
 // What an RTSP client asks for again when it retries: the URL's path (and query) without a SETUP's
 // trailing track, stream= or streamid= segment.
 std::string_view rtsp_stream_path(std::string_view url);
+// An RTSP request as the reaction tracker keys it: its stream path, and the client's CSeq on its
+// connection (`client` is the request's source, or the 503's destination).
+ClientRequest rtsp_client_request(const PacketMeta& meta, const Endpoint& client, std::string_view url, std::uint32_t cseq);
 
 struct Reaction {
     enum class Kind { retry_early, failover };

@@ -52,13 +52,10 @@ void CaptureState::analyse_rtsp(const PacketMeta& meta, std::string_view message
         const auto message = parse_rtsp_message(message_text);
         if (!message) return;
         auto verdict = rtsp_engine_.observe(meta, *message);
-        if (message->is_request && may_react(*message)) {
-            const std::string identity = meta.source.text() + " " + std::to_string(message->cseq);
-            observe_reaction({&meta, hash_text(rtsp_stream_path(message->url)), hash_text(identity)});
-        }
+        if (message->is_request && may_react(*message))
+            observe_reaction(rtsp_client_request(meta, meta.source, message->url, message->cseq));
         if (!verdict) return;
-        const std::string refused = meta.destination.text() + " " + std::to_string(message->cseq);
-        reactions_.on_503(meta, {&meta, hash_text(rtsp_stream_path(verdict->url)), hash_text(refused)}, verdict->retry_after_seconds);
+        reactions_.on_503(meta, rtsp_client_request(meta, meta.destination, verdict->url, message->cseq), verdict->retry_after_seconds);
         store(std::move(*verdict), meta, "rtsp");
     });
 }

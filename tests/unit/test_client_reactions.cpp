@@ -266,6 +266,20 @@ TEST(ClientReactionKeys, AnRtspRetryNamesTheStreamWithoutTheSetupTrack) {
     EXPECT_EQ(rtsp_stream_path("rtsp://cam"), "");
 }
 
+TEST(ClientReactionKeys, AnRtspRequestAndIts503ShareIdentityAndANewCSeqIsANewRequest) {
+    PacketMeta meta;
+    const Endpoint client{"198.51.100.7", 50007};
+    const auto request = rtsp_client_request(meta, client, "rtsp://cam/Streaming/Channels/101", 3);
+    const auto refused = rtsp_client_request(meta, client, "rtsp://cam/Streaming/Channels/101/trackID=1", 3);
+    const auto retry = rtsp_client_request(meta, client, "rtsp://cam/Streaming/Channels/101", 4);
+    const auto other_client = rtsp_client_request(meta, {"198.51.100.8", 50008}, "rtsp://cam/Streaming/Channels/101", 3);
+    EXPECT_EQ(refused.identity, request.identity);
+    EXPECT_EQ(refused.call, request.call);
+    EXPECT_NE(retry.identity, request.identity);
+    EXPECT_EQ(retry.call, request.call);
+    EXPECT_NE(other_client.identity, request.identity);
+}
+
 TEST(ClientReactionKeys, OnlyFreshRequestsCanReact) {
     SipMessage invite;
     invite.is_request = true;
