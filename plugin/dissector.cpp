@@ -1,4 +1,4 @@
-// Wireshark glue: the diag503 post-dissector reads SIP, RTSP and HTTP text and TCP ends, runs the engines on the first pass, renders verdicts.
+// Wireshark glue: the diag503 post-dissector hands each frame to the capture analysis on the first pass and renders its results.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dissector.hpp"
 
@@ -17,15 +17,14 @@
 #include <cstring>
 #include <memory>
 
-#include "capture_state.hpp"
-#include "frame_contents.hpp"
+#include "capture/capture_analysis.hpp"
 #include "preferences.hpp"
 
 namespace {
 
-using diag503::CaptureState;
-using diag503::RenderedReaction;
-using diag503::RenderedVerdict;
+using diag503::CaptureAnalysis;
+using diag503::FinishedReaction;
+using diag503::FinishedVerdict;
 
 // Registration handles, written once at start-up by Wireshark's registration calls.
 struct FieldIds {
@@ -88,11 +87,11 @@ dissector_handle_t diag503_handle;
 // Owner: the preference module; read when a capture's state is created.
 diag503::Settings preference_values;
 // Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
-std::unique_ptr<CaptureState> capture;
+std::unique_ptr<CaptureAnalysis> capture;
 
 // diag503 wants no field: a wanted field makes Wireshark build a protocol tree for every packet of
 // every capture, which costs more than all of diag503's own work. It finds the bytes itself.
-void start_capture() { capture = std::make_unique<CaptureState>(preference_values); }
+void start_capture() { capture = std::make_unique<CaptureAnalysis>(preference_values); }
 void end_capture() { capture.reset(); }
 
 // Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
@@ -171,38 +170,17 @@ diag503::Transport transport_of(const packet_info* pinfo, bool over_tls) {
 }
 
 // C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.
-// Returns whether any payload was analysed.
+// Returns whether anything was analysed.
 bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
-    using diag503::PayloadKind;
-    using diag503::TcpFlags;
-    const diag503::FrameContents contents = diag503::locate_payloads(facts.input);
-    const std::uint16_t tcp_flags =
-        (contents.tcp_flags & (TcpFlags::syn | TcpFlags::reset | TcpFlags::fin)) ? contents.tcp_flags : 0;
-    if (contents.payloads.empty() && tcp_flags == 0) return false;
+    const diag503::FrameContents contents = CaptureAnalysis::locate(facts.input);
+    if (!CaptureAnalysis::worth_analysing(contents)) return false;
     diag503::PacketMeta meta;
     meta.frame = pinfo->num;
     meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
     meta.transport = transport_of(pinfo, facts.over_tls);
     meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
     meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
-    using Side = CaptureState::SideProtocol;
-    diag503::PacketMeta cut_meta = meta;  // copied here, before the loop: nothing below may longjmp
-    for (const diag503::LocatedPayload& payload : contents.payloads) {
-        cut_meta.cut_after_bytes = static_cast<std::uint32_t>(payload.bytes.size());
-        const diag503::PacketMeta& message_meta = payload.cut ? cut_meta : meta;
-        switch (payload.kind) {
-            case PayloadKind::sip: capture->analyse_sip(message_meta, payload.bytes); break;
-            case PayloadKind::rtsp: capture->analyse_rtsp(message_meta, payload.bytes); break;
-            case PayloadKind::http: capture->analyse_http_request(meta, payload.bytes); break;
-            case PayloadKind::dns: capture->analyse_side_protocol(meta, Side::dns, payload.bytes); break;
-            case PayloadKind::tls: capture->analyse_side_protocol(meta, Side::tls, payload.bytes); break;
-            case PayloadKind::icmp: capture->analyse_side_protocol(meta, Side::icmp, payload.bytes); break;
-            case PayloadKind::icmpv6: capture->analyse_side_protocol(meta, Side::icmpv6, payload.bytes); break;
-            case PayloadKind::postgresql: capture->analyse_side_protocol(meta, Side::postgresql, payload.bytes); break;
-            case PayloadKind::mysql: capture->analyse_side_protocol(meta, Side::mysql, payload.bytes); break;
-        }
-    }
-    if (tcp_flags) capture->analyse_tcp_flags(meta, tcp_flags);
+    capture->analyse(meta, contents);
     return true;
 }
 
@@ -281,10 +259,17 @@ void add_incident(proto_tree* tree, tvbuff_t* tvb, const diag503::IncidentFacts&
     add_generated(proto_tree_add_time(tree, fields.incident_duration, tvb, 0, 0, &duration));
 }
 
-void add_failover(proto_tree* tree, tvbuff_t* tvb, const RenderedVerdict& rendered) {
+void add_failover(proto_tree* tree, tvbuff_t* tvb, const FinishedVerdict& rendered) {
     if (rendered.failover_frame == 0) return;
     add_generated(proto_tree_add_uint(tree, fields.failover, tvb, 0, 0, rendered.failover_frame));
     add_generated(proto_tree_add_string(tree, fields.failover_server, tvb, 0, 0, rendered.failover_server.c_str()));
+}
+
+// The tap record lives in the packet's memory pool: plain data, freed with the packet by Wireshark.
+void queue_tap(packet_info* pinfo, diag503::TapRecord record) {
+    auto* queued = wmem_new(pinfo->pool, diag503::TapRecord);
+    *queued = record;
+    tap_queue_packet(diag503_tap, pinfo, queued);
 }
 
 // " [503: cause]", without doubling the space SIP leaves after its own " | " separator.
@@ -294,11 +279,10 @@ void append_info(packet_info* pinfo, const char* suffix) {
     col_append_str(pinfo->cinfo, COL_INFO, ends_in_space && *suffix == ' ' ? suffix + 1 : suffix);
 }
 
-void render(const RenderedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
+void render(const FinishedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     const diag503::Verdict& verdict = rendered.verdict;
     append_info(pinfo, rendered.info_suffix.c_str());
-    rendered.tap = {&rendered, nullptr};
-    tap_queue_packet(diag503_tap, pinfo, &rendered.tap);
+    queue_tap(pinfo, {&rendered, nullptr});
 
     proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);
     proto_item_append_text(root, ": %s", rendered.cause.c_str());
@@ -322,11 +306,10 @@ void render(const RenderedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, 
 }
 
 // A request that retried too early or failed over: a small subtree and an expert item on the request.
-void render_reaction(const RenderedReaction& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
+void render_reaction(const FinishedReaction& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     const diag503::Reaction& reaction = rendered.reaction;
     const bool failover = reaction.kind == diag503::Reaction::Kind::failover;
-    rendered.tap = {nullptr, &rendered};
-    tap_queue_packet(diag503_tap, pinfo, &rendered.tap);
+    queue_tap(pinfo, {nullptr, &rendered});
     proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);
     proto_item_append_text(root, failover ? ": failover after a 503" : ": early retry after a 503");
     proto_tree* subtree = proto_item_add_subtree(root, ett_diag503);
@@ -347,7 +330,7 @@ int dissect_diag503(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) 
         p_add_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark, GINT_TO_POINTER(1));
     if (!p_get_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark)) return 0;
     const auto* verdicts = capture->verdicts_of(pinfo->num);
-    const RenderedReaction* reaction = capture->reaction_of(pinfo->num);
+    const FinishedReaction* reaction = capture->reaction_of(pinfo->num);
     if (!verdicts && !reaction) return 0;
     if (reaction) render_reaction(*reaction, tvb, pinfo, tree);
     if (verdicts)

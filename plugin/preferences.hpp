@@ -4,7 +4,7 @@
 
 #include <epan/prefs.h>
 
-#include "settings.hpp"
+#include "core/settings.hpp"
 
 namespace diag503 {
 

@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "capture_state.hpp"
 #include "dissector.hpp"
 
 namespace {
@@ -38,7 +37,7 @@ void init_tree(stats_tree* tree) {
 
 // One node per incident, counting its 503s; below it the clients refused, the requests still served
 // and its duration in milliseconds, each grown by what the 503 added.
-void count_incident(stats_tree* tree, const diag503::RenderedVerdict& rendered) {
+void count_incident(stats_tree* tree, const diag503::FinishedVerdict& rendered) {
     const auto& incident = rendered.incident;
     if (incident.id == 0) return;
     tick_stat_node(tree, kIncidents, 0, TRUE);
@@ -50,7 +49,7 @@ void count_incident(stats_tree* tree, const diag503::RenderedVerdict& rendered) 
     increase_stat_node(tree, "duration (ms)", node, TRUE, static_cast<gint>(incident.added_duration_us / 1000));
 }
 
-void count_reaction(stats_tree* tree, const diag503::RenderedReaction& rendered) {
+void count_reaction(stats_tree* tree, const diag503::FinishedReaction& rendered) {
     const auto& reaction = rendered.reaction;
     const bool failover = reaction.kind == diag503::Reaction::Kind::failover;
     tick_stat_node(tree, kReactions, 0, TRUE);

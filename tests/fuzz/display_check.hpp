@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "display_text.hpp"
+#include "core/display_text.hpp"
 #include "fuzz_input.hpp"
-#include "verdict.hpp"
+#include "core/verdict.hpp"
 
 namespace diag503::fuzz {
 

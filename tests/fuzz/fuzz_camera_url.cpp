@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "camera_url.hpp"
-#include "client_reactions.hpp"
+#include "rtsp/camera_url.hpp"
+#include "evidence/client_reactions.hpp"
 #include "fuzz_input.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// libFuzzer target: timed packet sequences between a few endpoints, fed to the SIP and RTSP engines, network evidence, incidents and client reactions the way the plugin feeds them.
+// libFuzzer target: timed packet sequences between a few endpoints, fed frame by frame to the capture analysis the plugin uses.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Input layout (tools/fuzz/make_seeds.py writes seeds in it): records until the input ends, each
@@ -10,8 +10,7 @@
 //         bit 6: in the same frame as the previous record; bit 7: the capture cut the frame short (snaplen)
 //   u8    TCP flags (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10)
 //   be16  payload length, then the payload: message text, or DNS/TLS/ICMP/database bytes
-// Each record becomes a raw IPv4 frame that goes through locate_payloads, as the plugin's frames do
-// (plugin/dissector.cpp analyse_contents, plugin/capture_state.cpp).
+// Each record becomes a raw IPv4 frame that goes through CaptureAnalysis, as the plugin's frames do.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -19,18 +18,12 @@
 #include <string>
 #include <string_view>
 
-#include "client_reactions.hpp"
+#include "capture/capture_analysis.hpp"
+#include "core/display_text.hpp"
 #include "display_check.hpp"
-#include "display_text.hpp"
-#include "engine.hpp"
-#include "findings.hpp"
-#include "frame_contents.hpp"
 #include "fuzz_input.hpp"
-#include "incidents.hpp"
-#include "report.hpp"
-#include "rtsp_engine.hpp"
-#include "text.hpp"
-#include "wire_formats.hpp"
+#include "rtsp/rtsp_message.hpp"
+#include "sip/sip_message.hpp"
 
 namespace {
 
@@ -177,174 +170,53 @@ Transport transport_of(const Record& record) {
     }
 }
 
-// ---- what the engines promise ----
+// ---- what the capture analysis promises ----
 
 // findings.hpp: the winning cause scores at least 40 and its confidence is at most 95; below that the
 // verdict is unknown, with confidence 0, and opens with what is missing.
-void check_verdict(const Verdict& verdict, const PacketMeta& meta) {
+void check_verdict(const FinishedVerdict& finished, const PacketMeta& meta) {
+    const Verdict& verdict = finished.verdict;
     FUZZ_CHECK(verdict.frame == meta.frame);
     FUZZ_CHECK(static_cast<int>(verdict.cause) >= 0 && static_cast<int>(verdict.cause) < kCauseCount);
     FUZZ_CHECK(verdict.confidence >= 0 && verdict.confidence <= 95);
     FUZZ_CHECK((verdict.cause == Cause::unknown) == (verdict.confidence == 0));
     if (verdict.cause == Cause::unknown) FUZZ_CHECK(!verdict.evidence.empty());
-    if (verdict.is_retransmission) FUZZ_CHECK(verdict.retransmission_of != 0 && verdict.retransmission_of <= meta.frame);
-    else FUZZ_CHECK(verdict.server == meta.source.text());  // verdict.hpp: the 503's sender
+    if (verdict.is_retransmission) {
+        FUZZ_CHECK(verdict.retransmission_of != 0 && verdict.retransmission_of <= meta.frame);
+    } else {
+        FUZZ_CHECK(verdict.server == displayable(meta.source.text(), kMaxDisplayedIdentifier));  // the 503's sender
+        const IncidentFacts& incident = finished.incident;
+        FUZZ_CHECK(incident.id >= 1 && incident.refusals >= 1);
+        FUZZ_CHECK(incident.clients >= 1 && incident.clients <= incident.refusals);
+        FUZZ_CHECK(incident.duration_us >= 0);
+    }
+    FUZZ_CHECK(finished.protocol == "sip" || finished.protocol == "rtsp");
+    FUZZ_CHECK(finished.protocol == "rtsp" || !verdict.active_sessions);  // RTSP verdicts alone count sessions
+    FUZZ_CHECK(finished.protocol == "sip" || verdict.active_sessions.has_value());
+    diag503::fuzz::check_displayable(verdict);
+    FUZZ_CHECK(diag503::fuzz::is_displayable(finished.expert_text));
+    FUZZ_CHECK(diag503::fuzz::is_displayable(finished.info_suffix));
 }
 
-// engine.hpp: a verdict for each 503 fed, nothing for anything else.
-void check_sip_outcome(const SipMessage& message, const std::optional<Verdict>& verdict, const PacketMeta& meta) {
-    FUZZ_CHECK(verdict.has_value() == (!message.is_request && message.status_code == 503));
-    if (!verdict) return;
-    check_verdict(*verdict, meta);
-    FUZZ_CHECK(!verdict->active_sessions);  // the plugin tells SIP from RTSP verdicts by it
-}
-
-// rtsp_engine.hpp: the same for RTSP, whose verdicts always carry the device's active sessions.
-void check_rtsp_outcome(const RtspMessage& message, const std::optional<Verdict>& verdict, const PacketMeta& meta) {
-    FUZZ_CHECK(verdict.has_value() == (!message.is_request && message.status_code == 503));
-    if (!verdict) return;
-    check_verdict(*verdict, meta);
-    FUZZ_CHECK(verdict->active_sessions.has_value());
-}
-
-void check_incident(const IncidentFacts& incident) {
-    FUZZ_CHECK(incident.id >= 1 && incident.refusals >= 1);
-    FUZZ_CHECK(incident.clients >= 1 && incident.clients <= incident.refusals);
-    FUZZ_CHECK(incident.duration_us >= 0);
-}
-
-// ---- the plugin's per-capture state, from heuristics only ----
-
-class Capture {
-public:
-    explicit Capture(const Settings& settings)
-        : settings_(settings), engine_(settings), rtsp_engine_(settings), incidents_(settings), reactions_(settings) {}
-
-    void analyse(const PacketMeta& meta, const FrameInput& input);
-
-private:
-    void analyse_sip(const PacketMeta& meta, std::string_view text);
-    void analyse_rtsp(const PacketMeta& meta, std::string_view text);
-    void analyse_side_protocol(const PacketMeta& meta, const LocatedPayload& payload);
-    void analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags);
-    void observe_reaction(const ClientRequest& request);
-    void store(Verdict verdict, const PacketMeta& meta);
-    void place_in_incident(Verdict& verdict, std::int64_t time_us);
-
-    Settings settings_;
-    Engine engine_;
-    RtspEngine rtsp_engine_;
-    IncidentTracker incidents_;
-    ClientReactions reactions_;
-};
-
-void Capture::analyse(const PacketMeta& meta, const FrameInput& input) {
-    const FrameContents contents = locate_payloads(input);
-    const std::uint16_t tcp_flags =
-        (contents.tcp_flags & (TcpFlags::syn | TcpFlags::reset | TcpFlags::fin)) ? contents.tcp_flags : 0;
-    PacketMeta cut_meta = meta;  // for a message that runs into the end of a cut frame
+// The oracle of "one verdict per 503, none for anything else": 503 responses among the located messages.
+std::size_t count_503s(const FrameContents& contents) {
+    std::size_t count = 0;
     for (const LocatedPayload& payload : contents.payloads) {
-        cut_meta.cut_after_bytes = static_cast<std::uint32_t>(payload.bytes.size());
-        const PacketMeta& message_meta = payload.cut ? cut_meta : meta;
-        switch (payload.kind) {
-            case PayloadKind::sip: analyse_sip(message_meta, payload.bytes); break;
-            case PayloadKind::rtsp: analyse_rtsp(message_meta, payload.bytes); break;
-            case PayloadKind::http: rtsp_engine_.observe_http_request(meta, payload.bytes); break;
-            default: analyse_side_protocol(meta, payload); break;
+        if (payload.kind == PayloadKind::sip) {
+            const auto message = parse_sip_message(payload.bytes);
+            count += message && !message->is_request && message->status_code == 503;
+        } else if (payload.kind == PayloadKind::rtsp && !payload.bytes.empty() && payload.bytes.front() != '$') {
+            const auto message = parse_rtsp_message(payload.bytes);
+            count += message && !message->is_request && message->status_code == 503;
         }
     }
-    if (tcp_flags) analyse_tcp_flags(meta, tcp_flags);
+    return count;
 }
 
-void Capture::analyse_sip(const PacketMeta& meta, std::string_view text) {
-    const auto message = parse_sip_message(text);
-    if (!message) return;
-    const auto verdict = engine_.observe(meta, *message);
-    check_sip_outcome(*message, verdict, meta);
-    const ClientRequest request{&meta, hash_text(message->call_id), cseq_identity(*message)};
-    if (message->is_request && may_react(*message)) observe_reaction(request);
-    if (!verdict) return;
-    if (!verdict->is_retransmission) reactions_.on_503(meta, request, verdict->retry_after_seconds);
-    store(*verdict, meta);
-}
-
-void Capture::analyse_rtsp(const PacketMeta& meta, std::string_view text) {
-    if (!text.empty() && text.front() == '$') {
-        rtsp_engine_.observe_interleaved(meta);
-        return;
-    }
-    const auto message = parse_rtsp_message(text);
-    if (!message) return;
-    const auto verdict = rtsp_engine_.observe(meta, *message);
-    check_rtsp_outcome(*message, verdict, meta);
-    if (message->is_request && may_react(*message))
-        observe_reaction(rtsp_client_request(meta, meta.source, message->url, message->cseq));
-    if (!verdict) return;
-    reactions_.on_503(meta, rtsp_client_request(meta, meta.destination, verdict->url, message->cseq), verdict->retry_after_seconds);
-    store(*verdict, meta);
-}
-
-void Capture::analyse_side_protocol(const PacketMeta& meta, const LocatedPayload& payload) {
-    NetworkEvidence& network = engine_.network();
-    const std::string_view bytes = payload.bytes;
-    const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
-    switch (payload.kind) {
-        case PayloadKind::dns:
-            if (auto message = parse_dns(stream && bytes.size() >= 2 ? bytes.substr(2) : bytes)) network.observe_dns(meta, *message);
-            break;
-        case PayloadKind::tls: network.observe_tls(meta, summarize_tls_records(bytes)); break;
-        case PayloadKind::icmp:
-        case PayloadKind::icmpv6:
-            if (auto error = parse_icmp_error(bytes, payload.kind == PayloadKind::icmpv6)) network.observe_icmp(meta, *error);
-            break;
-        case PayloadKind::postgresql:
-            if (auto error = parse_postgresql_error(bytes)) network.observe_database_error(meta, *error);
-            break;
-        case PayloadKind::mysql:
-            if (auto error = parse_mysql_error(bytes)) network.observe_database_error(meta, *error);
-            break;
-        default: break;
-    }
-}
-
-void Capture::analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) {
-    engine_.network().observe_tcp(meta, flags);
-    if ((flags & (TcpFlags::fin | TcpFlags::reset)) && rtsp_engine_.knows_devices())
-        rtsp_engine_.observe_connection_end(meta, flags & TcpFlags::reset);
-}
-
-void Capture::observe_reaction(const ClientRequest& request) {
-    const auto reaction = reactions_.on_request(request);
-    if (!reaction) return;
-    FUZZ_CHECK(reaction->frame == request.meta->frame && reaction->refusal_frame <= reaction->frame);
-    (void)reaction_summary(*reaction);
-}
-
-// The incident and its sentences, as the plugin adds them; a retransmission shares its original's incident.
-void Capture::place_in_incident(Verdict& verdict, std::int64_t time_us) {
-    if (verdict.is_retransmission) return;
-    const IncidentFacts incident = incidents_.place(verdict, time_us);
-    check_incident(incident);
-    verdict.evidence.push_back({incident_sentence(incident, verdict.cause, verdict.server), {incident.first_frame, verdict.frame}});
-    const std::uint32_t early_retries = reactions_.early_retries_recent(verdict.server, time_us);
-    if (early_retries > 0) verdict.evidence.push_back({counted(early_retries, "request", "requests"), {verdict.frame}});
-}
-
-// The strings the plugin prepares for each verdict, made displayable last.
-void Capture::store(Verdict verdict, const PacketMeta& meta) {
-    if (meta.cut_after_bytes != 0) {
-        verdict.cut = true;
-        verdict.malformed = false;
-    }
-    const std::string expert_text = expert_summary(verdict);
-    const std::string info = info_suffix(verdict);
-    (void)retry_after_class(verdict, settings_);
-    (void)response_time_class(verdict, settings_);
-    place_in_incident(verdict, meta.time_us);
-    make_displayable(verdict);
-    diag503::fuzz::check_displayable(verdict);
-    FUZZ_CHECK(diag503::fuzz::is_displayable(displayable(expert_text, kMaxDisplayedExpert)));
-    FUZZ_CHECK(diag503::fuzz::is_displayable(displayable(info, kMaxDisplayedIdentifier)));
+void check_reaction(const FinishedReaction* finished, const PacketMeta& meta) {
+    if (!finished) return;
+    FUZZ_CHECK(finished->reaction.frame == meta.frame && finished->reaction.refusal_frame <= meta.frame);
+    FUZZ_CHECK(diag503::fuzz::is_displayable(displayable(finished->expert_text, kMaxDisplayedExpert)));
 }
 
 PacketMeta packet_meta(const Record& record, std::uint32_t frame, std::int64_t time_us) {
@@ -361,15 +233,27 @@ PacketMeta packet_meta(const Record& record, std::uint32_t frame, std::int64_t t
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     diag503::fuzz::ByteReader reader(data, size);
-    Capture capture(small_settings());
+    CaptureAnalysis capture(small_settings());
     std::uint32_t frame = 0;
+    std::size_t expected_verdicts = 0;  // 503s located in the current frame so far
     std::int64_t time_us = 1700000000LL * 1000000;
     while (!reader.empty()) {
         const Record record = next_record(reader);
-        if (!record.same_frame || frame == 0) ++frame;
+        if (!record.same_frame || frame == 0) {
+            ++frame;
+            expected_verdicts = 0;
+        }
         time_us += record.time_step_us;
         const std::string bytes = raw_ip_frame(record);
-        capture.analyse(packet_meta(record, frame, time_us), frame_input(record, bytes));
+        const PacketMeta meta = packet_meta(record, frame, time_us);
+        const FrameContents contents = CaptureAnalysis::locate(frame_input(record, bytes));
+        expected_verdicts += count_503s(contents);
+        if (CaptureAnalysis::worth_analysing(contents)) capture.analyse(meta, contents);
+        const auto* verdicts = capture.verdicts_of(frame);
+        FUZZ_CHECK((verdicts ? verdicts->size() : 0) == expected_verdicts);
+        if (verdicts)
+            for (const FinishedVerdict& finished : *verdicts) check_verdict(finished, meta);
+        check_reaction(capture.reaction_of(frame), meta);
     }
     return 0;
 }

@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "frame_contents.hpp"
-#include "frame_walk.hpp"
+#include "wire/frame_contents.hpp"
+#include "wire/frame_walk.hpp"
 #include "fuzz_input.hpp"
-#include "wire_formats.hpp"
+#include "wire/wire_formats.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "fuzz_input.hpp"
-#include "rtsp_message.hpp"
-#include "sdp.hpp"
+#include "rtsp/rtsp_message.hpp"
+#include "rtsp/sdp.hpp"
 
 namespace {
 

@@ -9,10 +9,10 @@
 
 #include "display_check.hpp"
 #include "fuzz_input.hpp"
-#include "header_block.hpp"
-#include "retry_after.hpp"
-#include "sip_message.hpp"
-#include "text.hpp"
+#include "wire/header_block.hpp"
+#include "wire/retry_after.hpp"
+#include "sip/sip_message.hpp"
+#include "core/text.hpp"
 
 namespace {
 

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "packet_meta.hpp"
-#include "sip_message.hpp"
-#include "text.hpp"
-#include "verdict.hpp"
-#include "wire_formats.hpp"
+#include "core/packet_meta.hpp"
+#include "sip/sip_message.hpp"
+#include "core/text.hpp"
+#include "core/verdict.hpp"
+#include "wire/wire_formats.hpp"
 
 namespace diag503::test {
 

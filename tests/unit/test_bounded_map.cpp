@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bounded_map.hpp"
+#include "core/bounded_map.hpp"
 
 namespace diag503 {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "camera_url.hpp"
+#include "rtsp/camera_url.hpp"
 
 namespace diag503 {
 namespace {

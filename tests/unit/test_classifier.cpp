@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "classifier.hpp"
+#include "sip/sip_classifier.hpp"
 #include "sip_builders.hpp"
 
 namespace diag503 {
@@ -22,7 +22,7 @@ constexpr std::int64_t kAt = 1000 * 1000000LL;  // the 503's time: 1000 s
 // One 503 and the facts around it; each setter states one circumstance.
 struct Case {
     SipMessage response;
-    CaseFacts facts;
+    SipFacts facts;
     Settings settings;
 
     explicit Case(const Headers& headers = {}, const std::string& phrase = "Service Unavailable")
@@ -101,7 +101,7 @@ struct Case {
     }
     Verdict verdict() {
         facts.response = &response;
-        return classify(facts, settings);
+        return classify_sip(facts, settings);
     }
 };
 

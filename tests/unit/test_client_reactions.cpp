@@ -6,7 +6,9 @@
 #include <optional>
 #include <string>
 
-#include "client_reactions.hpp"
+#include "evidence/client_reactions.hpp"
+#include "rtsp/rtsp_reactions.hpp"
+#include "sip/sip_reactions.hpp"
 #include "sip_builders.hpp"
 
 namespace diag503 {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "display_text.hpp"
+#include "core/display_text.hpp"
 
 namespace diag503 {
 namespace {

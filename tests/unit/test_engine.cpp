@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
+#include "sip/sip_engine.hpp"
 #include "sip_builders.hpp"
 
 namespace diag503 {
@@ -60,17 +60,17 @@ public:
 
     std::uint32_t frame() const { return frame_; }
     const std::vector<Verdict>& verdicts() const { return verdicts_; }
-    Engine::Counters counters() const { return engine_.counters(); }
+    SipEngine::Counters counters() const { return engine_.counters(); }
 
 private:
-    Engine engine_;
+    SipEngine engine_;
     std::uint32_t frame_ = 0;
     std::vector<Verdict> verdicts_;
 };
 
 // ---- matching requests and responses ----
 
-TEST(Engine, OnlyA503GetsAVerdict) {
+TEST(SipEngine, OnlyA503GetsAVerdict) {
     Capture capture;
     EXPECT_FALSE(capture.request(0, call(1)));
     EXPECT_FALSE(capture.respond(0.01, call(1), 100));
@@ -79,7 +79,7 @@ TEST(Engine, OnlyA503GetsAVerdict) {
     EXPECT_TRUE(capture.exchange(2, call(3), 503));
 }
 
-TEST(Engine, ResponseMatchesItsRequestByBranch) {
+TEST(SipEngine, ResponseMatchesItsRequestByBranch) {
     Capture capture;
     capture.request(0, call(1));
     capture.request(0.001, call(2));
@@ -93,7 +93,7 @@ TEST(Engine, ResponseMatchesItsRequestByBranch) {
     EXPECT_FALSE(verdict->is_retransmission);
 }
 
-TEST(Engine, ResponseWithAnotherBranchFallsBackToCallIdCSeqAndMethodAtTheSameServer) {
+TEST(SipEngine, ResponseWithAnotherBranchFallsBackToCallIdCSeqAndMethodAtTheSameServer) {
     Capture capture;
     Txn sent = call(1);
     capture.request(0, sent);
@@ -104,7 +104,7 @@ TEST(Engine, ResponseWithAnotherBranchFallsBackToCallIdCSeqAndMethodAtTheSameSer
     EXPECT_EQ(verdict->request_frame, 1u);
 }
 
-TEST(Engine, FallbackDoesNotMatchAnotherServersResponse) {
+TEST(SipEngine, FallbackDoesNotMatchAnotherServersResponse) {
     Capture capture;
     capture.request(0, call(1));
     Txn answered = call(1);
@@ -114,7 +114,7 @@ TEST(Engine, FallbackDoesNotMatchAnotherServersResponse) {
     EXPECT_EQ(verdict->request_frame, 0u);
 }
 
-TEST(Engine, RequestWithoutBranchIsMatchedByServerAndCSeq) {
+TEST(SipEngine, RequestWithoutBranchIsMatchedByServerAndCSeq) {
     Capture capture;
     Txn old_client = call(1);
     old_client.vias = {"SIP/2.0/UDP 192.0.2.10:5060"};
@@ -123,7 +123,7 @@ TEST(Engine, RequestWithoutBranchIsMatchedByServerAndCSeq) {
     EXPECT_EQ(verdict->request_frame, 1u);
 }
 
-TEST(Engine, RetransmittedRequestIsCountedAndTimingStartsAtTheFirstCopy) {
+TEST(SipEngine, RetransmittedRequestIsCountedAndTimingStartsAtTheFirstCopy) {
     Capture capture;
     for (double at : {0.0, 0.5, 1.5}) capture.request(at, call(1));
     const auto verdict = capture.respond(1.6, call(1), 503);
@@ -133,7 +133,7 @@ TEST(Engine, RetransmittedRequestIsCountedAndTimingStartsAtTheFirstCopy) {
     EXPECT_TRUE(HasEvidence(*verdict, "retransmitted the request 2 times"));
 }
 
-TEST(Engine, Retransmitted503GetsTheSameDiagnosisMarkedAsRetransmission) {
+TEST(SipEngine, Retransmitted503GetsTheSameDiagnosisMarkedAsRetransmission) {
     Capture capture;
     const auto first = capture.exchange(0, call(1), 503, {"Retry-After: 3600"});
     const auto again = capture.respond(0.51, call(1), 503, {"Retry-After: 3600"});
@@ -148,7 +148,7 @@ TEST(Engine, Retransmitted503GetsTheSameDiagnosisMarkedAsRetransmission) {
     EXPECT_EQ(again->evidence[0].frames, (std::vector<std::uint32_t>{2, 3}));
 }
 
-TEST(Engine, ProvisionalAnswerIsRememberedForADelayed503) {
+TEST(SipEngine, ProvisionalAnswerIsRememberedForADelayed503) {
     Capture capture;
     capture.request(0, call(1));
     capture.respond(0.005, call(1), 100);
@@ -158,7 +158,7 @@ TEST(Engine, ProvisionalAnswerIsRememberedForADelayed503) {
     EXPECT_TRUE(HasEvidence(*verdict, "after a provisional answer in frame 2"));
 }
 
-TEST(Engine, A503WithoutItsRequestStillGetsAVerdict) {
+TEST(SipEngine, A503WithoutItsRequestStillGetsAVerdict) {
     Capture capture;
     const auto verdict = capture.respond(0, call(1), 503);
     ASSERT_TRUE(verdict);
@@ -169,7 +169,7 @@ TEST(Engine, A503WithoutItsRequestStillGetsAVerdict) {
     EXPECT_TRUE(HasEvidence(*verdict, "The request was not captured"));
 }
 
-TEST(Engine, TransactionsOfOneCallWithDifferentCSeqAreKeptApart) {
+TEST(SipEngine, TransactionsOfOneCallWithDifferentCSeqAreKeptApart) {
     Capture capture;
     Txn first = call(1);
     Txn second = test::next_in_call(first, "INVITE");
@@ -184,7 +184,7 @@ TEST(Engine, TransactionsOfOneCallWithDifferentCSeqAreKeptApart) {
     EXPECT_FALSE(first_answer->is_retransmission);
 }
 
-TEST(Engine, RetransmissionOfTheRequestAfterTheAnswerDoesNotMakeANewVerdict) {
+TEST(SipEngine, RetransmissionOfTheRequestAfterTheAnswerDoesNotMakeANewVerdict) {
     Capture capture;
     capture.exchange(0, call(1), 503);
     EXPECT_FALSE(capture.request(0.5, call(1)));
@@ -203,7 +203,7 @@ std::optional<Verdict> relay_a_503(Capture& capture, double server_answers_after
     return capture.respond(0.004 + server_answers_after_s, test::relayed(at_server), 503, {}, kProxy, kClient);
 }
 
-TEST(Engine, RelayedDownstream503IsUpstreamFailureCitingTheDownstreamFrame) {
+TEST(SipEngine, RelayedDownstream503IsUpstreamFailureCitingTheDownstreamFrame) {
     Capture capture;
     const auto relayed = relay_a_503(capture, 0.5);
     ASSERT_TRUE(relayed);
@@ -220,7 +220,7 @@ TEST(Engine, RelayedDownstream503IsUpstreamFailureCitingTheDownstreamFrame) {
     EXPECT_EQ(relay->frames, (std::vector<std::uint32_t>{3, 4}));
 }
 
-TEST(Engine, QuicklyRelayedDownstream503IsStillUpstreamFailure) {
+TEST(SipEngine, QuicklyRelayedDownstream503IsStillUpstreamFailure) {
     Capture capture;
     const auto relayed = relay_a_503(capture, 0.008);
     ASSERT_TRUE(relayed);
@@ -229,7 +229,7 @@ TEST(Engine, QuicklyRelayedDownstream503IsStillUpstreamFailure) {
 
 // ---- dialogs ----
 
-TEST(Engine, DialogsOpenOnInvite200AndCloseOnBye) {
+TEST(SipEngine, DialogsOpenOnInvite200AndCloseOnBye) {
     Capture capture;
     capture.exchange(0, call(1), 200);
     capture.exchange(1, call(2), 200);
@@ -241,7 +241,7 @@ TEST(Engine, DialogsOpenOnInvite200AndCloseOnBye) {
     EXPECT_EQ(with_one->active_dialogs, 1u);
 }
 
-TEST(Engine, DialogsPastTheirLifetimeAreNoLongerActive) {
+TEST(SipEngine, DialogsPastTheirLifetimeAreNoLongerActive) {
     Settings settings;
     settings.dialog_lifetime_s = 600;
     Capture capture(settings);
@@ -252,7 +252,7 @@ TEST(Engine, DialogsPastTheirLifetimeAreNoLongerActive) {
     EXPECT_EQ(verdict->active_dialogs, 0u);
 }
 
-TEST(Engine, Retransmitted200DoesNotCountTheDialogTwice) {
+TEST(SipEngine, Retransmitted200DoesNotCountTheDialogTwice) {
     Capture capture;
     capture.exchange(0, call(1), 200);
     capture.respond(0.5, call(1), 200);
@@ -261,7 +261,7 @@ TEST(Engine, Retransmitted200DoesNotCountTheDialogTwice) {
     EXPECT_EQ(verdict->active_dialogs, 1u);
 }
 
-TEST(Engine, RefusalsThatResumeAtTheSameCountAfterACallEndedAreACallCeiling) {
+TEST(SipEngine, RefusalsThatResumeAtTheSameCountAfterACallEndedAreACallCeiling) {
     Capture capture;
     for (int n = 1; n <= 3; ++n) capture.exchange(n, call(n, "user" + std::to_string(n), "pstn"), 200);
     capture.exchange(10, call(10, "user10", "pstn"), 503);
@@ -273,7 +273,7 @@ TEST(Engine, RefusalsThatResumeAtTheSameCountAfterACallEndedAreACallCeiling) {
     EXPECT_TRUE(HasEvidence(*verdict, "a ceiling of 3 concurrent calls"));
 }
 
-TEST(Engine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
+TEST(SipEngine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
     Capture capture;
     capture.exchange(0, call(1), 200);
     capture.exchange(1, call(2), 200);
@@ -285,7 +285,7 @@ TEST(Engine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
 
 // ---- hostile captures and bounds ----
 
-TEST(Engine, A503TimeStampedBeforeItsRequestIgnoresTiming) {
+TEST(SipEngine, A503TimeStampedBeforeItsRequestIgnoresTiming) {
     Capture capture;
     capture.request(10, call(1));
     const auto verdict = capture.respond(9, call(1), 503);
@@ -295,7 +295,7 @@ TEST(Engine, A503TimeStampedBeforeItsRequestIgnoresTiming) {
     EXPECT_TRUE(HasEvidence(*verdict, "timing is ignored"));
 }
 
-TEST(Engine, A503CapturedBeforeItsRequestDoesNotCrash) {
+TEST(SipEngine, A503CapturedBeforeItsRequestDoesNotCrash) {
     Capture capture;
     const auto verdict = capture.respond(1, call(1), 503);
     capture.request(0.9, call(1));
@@ -304,7 +304,7 @@ TEST(Engine, A503CapturedBeforeItsRequestDoesNotCrash) {
     EXPECT_TRUE(capture.exchange(2, call(2), 503));
 }
 
-TEST(Engine, TransactionBoundEvictsAndStillGivesOneVerdictPer503) {
+TEST(SipEngine, TransactionBoundEvictsAndStillGivesOneVerdictPer503) {
     Settings settings;
     settings.max_transactions = 2;
     Capture capture(settings);
@@ -318,7 +318,7 @@ TEST(Engine, TransactionBoundEvictsAndStillGivesOneVerdictPer503) {
     EXPECT_EQ(fresh->request_frame, capture.frame() - 1);
 }
 
-TEST(Engine, A503WhoseRequestWasForgottenAtTheBoundSaysSo) {
+TEST(SipEngine, A503WhoseRequestWasForgottenAtTheBoundSaysSo) {
     Settings settings;
     settings.max_transactions = 2;
     Capture capture(settings);
@@ -330,14 +330,14 @@ TEST(Engine, A503WhoseRequestWasForgottenAtTheBoundSaysSo) {
         << test::all_evidence(*verdict);
 }
 
-TEST(Engine, A503WithoutRequestBeforeAnyBoundIsReachedSaysTheRequestWasNotCaptured) {
+TEST(SipEngine, A503WithoutRequestBeforeAnyBoundIsReachedSaysTheRequestWasNotCaptured) {
     Capture capture;
     const auto verdict = capture.respond(1, call(1), 503);
     ASSERT_TRUE(verdict);
     EXPECT_TRUE(HasEvidence(*verdict, "The request was not captured"));
 }
 
-TEST(Engine, ServerBoundEvictsOldServers) {
+TEST(SipEngine, ServerBoundEvictsOldServers) {
     Settings settings;
     settings.max_servers = 2;
     Capture capture(settings);
@@ -349,7 +349,7 @@ TEST(Engine, ServerBoundEvictsOldServers) {
 
 // ---- scenarios end to end ----
 
-TEST(Engine, A503FromAServerWhoseContextWasForgottenAtTheBoundSaysSo) {
+TEST(SipEngine, A503FromAServerWhoseContextWasForgottenAtTheBoundSaysSo) {
     Settings settings;
     settings.max_servers = 2;
     Capture capture(settings);
@@ -363,14 +363,14 @@ TEST(Engine, A503FromAServerWhoseContextWasForgottenAtTheBoundSaysSo) {
     EXPECT_TRUE(HasEvidence(*again, "diag503.max_servers"));
 }
 
-TEST(Engine, A503WithNoServerEvictedSaysNothingAboutBounds) {
+TEST(SipEngine, A503WithNoServerEvictedSaysNothingAboutBounds) {
     Capture capture;
     const auto verdict = capture.exchange(0, call(1), 503);
     ASSERT_TRUE(verdict);
     EXPECT_FALSE(HasEvidence(*verdict, "forgotten"));
 }
 
-TEST(Engine, ActiveCallsForgottenAtTheDialogBoundAreNamedInTheServersNext503) {
+TEST(SipEngine, ActiveCallsForgottenAtTheDialogBoundAreNamedInTheServersNext503) {
     Settings settings;
     settings.max_dialogs = 2;
     Capture capture(settings);
@@ -380,10 +380,10 @@ TEST(Engine, ActiveCallsForgottenAtTheDialogBoundAreNamedInTheServersNext503) {
     EXPECT_TRUE(HasEvidence(*verdict, "2 active calls of this server were forgotten at the bound of 2 dialogs"));
 }
 
-TEST(Engine, ACallAnsweredByMoreServersThanTheLegBoundCountsOnlyTheFirstLegs) {
+TEST(SipEngine, ACallAnsweredByMoreServersThanTheLegBoundCountsOnlyTheFirstLegs) {
     Capture capture;
     const auto server = [](int n) { return test::endpoint("198.51.100." + std::to_string(n)); };
-    const int legs = static_cast<int>(Engine::kMaxLegsPerCall) + 4;
+    const int legs = static_cast<int>(SipEngine::kMaxLegsPerCall) + 4;
     for (int n = 1; n <= legs; ++n) capture.respond(n * 0.001, call(1), 200, {}, server(n));
     const auto counted_leg = capture.respond(1, call(2), 503, {}, server(1));
     const auto leg_past_the_bound = capture.respond(1, call(3), 503, {}, server(legs));
@@ -392,7 +392,7 @@ TEST(Engine, ACallAnsweredByMoreServersThanTheLegBoundCountsOnlyTheFirstLegs) {
     EXPECT_EQ(leg_past_the_bound->active_dialogs, 0u);
 }
 
-TEST(Engine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
+TEST(SipEngine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     Capture capture;
     capture.exchange(0, call(1, "alice", "carol"), 200);
     capture.exchange(1, call(2, "dave", "erin"), 200);
@@ -405,7 +405,7 @@ TEST(Engine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     EXPECT_TRUE(HasEvidence(*verdict, "Only user \"bob\" is refused (2 503s)"));
 }
 
-TEST(Engine, LongRetryAfterForEveryoneIsMaintenance) {
+TEST(SipEngine, LongRetryAfterForEveryoneIsMaintenance) {
     Capture capture;
     const Headers long_retry = {"Retry-After: 3600"};
     capture.exchange(0, call(1, "alice", "bob", "INVITE"), 503, long_retry);
@@ -419,7 +419,7 @@ TEST(Engine, LongRetryAfterForEveryoneIsMaintenance) {
     EXPECT_TRUE(HasEvidence(*verdict, "Every request in the last 60 s was refused"));
 }
 
-TEST(Engine, ShortRetryAfterDuringASurgeWithOthersServedIsOverload) {
+TEST(SipEngine, ShortRetryAfterDuringASurgeWithOthersServedIsOverload) {
     Capture capture;
     auto options = [](int n) { return call(n, "u" + std::to_string(n), "svc", "OPTIONS"); };
     for (int n = 0; n <= 10; ++n) capture.exchange(n * 2.0, options(n), 200);
@@ -437,7 +437,7 @@ TEST(Engine, ShortRetryAfterDuringASurgeWithOthersServedIsOverload) {
     EXPECT_TRUE(HasEvidence(verdict, "other requests were still served: load shedding"));
 }
 
-TEST(Engine, OverloadControlSeenEarlierSupportsALater503) {
+TEST(SipEngine, OverloadControlSeenEarlierSupportsALater503) {
     Capture capture;
     Txn signalled = call(1);
     signalled.vias = {test::via("192.0.2.10:5060", "z9hG4bK-1") + ";oc=50;oc-validity=5000"};
@@ -448,7 +448,7 @@ TEST(Engine, OverloadControlSeenEarlierSupportsALater503) {
     EXPECT_TRUE(HasEvidence(*verdict, "signalled RFC 7339 overload control shortly before (frame 2)"));
 }
 
-TEST(Engine, EchoedBareOcCapabilityIsNoOverloadSignal) {
+TEST(SipEngine, EchoedBareOcCapabilityIsNoOverloadSignal) {
     // RFC 7339: the client's valueless "oc" only advertises support; a server that does not do overload
     // control echoes it in every response.
     Capture capture;
@@ -462,7 +462,7 @@ TEST(Engine, EchoedBareOcCapabilityIsNoOverloadSignal) {
     EXPECT_FALSE(HasEvidence(*verdict, "RFC 7339"));
 }
 
-TEST(Engine, MalformedResponseIsFlagged) {
+TEST(SipEngine, MalformedResponseIsFlagged) {
     Capture capture;
     const auto verdict = capture.send(0, kServer, kClient, "SIP/2.0 503 Service Unavailable\r\nServer: x\r\n\r\n");
     ASSERT_TRUE(verdict);
@@ -476,7 +476,7 @@ bool mentions(const Verdict& verdict, const std::string& words) {
     return false;
 }
 
-TEST(Engine, ResponsesWithoutCallIdOrCSeqAreNeverMatchedToEachOtherOrToARequest) {
+TEST(SipEngine, ResponsesWithoutCallIdOrCSeqAreNeverMatchedToEachOtherOrToARequest) {
     Capture capture;
     const std::string cut = "SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/UDP 192.0.2.10:5060\r\n";
     capture.send(0, kClient, kServer, "INVITE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060\r\n");
@@ -488,7 +488,7 @@ TEST(Engine, ResponsesWithoutCallIdOrCSeqAreNeverMatchedToEachOtherOrToARequest)
     EXPECT_TRUE(mentions(*second, "cannot be identified"));
 }
 
-TEST(Engine, A503CutByTheCaptureIsMarkedCutNotMalformedAndMakesNoClaimAboutAMissingRetryAfter) {
+TEST(SipEngine, A503CutByTheCaptureIsMarkedCutNotMalformedAndMakesNoClaimAboutAMissingRetryAfter) {
     Capture capture;
     const std::string text = test::response_text(call(1), 503);
     capture.request(0, call(1));
@@ -500,7 +500,7 @@ TEST(Engine, A503CutByTheCaptureIsMarkedCutNotMalformedAndMakesNoClaimAboutAMiss
     EXPECT_FALSE(mentions(*verdict, "No Retry-After"));
 }
 
-TEST(Engine, ACopyOfARequestCapturedWithinAMillisecondIsNoRetransmission) {
+TEST(SipEngine, ACopyOfARequestCapturedWithinAMillisecondIsNoRetransmission) {
     Capture capture;
     capture.request(0, call(1));
     capture.request(0.0001, call(1));
@@ -509,7 +509,7 @@ TEST(Engine, ACopyOfARequestCapturedWithinAMillisecondIsNoRetransmission) {
     EXPECT_FALSE(mentions(*verdict, "retransmitted the request"));
 }
 
-TEST(Engine, ACopyOfA503CapturedWithinAMillisecondIsCalledASecondCopy) {
+TEST(SipEngine, ACopyOfA503CapturedWithinAMillisecondIsCalledASecondCopy) {
     Capture capture;
     capture.exchange(0, call(1), 503);
     const auto copy = capture.respond(0.0103, call(1), 503);

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
+#include "sip/sip_engine.hpp"
 #include "sip_builders.hpp"
-#include "text.hpp"
+#include "core/text.hpp"
 
 namespace diag503 {
 namespace {
@@ -86,7 +86,7 @@ private:
         return verdict;
     }
 
-    Engine engine_;
+    SipEngine engine_;
     std::uint32_t frame_ = 0;
     std::vector<Verdict> verdicts_;
 };

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "frame_contents.hpp"
+#include "wire/frame_contents.hpp"
 
 namespace diag503 {
 namespace {

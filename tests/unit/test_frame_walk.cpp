@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "frame_walk.hpp"
+#include "wire/frame_walk.hpp"
 
 namespace diag503 {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "incidents.hpp"
+#include "evidence/incidents.hpp"
 #include "sip_builders.hpp"
 
 namespace diag503 {

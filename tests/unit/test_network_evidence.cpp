@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "network_evidence.hpp"
+#include "evidence/network_evidence.hpp"
 #include "sip_builders.hpp"
 
 namespace diag503 {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "rtsp_engine.hpp"
+#include "rtsp/rtsp_engine.hpp"
 
 namespace diag503 {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "rtsp_message.hpp"
+#include "rtsp/rtsp_message.hpp"
 
 namespace diag503 {
 namespace {

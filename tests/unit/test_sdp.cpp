@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sdp.hpp"
+#include "rtsp/sdp.hpp"
 
 namespace diag503 {
 

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "server_context.hpp"
+#include "sip/server_context.hpp"
 #include "sip_builders.hpp"
-#include "text.hpp"
+#include "core/text.hpp"
 
 namespace diag503 {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "sip_builders.hpp"
-#include "sip_message.hpp"
+#include "sip/sip_message.hpp"
 
 namespace diag503 {
 namespace {

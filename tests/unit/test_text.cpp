@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "text.hpp"
+#include "core/text.hpp"
 
 namespace diag503 {
 namespace {

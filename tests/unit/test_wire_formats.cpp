@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "wire_formats.hpp"
+#include "wire/wire_formats.hpp"
 
 namespace diag503 {
 namespace {

@@ -1,0 +1,173 @@
+// Small allocation-free helpers for reading protocol text.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace diag503 {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+    if (needle.empty()) return true;
+    if (haystack.size() < needle.size()) return false;
+    for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+        if (lower(haystack[i]) == lower(needle[0]) && iequals(haystack.substr(i, needle.size()), needle)) return true;
+    return false;
+}
+
+std::optional<ParsedNumber> parse_leading_decimal(std::string_view text) {
+    if (text.empty() || !is_digit(text.front())) return std::nullopt;
+    ParsedNumber number;
+    constexpr auto max = std::numeric_limits<std::uint64_t>::max();
+    for (char c : text) {
+        if (!is_digit(c)) break;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (number.overflowed || number.value > (max - digit) / 10) {
+            number.overflowed = true;
+            number.value = max;
+            continue;
+        }
+        number.value = number.value * 10 + digit;
+    }
+    return number;
+}
+
+std::optional<ParsedNumber> parse_decimal(std::string_view text) {
+    text = trim(text);
+    for (char c : text)
+        if (!is_digit(c)) return std::nullopt;
+    return parse_leading_decimal(text);
+}
+
+namespace {
+
+// The separator's position once a quote, bracket or parenthesis has been seen at `from`.
+std::size_t nested_top_level_end(std::string_view text, char separator, std::size_t from) {
+    bool in_quotes = false;
+    int angle_depth = 0;
+    int paren_depth = 0;
+    for (std::size_t i = from; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_quotes) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_quotes = false;
+            continue;
+        }
+        if (c == '"') in_quotes = true;
+        else if (c == '<') ++angle_depth;
+        else if (c == '>' && angle_depth > 0) --angle_depth;
+        else if (c == '(') ++paren_depth;
+        else if (c == ')' && paren_depth > 0) --paren_depth;
+        else if (c == separator && angle_depth == 0 && paren_depth == 0) return i;
+    }
+    return text.size();
+}
+
+}  // namespace
+
+std::size_t top_level_end(std::string_view text, char separator) {
+    for (std::size_t i = 0; i < text.size(); ++i) {  // most values nest nothing: compare and move on
+        const char c = text[i];
+        if (c == separator) return i;
+        if (c == '"' || c == '<' || c == '(') return nested_top_level_end(text, separator, i);
+    }
+    return text.size();
+}
+
+std::vector<std::string_view> split_top_level(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    for_each_top_level(text, separator, [&parts](std::string_view part) {
+        parts.push_back(part);
+        return true;
+    });
+    return parts;
+}
+
+std::string_view unquote(std::string_view text) {
+    text = trim(text);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
+    return text;
+}
+
+std::optional<std::string_view> find_parameter(std::string_view parameters, std::string_view name) {
+    std::optional<std::string_view> found;
+    for_each_top_level(parameters, ';', [&](std::string_view parameter) {
+        const auto equals = parameter.find('=');
+        if (!iequals(trim(parameter.substr(0, equals)), name)) return true;
+        found = equals == std::string_view::npos ? std::string_view{} : trim(parameter.substr(equals + 1));
+        return false;
+    });
+    return found;
+}
+
+std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
+    std::uint64_t hash = seed;
+    for (unsigned char c : text) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    return hash;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at `text[0]`, or 0 when it is not valid UTF-8.
+std::size_t utf8_sequence_length(std::string_view text) {
+    const auto lead = static_cast<unsigned char>(text[0]);
+    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || length > text.size()) return 0;
+    for (std::size_t i = 1; i < length; ++i)
+        if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) return 0;
+    return length;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text, std::size_t max_length) {
+    // Nearly all packet text is short plain ASCII: copy it as it is.
+    if (text.size() <= max_length &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
+        return std::string(text);
+    std::string safe;
+    safe.reserve(std::min(text.size(), max_length) + 3);
+    std::size_t position = 0;
+    while (position < text.size()) {
+        const std::size_t length = utf8_sequence_length(text.substr(position));
+        const std::size_t kept = length == 0 ? 1 : length;
+        if (safe.size() + kept > max_length) {
+            safe += "...";
+            break;
+        }
+        const auto byte = static_cast<unsigned char>(text[position]);
+        if (length == 0 || byte < 0x20 || byte == 0x7f) safe.push_back('.');  // control or invalid byte
+        else safe.append(text.substr(position, length));
+        position += kept;
+    }
+    return safe;
+}
+
+}  // namespace diag503

@@ -1,0 +1,79 @@
+// What clients did after a 503: retries before Retry-After elapsed (or hammering), and failover to another server.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "core/bounded_map.hpp"
+#include "core/packet_meta.hpp"
+#include "evidence/request_rate.hpp"
+#include "core/settings.hpp"
+
+namespace diag503 {
+
+// One request as the reaction tracker sees it, for SIP and RTSP alike.
+struct ClientRequest {
+    const PacketMeta* meta = nullptr;  // source: the client; destination: the server
+    std::uint64_t call = 0;            // SIP Call-ID, RTSP URL path: what a failover carries over
+    std::uint64_t identity = 0;        // the same for a retransmission, different for a new request
+};
+
+
+struct Reaction {
+    enum class Kind { retry_early, failover };
+    Kind kind = Kind::retry_early;
+    std::uint32_t frame = 0;             // the request
+    std::uint32_t refusal_frame = 0;     // the 503 it reacts to
+    std::int64_t waited_us = 0;          // from the 503 to the request
+    std::optional<std::uint64_t> retry_after_s;  // of that 503, when valid
+    std::int64_t backoff_us = 0;         // retry_early: how long the client should have waited
+    std::string server;                  // the server the request went to
+};
+
+std::string reaction_summary(const Reaction& reaction);  // the expert-info sentence of a retry or failover
+
+class ClientReactions {
+public:
+    explicit ClientReactions(const Settings& settings);
+    // A 503 sent to meta.destination for the request `refused` (meta: the 503's own).
+    void on_503(const PacketMeta& meta, const ClientRequest& refused, std::optional<std::uint64_t> retry_after_s);
+    // A request; returns the reaction it is, if any.
+    std::optional<Reaction> on_request(const ClientRequest& request);
+    // Early retries that reached `server` in the minute before now_us.
+    std::uint32_t early_retries_recent(const std::string& server, std::int64_t now_us) const;
+
+private:
+    struct Refusal {
+        std::uint64_t server = 0;        // hash of address:port
+        std::uint64_t call = 0;
+        std::uint64_t refused_identity = 0;
+        std::array<std::uint64_t, 8> retry_identities{};  // the latest retries already counted, ring
+        std::size_t next_retry_slot = 0;
+        bool hammered = false;           // without Retry-After only the first new attempt is counted
+        bool knows(std::uint64_t identity) const;  // the refused request or a counted retry: a retransmission
+        std::uint32_t frame = 0;
+        std::int64_t time_us = 0;
+        std::int64_t backoff_us = 0;
+        std::optional<std::uint64_t> retry_after_s;
+        bool failed_over = false;
+    };
+    // Owner: this tracker. Key: client address. Lifetime: Settings::context_lifetime_s since last written.
+    // Bound: Settings::max_dialogs clients, Settings::max_refusals_per_client latest 503s each.
+    struct Client {
+        std::deque<Refusal> refusals;  // newest last
+    };
+
+    std::optional<Reaction> early_retry(const ClientRequest& request, Refusal& refusal);
+
+    Settings settings_;
+    BoundedMap<std::uint64_t, Client> clients_;
+    // Key: server address:port. Lifetime: Settings::context_lifetime_s. Bound: Settings::max_servers.
+    // Early retries per second over the last minute.
+    BoundedMap<std::uint64_t, RequestRate> early_retries_;
+};
+
+}  // namespace diag503

@@ -1,0 +1,87 @@
+// Per-server context: request-rate buckets, outcome history and the one-user-or-everyone comparison.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sip/server_context.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+#include <vector>
+
+namespace diag503 {
+void ServerContext::record(const Outcome& outcome, std::size_t history_bound) {
+    outcomes.push_back(outcome);
+    while (outcomes.size() > std::max<std::size_t>(history_bound, 1)) outcomes.pop_front();
+    if (outcome.served) {
+        last_served_frame = outcome.frame;
+        last_served_us = outcome.time_us;
+        ++served_total;
+        failures_in_run = 0;
+        failure_run_first_frame = 0;
+    } else if (outcome.refused_503) {
+        if (failures_in_run++ == 0) {
+            failure_run_first_frame = outcome.frame;
+            failure_run_first_us = outcome.time_us;
+        }
+    }
+}
+
+namespace {
+
+void insert_user(std::unordered_set<std::uint64_t>& users, std::uint64_t user) {
+    if (user != 0) users.insert(user);
+}
+
+// A user present in every refused outcome and in no served one, or 0.
+std::uint64_t user_common_to_refusals(const std::deque<const Outcome*>& refused,
+                                      const std::unordered_set<std::uint64_t>& served_users) {
+    for (std::uint64_t candidate : {refused.back()->callee, refused.back()->caller}) {
+        if (candidate == 0 || served_users.count(candidate)) continue;
+        const bool in_all = std::all_of(refused.begin(), refused.end(), [&](const Outcome* outcome) {
+            return outcome->caller == candidate || outcome->callee == candidate;
+        });
+        if (in_all) return candidate;
+    }
+    return 0;
+}
+
+}  // namespace
+
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::uint64_t method, const Settings& settings) {
+    ScopeFacts facts;
+    const std::int64_t window_start = now_us - static_cast<std::int64_t>(settings.scope_window_s) * 1000000;
+    // A single-user fault: every refusal (of any method) involves one user, while other users are
+    // served requests of the 503's own kind. Served requests of other kinds do not clear the user:
+    // a user whose REGISTER works can still be unreachable by INVITE.
+    std::deque<const Outcome*> refused;
+    std::unordered_set<std::uint64_t> refused_users, served_users_same_method, refused_methods;
+    for (const Outcome& outcome : server.outcomes) {
+        if (outcome.time_us < window_start || outcome.time_us > now_us) continue;
+        const bool same_method = outcome.method == method;
+        if (outcome.served) {
+            ++facts.served_in_window;
+            facts.last_served_frame = outcome.frame;
+            if (!same_method) continue;
+            insert_user(served_users_same_method, outcome.caller);
+            insert_user(served_users_same_method, outcome.callee);
+        } else if (outcome.refused_503) {
+            if (facts.refused_in_window++ == 0) facts.first_refused_frame = outcome.frame;
+            insert_user(refused_users, outcome.caller);
+            insert_user(refused_users, outcome.callee);
+            refused_methods.insert(outcome.method);
+            refused.push_back(&outcome);
+        }
+    }
+    facts.users_refused = static_cast<std::uint32_t>(refused_users.size());
+    facts.users_served = static_cast<std::uint32_t>(served_users_same_method.size());
+    facts.methods_refused = static_cast<std::uint32_t>(refused_methods.size());
+    if (facts.refused_in_window == 0 || facts.refused_in_window + facts.served_in_window < 2) return facts;
+    if (facts.served_in_window == 0) {
+        facts.kind = ScopeFacts::Kind::all_users;
+        return facts;
+    }
+    if (!served_users_same_method.empty()) facts.common_user = user_common_to_refusals(refused, served_users_same_method);
+    facts.failures_of_common_user = facts.common_user ? facts.refused_in_window : 0;
+    facts.kind = facts.common_user ? ScopeFacts::Kind::single_user : ScopeFacts::Kind::several_users;
+    return facts;
+}
+
+}  // namespace diag503

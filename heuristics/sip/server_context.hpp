@@ -1,0 +1,87 @@
+// What the engine remembers about one server (the address:port that answers): load, outcomes, dialogs, onset.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "core/settings.hpp"
+#include "evidence/request_rate.hpp"
+
+namespace diag503 {
+
+// One final answer the server gave (or, for a 503 without its request, the 503 itself).
+struct Outcome {
+    std::int64_t time_us = 0;
+    std::uint32_t frame = 0;
+    bool served = false;        // any final answer that is not 5xx: the server processed the request
+    bool refused_503 = false;
+    std::uint64_t caller = 0;   // hash of From user, 0 when none
+    std::uint64_t callee = 0;   // hash of To user, 0 when none
+    std::uint64_t method = 0;   // hash of the CSeq method
+};
+
+// Owner: SipEngine, one per server, keyed by server endpoint, lives until evicted by count
+// (Settings::max_servers) or by time (Settings::context_lifetime_s since last written); its outcome
+// history is bounded by Settings::outcome_history.
+struct ServerContext {
+    std::string name;        // "address:port"
+    std::uint64_t key = 0;   // its key in the engine's server map
+    // Evictions that cost this server evidence: its earlier context was pushed out at the max_servers
+    // bound (this context starts at that frame), and active calls pushed out at the max_dialogs bound.
+    std::uint32_t context_since_frame = 0;
+    std::uint32_t dialogs_forgotten = 0;
+    RequestRate requests;
+    std::deque<Outcome> outcomes;  // oldest first
+
+    std::uint32_t active_dialogs = 0;
+    std::uint32_t peak_active_dialogs = 0;
+    std::uint32_t dialogs_at_previous_503 = 0;
+    std::uint32_t previous_503_frame = 0;
+    bool dialogs_dipped_since_previous_503 = false;  // a call ended, taking the count below that level
+    // The current run of refusals at an unchanged call count (no call admitted or ended since its first).
+    bool refusal_plateau = false;
+    std::uint32_t plateau_dialogs = 0;
+    std::uint32_t plateau_first_frame = 0;
+    std::int64_t plateau_first_us = 0;
+    std::uint32_t plateau_refusals = 0;
+    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;
+    std::uint32_t lowest_dialogs_503_frame = 0;
+
+    std::uint32_t last_served_frame = 0;
+    std::int64_t last_served_us = 0;
+    std::uint64_t served_total = 0;
+    std::uint32_t failure_run_first_frame = 0;  // first 503 since the last served request
+    std::int64_t failure_run_first_us = 0;
+    std::uint32_t failures_in_run = 0;
+
+    // Server or User-Agent of the server's own 100 Trying: a 100 is never relayed (RFC 3261 §16.7).
+    std::string own_agent;
+    std::uint32_t own_agent_frame = 0;
+
+    std::uint32_t overload_signal_frame = 0;    // last response carrying RFC 7339 oc parameters
+    std::int64_t overload_signal_us = 0;
+
+    void record(const Outcome& outcome, std::size_t history_bound);
+};
+
+struct ScopeFacts {
+    enum class Kind { undetermined, single_user, several_users, all_users } kind = Kind::undetermined;
+    std::uint64_t common_user = 0;          // set for single_user
+    std::uint32_t refused_in_window = 0;
+    std::uint32_t served_in_window = 0;
+    std::uint32_t users_refused = 0;
+    std::uint32_t users_served = 0;         // distinct users served by requests of the 503's method
+    std::uint32_t failures_of_common_user = 0;  // 503s in the window, all involving common_user
+    std::uint32_t methods_refused = 0;
+    std::uint32_t first_refused_frame = 0;
+    std::uint32_t last_served_frame = 0;
+};
+
+// Compares the recent 503s with the recent served requests to tell one user from everyone.
+// `method` is the hash of the 503's CSeq method: other users count as served by requests of that kind.
+ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::uint64_t method, const Settings& settings);
+
+}  // namespace diag503

@@ -1,0 +1,403 @@
+// Classification rules: phrases, Q.850 causes, Retry-After, overload control, timing, load, dialogs, scope, relays.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sip/sip_classifier.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "core/findings.hpp"
+#include "core/text.hpp"
+
+namespace diag503 {
+namespace {
+
+// Ordered from the most specific to the most generic: a DNS failure toward a carrier is a DNS failure.
+struct PhraseRule {
+    Cause cause;
+    std::array<std::string_view, 16> needles;  // unused slots stay empty
+};
+const std::array<PhraseRule, 7> kPhraseRules = {{
+    {Cause::dns_failure, {"dns", "srv lookup", "naptr", "resolv", "nxdomain", "servfail", "no such host",
+                          "host not found", "name lookup"}},
+    {Cause::tls_failure, {"tls", "ssl", "certificate", "handshake", "x509"}},
+    {Cause::database_failure, {"database", "db connection", "db error", "db unavailable", "sql", "postgres",
+                               "redis", "mongo", "odbc"}},
+    {Cause::maintenance, {"maintenance", "draining", "drain", "paused", "shutting down", "shutdown",
+                          "out of service", "administratively"}},
+    {Cause::capacity_limit, {"maximum calls", "max calls", "call limit", "calls limit", "too many calls",
+                             "concurrent", "licen", "limit reached", "channel", "circuit", "capacity",
+                             "congestion"}},
+    {Cause::overload, {"overload", "too busy", "server busy", "rate limit", "ratelimit", "throttl",
+                       "too many requests", "load shed", "flood", "cps", "calls per second"}},
+    {Cause::upstream_failure, {"gateway", "trunk", "no route", "unreachable", "timed out", "timeout",
+                               "out of order", "temporary failure", "no response", "next hop", "carrier",
+                               "no destination", "destination unavailable"}},
+}};
+
+}  // namespace
+
+std::optional<Cause> cause_of_phrase(const std::string& text) {
+    for (const auto& rule : kPhraseRules)
+        for (std::string_view needle : rule.needles)
+            if (!needle.empty() && icontains(text, needle)) return rule.cause;
+    return std::nullopt;
+}
+
+std::optional<Cause> cause_of_q850(std::uint32_t q850_cause) {
+    switch (q850_cause) {
+        case 34:  // no circuit/channel available
+        case 42:  // switching equipment congestion
+            return Cause::capacity_limit;
+        case 3:   // no route to destination
+        case 27:  // destination out of order
+        case 38:  // network out of order
+        case 41:  // temporary failure
+        case 47:  // resource unavailable, unspecified
+        case 58:  // bearer capability not presently available
+        case 88:  // incompatible destination
+        case 102: // recovery on timer expiry
+            return Cause::upstream_failure;
+        default:
+            return std::nullopt;
+    }
+}
+
+namespace {
+
+void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    auto consider = [&](const std::string& text, const char* where, int weight) {
+        if (auto cause = cause_of_phrase(text))
+            findings.add(*cause, weight, std::string(where) + " " + quoted(text) + " names the cause.", {frame});
+    };
+    consider(response.reason_phrase, "Reason phrase", 60);
+    for (const auto& warning : response.warnings)
+        consider(warning.text, ("Warning " + std::to_string(warning.code) + " from " + warning.agent + ":").c_str(), 60);
+    for (const auto& header : response.reason_headers) consider(header, "Header", 60);
+    for (const auto& reason : response.reasons)
+        if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", 50);
+}
+
+void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    for (const auto& reason : response.reasons) {
+        if (!reason.cause) continue;
+        const std::string label = "Reason: " + reason.protocol + " cause " + std::to_string(*reason.cause) +
+                                  (reason.text.empty() ? "" : " (" + quoted(reason.text) + ")");
+        if (!iequals(reason.protocol, "Q.850")) {
+            findings.note(label + " is carried along; it does not name a Q.850 cause.", {frame});
+            continue;
+        }
+        if (auto cause = cause_of_q850(*reason.cause)) {
+            findings.add(*cause, 60, label + ": " + (*cause == Cause::capacity_limit
+                                                          ? "the network had no free circuit or capacity."
+                                                          : "the next network or hop failed."), {frame});
+        } else if (*reason.cause == 0 || *reason.cause > 127) {
+            findings.note(label + " is not a defined Q.850 cause value; ignored.", {frame});
+        } else {
+            findings.note(label + " does not point at a cause of unavailability.", {frame});
+        }
+    }
+}
+
+void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Settings& settings, Findings& findings) {
+    const auto& retry = response.retry_after;
+    if (!retry.present) {
+        findings.note("No Retry-After: per RFC 3261 §21.5.4 clients treat this 503 like a 500 and do not back off.", {frame});
+        return;
+    }
+    if (retry.conflicting) {
+        findings.note("Retry-After is repeated with different values (" + retry.raw + "); neither is trusted.", {frame});
+        return;
+    }
+    if (!retry.valid) {
+        findings.note("Retry-After " + quoted(retry.raw) + " is not a valid delta-seconds value (RFC 3261 §20.33); ignored.", {frame});
+        return;
+    }
+    std::string label = "Retry-After: " + std::to_string(retry.seconds) + " s";
+    if (retry.clamped) label += " (sent as " + quoted(retry.raw) + ", beyond 2^32-1)";
+    if (retry.duration_seconds) label += " (duration " + std::to_string(*retry.duration_seconds) + " s)";
+    if (!retry.comment.empty()) label += " " + quoted(retry.comment);
+    if (retry.seconds <= settings.short_retry_after_s) {
+        findings.add(Cause::overload, retry.seconds == 0 ? 30 : 40,
+                     label + " is short: the server expects to recover within seconds (transient load).", {frame});
+    } else if (retry.seconds >= settings.long_retry_after_s) {
+        findings.add(Cause::maintenance, 50, label + " is long: a planned or lengthy unavailability.", {frame});
+        findings.add(Cause::overload, -20, label + " is too long for transient load.", {frame});
+    } else {
+        findings.note(label + " is between a transient pause and planned downtime.", {frame});
+    }
+}
+
+void overload_control_rules(const SipFacts& facts, Findings& findings) {
+    const auto& vias = facts.response->vias;
+    if (!vias.empty() && vias.front().overload_control && vias.front().overload_control->asks_to_reduce()) {
+        const auto& control = *vias.front().overload_control;
+        std::string sentence = "RFC 7339 overload control on this 503's Via";
+        if (control.reduction_percent) sentence += ": reduce traffic by " + std::to_string(*control.reduction_percent) + "%";
+        if (!control.algorithm.empty()) sentence += " (oc-algo " + control.algorithm + ")";
+        findings.add(Cause::overload, 50, sentence + ".", {facts.frame});
+    } else if (facts.overload_signal_frame != 0) {
+        findings.add(Cause::overload, 40,
+                     "The server signalled RFC 7339 overload control shortly before (frame " +
+                         std::to_string(facts.overload_signal_frame) + ").", {facts.overload_signal_frame});
+    }
+}
+
+// What the state bounds cost this verdict: said, so that a thin verdict is not read as a clean one.
+void eviction_notes(const SipFacts& facts, Findings& findings) {
+    if (facts.server_context_since_frame != 0)
+        findings.note("This server's earlier history was forgotten at the bound of " + std::to_string(facts.max_servers) +
+                          " servers (preference diag503.max_servers): its load and scope evidence starts at frame " +
+                          std::to_string(facts.server_context_since_frame) + ".",
+                      {facts.server_context_since_frame});
+    if (facts.dialogs_forgotten != 0)
+        findings.note(counted(facts.dialogs_forgotten, "active call", "active calls") + " of this server were forgotten at the bound of " +
+                      std::to_string(facts.max_dialogs) + " dialogs (preference diag503.max_dialogs): its active-call count may be low.");
+    if (facts.network_evidence_forgotten)
+        findings.note("This server's earlier DNS, TLS, ICMP, TCP and database evidence was forgotten at the bound of " +
+                      std::to_string(facts.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
+}
+
+void timing_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    const bool cut = facts.response_cut_after_bytes != 0;
+    if (cut)
+        findings.note("The capture kept only the first " + std::to_string(facts.response_cut_after_bytes) +
+                      " bytes of this 503 (snaplen): headers after them are unknown.");
+    if (facts.identity_missing) {
+        findings.note("The 503 has no Call-ID or CSeq" + std::string(cut ? " in the captured bytes" : "") +
+                      ", so its request cannot be identified; response time and the request's history are unknown.");
+        return;
+    }
+    if (facts.request_frame == 0) {
+        if (facts.transactions_forgotten > 0) {
+            findings.note("The request may be in the capture but forgotten: diag503 reached its bound of " +
+                          std::to_string(facts.max_transactions) + " transactions (preference diag503.max_transactions) and dropped " +
+                          std::to_string(facts.transactions_forgotten) + " older ones; response time and the request's history are unknown.");
+            return;
+        }
+        findings.note("The request was not captured: response time and the request's history are unknown.");
+        return;
+    }
+    const std::int64_t elapsed = facts.time_us - facts.request_time_us;
+    const std::vector<std::uint32_t> frames = {facts.request_frame, facts.frame};
+    if (elapsed < 0) {
+        findings.note("The 503 is time-stamped " + format_duration(-elapsed) +
+                      " before its request (out-of-order capture); timing is ignored.", frames);
+        return;
+    }
+    const std::string when = "Answered " + format_duration(elapsed) + " after the request (frame " +
+                             std::to_string(facts.request_frame) + ")";
+    if (facts.request_retransmissions > 0)
+        findings.note("The client retransmitted the request " + counted(facts.request_retransmissions, "time", "times") +
+                      " before this answer.", frames);
+    if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
+        if (facts.downstream_failure_frame != 0 || met_failure_during_request(facts)) {
+            findings.note(when + ": the next hop's failure was passed on at once.", frames);
+            return;
+        }
+        // Mild: a server that already knows its next hops are down (e.g. all gateways marked
+        // inactive) also refuses at once.
+        const std::string sentence = when + ": refused at once, without trying any other hop.";
+        findings.add(Cause::upstream_failure, -10, sentence, frames);
+        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+            findings.add(local, 10, sentence, frames);
+    } else if (elapsed >= static_cast<std::int64_t>(settings.delayed_response_ms) * 1000) {
+        std::string sentence = when;
+        std::vector<std::uint32_t> delayed_frames = frames;
+        if (facts.provisional_frame != 0) {
+            sentence += ", after a provisional answer in frame " + std::to_string(facts.provisional_frame);
+            delayed_frames.insert(delayed_frames.begin() + 1, facts.provisional_frame);
+        }
+        findings.add(Cause::upstream_failure, facts.provisional_frame ? 50 : 45,
+                     sentence + ": the server waited on a downstream hop that failed or did not answer.", delayed_frames);
+        findings.add(Cause::capacity_limit, -15, "A capacity refusal would be immediate.", frames);
+        findings.add(Cause::maintenance, -15, "A server in maintenance refuses at once.", frames);
+    } else {
+        findings.note(when + ": neither an immediate refusal nor a downstream timeout.", frames);
+    }
+}
+
+void load_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    if (facts.baseline_seconds < 5 || facts.recent_requests < 5) return;
+    const double recent_rate = static_cast<double>(facts.recent_requests) / settings.surge_window_s;
+    const double baseline_rate = std::max(facts.baseline_per_second, 1.0 / facts.baseline_seconds);
+    if (recent_rate < settings.surge_factor * baseline_rate) return;
+    char sentence[200];
+    std::snprintf(sentence, sizeof sentence,
+                  "Request rate at the server surged to %.1f/s against a median of %.1f/s over the %d s before", recent_rate,
+                  baseline_rate, facts.baseline_seconds);
+    if (facts.served_during_surge > 0) {
+        findings.add(Cause::overload, 45, std::string(sentence) + ", while " +
+                                              counted(facts.served_during_surge, "other request was", "other requests were") +
+                                              " still served: load shedding.", {facts.frame});
+    } else {
+        findings.add(Cause::overload, 30, std::string(sentence) + ".", {facts.frame});
+    }
+}
+
+// A call ceiling shows as refusals at one count that calls never exceed; it is confirmed when the
+// count dipped (a call ended) and the refusals resumed at the same count. Consecutive refusals in a
+// burst, with no dip, show nothing more than the first.
+void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    if (!iequals(facts.method, "INVITE") || facts.active_dialogs < settings.min_dialogs_for_ceiling) return;
+    if (facts.lowest_dialogs_503_frame != 0 && facts.lowest_dialogs_at_a_503 < facts.active_dialogs) {
+        findings.add(Cause::capacity_limit, -20,
+                     "Calls were admitted beyond the " + std::to_string(facts.lowest_dialogs_at_a_503) +
+                         " active at an earlier 503 (frame " + std::to_string(facts.lowest_dialogs_503_frame) +
+                         "): the refusals do not follow a fixed call ceiling.",
+                     {facts.lowest_dialogs_503_frame, facts.frame});
+        return;
+    }
+    if (facts.active_dialogs < facts.peak_active_dialogs) return;
+    findings.add(Cause::capacity_limit, 35,
+                 std::to_string(facts.active_dialogs) + " calls were active on the server, its highest count in the capture.",
+                 {facts.frame});
+    const std::string ceiling = "a ceiling of " + std::to_string(facts.active_dialogs) + " concurrent calls.";
+    const std::int64_t held_us = facts.time_us - facts.plateau_first_us;
+    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 == facts.active_dialogs &&
+        facts.dialogs_dipped_since_previous_503) {
+        findings.add(Cause::capacity_limit, 20,
+                     "Calls ended since the previous 503 (frame " + std::to_string(facts.previous_503_frame) +
+                         "), yet refusals resumed at the same count: " + ceiling,
+                     {facts.previous_503_frame, facts.frame});
+    } else if (facts.plateau_first_frame != 0 && held_us >= static_cast<std::int64_t>(settings.ceiling_hold_s) * 1000000) {
+        findings.add(Cause::capacity_limit, 20,
+                     "The count held at " + std::to_string(facts.active_dialogs) + " calls through " +
+                         counted(facts.plateau_refusals + 1, "refusal", "refusals") + " over " + format_duration(held_us) +
+                         " since frame " + std::to_string(facts.plateau_first_frame) + ": " + ceiling,
+                     {facts.plateau_first_frame, facts.frame});
+    }
+}
+
+void scope_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    const auto& scope = facts.scope;
+    const std::string window = " in the last " + std::to_string(settings.scope_window_s) + " s";
+    using Kind = ScopeFacts::Kind;
+    if (scope.kind == Kind::single_user) {
+        const std::string sentence = "Only user " + quoted(facts.common_user_name) + " is refused (" +
+                                     counted(scope.failures_of_common_user, "503", "503s") + ") while " +
+                                     counted(scope.users_served, "other user", "other users") + " had " + facts.method +
+                                     " requests served" + window;
+        const std::vector<std::uint32_t> frames = {scope.first_refused_frame, scope.last_served_frame, facts.frame};
+        const auto& retry = facts.response->retry_after;
+        const bool caller_throttled = facts.common_user_is_caller && retry.valid && retry.seconds > 0 &&
+                                      retry.seconds <= settings.short_retry_after_s;
+        if (caller_throttled) {
+            // A short back-off asked of one caller while others pass is a per-client rate limit.
+            findings.add(Cause::overload, 20, sentence + ", each time with a short Retry-After: the server throttles this caller.",
+                         frames);
+        } else if (scope.failures_of_common_user >= settings.min_user_failures &&
+                   scope.users_served >= settings.min_other_users_served) {
+            findings.add(Cause::registration_routing, 60, sentence + ": the fault follows this user's routing or registration.", frames);
+            for (Cause server_wide : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+                findings.add(server_wide, -20, "Other users are served, so the server as a whole is not refusing.", frames);
+        } else {
+            findings.note(sentence + ".", frames);
+        }
+    } else if (scope.kind == Kind::all_users) {
+        const std::string sentence = "Every request" + window + " was refused (" + counted(scope.refused_in_window, "503", "503s") +
+                                     ", " + counted(scope.users_refused, "user", "users") + ", " +
+                                     counted(scope.methods_refused, "method", "methods") + "); none was served.";
+        const bool broad = scope.refused_in_window >= 3 && (scope.methods_refused >= 2 || scope.users_refused >= 3);
+        if (broad) findings.add(Cause::maintenance, 20, sentence, {scope.first_refused_frame, facts.frame});
+        else findings.note(sentence, {scope.first_refused_frame, facts.frame});
+    } else if (scope.kind == Kind::several_users) {
+        findings.note(counted(scope.refused_in_window, "request", "requests") + " refused and " +
+                      std::to_string(scope.served_in_window) + " served" + window + ".",
+                      {scope.first_refused_frame, scope.last_served_frame});
+    }
+}
+
+void onset_note(const SipFacts& facts, Findings& findings) {
+    if (facts.failure_run_first_frame == 0 || facts.failures_in_run < 2) return;
+    std::string sentence = "Onset: " + counted(facts.failures_in_run, "503", "503s") + " since frame " +
+                           std::to_string(facts.failure_run_first_frame);
+    std::vector<std::uint32_t> frames = {facts.failure_run_first_frame};
+    if (facts.last_served_frame != 0 && facts.last_served_us <= facts.failure_run_first_us) {
+        sentence += ", " + format_duration(facts.failure_run_first_us - facts.last_served_us) +
+                    " after the last served request (frame " + std::to_string(facts.last_served_frame) + ")";
+        frames.insert(frames.begin(), facts.last_served_frame);
+    }
+    if (const NetworkEvent* first = first_counted_failure(facts); first && first->time_us <= facts.failure_run_first_us) {
+        sentence += "; the first failure of other traffic came before it, in frame " + std::to_string(first->frame);
+        frames.push_back(first->frame);
+    }
+    findings.note(sentence + ".", frames);
+}
+
+void relay_rules(const SipFacts& facts, Findings& findings) {
+    if (facts.downstream_failure_frame == 0) return;
+    const std::vector<std::uint32_t> frames = {facts.downstream_failure_frame, facts.frame};
+    findings.add(Cause::upstream_failure, 50,
+                 "The next hop " + facts.downstream_hop + " answered " + std::to_string(facts.downstream_failure_status) +
+                     " to this server for the same call in frame " + std::to_string(facts.downstream_failure_frame) +
+                     ": this 503 passes a downstream failure on.", frames);
+    // The server forwarded the request, so its own load, call limit or maintenance did not refuse it.
+    for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+        findings.add(local, -20, "This server forwarded the request instead of refusing it.", frames);
+}
+
+void parser_notes(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+    for (std::size_t i = 0; i < response.anomalies.size() && i < 3; ++i)
+        findings.note("Malformed 503: " + response.anomalies[i], {frame});
+}
+
+bool some_text_names_a_cause(const SipMessage& response) {
+    if (cause_of_phrase(response.reason_phrase)) return true;
+    for (const auto& warning : response.warnings)
+        if (cause_of_phrase(warning.text)) return true;
+    for (const auto& reason : response.reasons)
+        if (cause_of_phrase(reason.text) || (reason.cause && cause_of_q850(*reason.cause))) return true;
+    for (const auto& header : response.reason_headers)
+        if (cause_of_phrase(header)) return true;
+    return false;
+}
+
+std::string missing_evidence(const SipFacts& facts) {
+    std::string missing = "Not enough evidence for a cause: ";
+    std::vector<std::string> gaps;
+    const auto& response = *facts.response;
+    if (facts.response_cut_after_bytes != 0) gaps.push_back("headers cut off by the capture");
+    if (!response.retry_after.present || !response.retry_after.valid) gaps.push_back("no usable Retry-After");
+    if (response.reasons.empty() && response.warnings.empty() && response.reason_headers.empty())
+        gaps.push_back("no Reason or Warning header");
+    if (!some_text_names_a_cause(response)) gaps.push_back("no reason phrase naming a cause");
+    else gaps.push_back("the wording is contradicted by the other evidence");
+    if (facts.identity_missing) gaps.push_back("request not identifiable");
+    else if (facts.request_frame == 0) gaps.push_back("request not captured");
+    if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");
+    for (std::size_t i = 0; i < gaps.size(); ++i) missing += (i ? ", " : "") + gaps[i];
+    return missing + ".";
+}
+
+}  // namespace
+
+Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
+    Findings findings;
+    const SipMessage& response = *facts.response;
+    phrase_rules(response, facts.frame, findings);
+    q850_rules(response, facts.frame, findings);
+    // A cut 503 may have had a Retry-After among the headers the capture lost: no claim about its absence.
+    if (response.retry_after.present || facts.response_cut_after_bytes == 0) retry_after_rules(response, facts.frame, settings, findings);
+    overload_control_rules(facts, findings);
+    timing_rules(facts, settings, findings);
+    eviction_notes(facts, findings);
+    load_rules(facts, settings, findings);
+    dialog_rules(facts, settings, findings);
+    scope_rules(facts, settings, findings);
+    relay_rules(facts, findings);
+    forwarding_rules(facts, settings, findings);
+    network_rules(facts, settings, findings);
+    const OriginFinding origin = origin_rules(facts, findings);
+    onset_note(facts, findings);
+    parser_notes(response, facts.frame, findings);
+
+    Verdict verdict = decide(findings, facts.frame, missing_evidence(facts));
+    verdict.origin = origin.origin;
+    verdict.origin_frame = origin.frame;
+    verdict.relays_503 = origin.relays_503;
+    return verdict;
+}
+
+
+}  // namespace diag503

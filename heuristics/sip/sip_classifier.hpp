@@ -1,0 +1,123 @@
+// Turns the facts gathered about one 503 into a verdict: each rule adds weighted findings, the strongest cause wins.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <vector>
+
+#include "evidence/network_evidence.hpp"
+#include "sip/server_context.hpp"
+#include "core/settings.hpp"
+#include "sip/sip_message.hpp"
+#include "core/verdict.hpp"
+
+namespace diag503 {
+
+// Everything the rules may look at, gathered by the engine at the moment the 503 was seen.
+struct SipFacts {
+    const SipMessage* response = nullptr;  // the 503; required
+    std::uint32_t frame = 0;
+    std::int64_t time_us = 0;
+    std::string server;
+    std::string method;
+
+    // The request, when captured.
+    std::uint32_t request_frame = 0;
+    std::int64_t request_time_us = 0;
+    std::uint32_t request_retransmissions = 0;
+    std::uint64_t transactions_forgotten = 0;  // pushed out so far because Settings::max_transactions was reached
+    std::uint32_t max_transactions = 0;
+    // Evictions at the state bounds that touch this 503 (0: none).
+    std::uint32_t server_context_since_frame = 0;  // the server's earlier context was forgotten at max_servers
+    std::uint32_t max_servers = 0;
+    std::uint32_t dialogs_forgotten = 0;            // the server's active calls forgotten at max_dialogs
+    std::uint32_t max_dialogs = 0;
+    bool network_evidence_forgotten = false;        // the server host's network evidence was forgotten at max_servers
+    std::uint32_t response_cut_after_bytes = 0;  // non-zero: the capture kept only this much of the 503 (snaplen)
+    bool identity_missing = false;    // no Call-ID or CSeq in what was captured: the request cannot be found
+    std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
+    std::int64_t provisional_time_us = 0;
+
+    // The server's recent load.
+    std::uint32_t recent_requests = 0;       // in Settings::surge_window_s
+    double baseline_per_second = 0;          // median per-second count in the baseline window before it
+    int baseline_seconds = 0;                // how much of the baseline window the capture covers
+    std::uint32_t served_during_surge = 0;
+
+    std::uint32_t active_dialogs = 0;
+    std::uint32_t peak_active_dialogs = 0;
+    std::uint32_t dialogs_at_previous_503 = 0;
+    std::uint32_t previous_503_frame = 0;
+    bool dialogs_dipped_since_previous_503 = false;
+    std::uint32_t plateau_first_frame = 0;   // first earlier 503 at this same, unchanged call count
+    std::int64_t plateau_first_us = 0;
+    std::uint32_t plateau_refusals = 0;      // earlier 503s at this count since then
+    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
+    std::uint32_t lowest_dialogs_503_frame = 0;
+
+    ScopeFacts scope;
+    std::string common_user_name;
+    bool common_user_is_caller = false;  // the refused user is the From user, not the To user
+
+    std::uint32_t last_served_frame = 0;
+    std::int64_t last_served_us = 0;
+    std::uint32_t failure_run_first_frame = 0;
+    std::int64_t failure_run_first_us = 0;
+    std::uint32_t failures_in_run = 0;
+
+    std::uint32_t overload_signal_frame = 0;  // a recent response of this server with RFC 7339 oc=
+
+    // A failure answered to this server, for the same call, by the hop it forwarded to.
+    std::uint32_t downstream_failure_frame = 0;
+    int downstream_failure_status = 0;
+    std::string downstream_hop;
+    std::string downstream_origin_hop;       // for a downstream 503: who generated it
+    std::uint32_t downstream_origin_frame = 0;
+
+    // The request as this server sent it onward, and what became of each attempt.
+    struct Forwarded {
+        std::string hop;                     // "address:port"
+        std::string hop_address;
+        std::uint16_t hop_port = 0;
+        std::uint32_t frame = 0;
+        std::uint32_t retransmissions = 0;
+        std::uint32_t provisional_frame = 0;
+        int final_status = 0;                // 0: no final answer captured
+        std::uint32_t final_frame = 0;
+    };
+    std::vector<Forwarded> forwarded;
+
+    // Failures the server met in DNS, TLS, ICMP, TCP or database traffic within the evidence window.
+    std::vector<NetworkEvent> network_events;
+    std::string client_address;              // where the 503 went: its own transport events are not a next hop
+
+    // The server's own Server/User-Agent, from its 100 Trying.
+    std::string own_agent;
+    std::uint32_t own_agent_frame = 0;
+};
+
+Verdict classify_sip(const SipFacts& facts, const Settings& settings);
+
+// Rules on evidence beyond the 503 itself (evidence_rules.cpp).
+class Findings;
+void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings& findings);
+void network_rules(const SipFacts& facts, const Settings& settings, Findings& findings);
+// Whether a DNS, TLS, TCP, ICMP or database failure of the server fell while this request waited.
+bool met_failure_during_request(const SipFacts& facts);
+// The earliest failure that counts as evidence for this 503; nullptr when none does.
+const NetworkEvent* first_counted_failure(const SipFacts& facts);
+struct OriginFinding {
+    std::string origin;        // "generated here" or "relayed from <hop>"
+    std::uint32_t frame = 0;
+    bool relays_503 = false;
+};
+OriginFinding origin_rules(const SipFacts& facts, Findings& findings);
+
+// Building blocks, exposed for unit tests.
+std::optional<Cause> cause_of_phrase(const std::string& text);
+std::optional<Cause> cause_of_q850(std::uint32_t q850_cause);
+
+}  // namespace diag503

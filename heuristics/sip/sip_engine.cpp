@@ -1,0 +1,423 @@
+// SipEngine: transaction matching, retransmissions, dialogs, per-server outcomes, and the facts handed to the classifier.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sip/sip_engine.hpp"
+
+#include <algorithm>
+
+#include "sip/sip_classifier.hpp"
+#include "core/text.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr std::int64_t kMicrosecondsPerSecond = 1000000;
+constexpr std::int64_t kOverloadSignalMemoryUs = 60 * kMicrosecondsPerSecond;
+
+std::int64_t seconds_to_us(std::uint32_t seconds) { return static_cast<std::int64_t>(seconds) * kMicrosecondsPerSecond; }
+
+// The endpoint that answers the transaction: a request's destination, a response's source.
+const Endpoint& server_side(const PacketMeta& meta, const SipMessage& message) {
+    return message.is_request ? meta.destination : meta.source;
+}
+
+std::uint64_t transaction_key(const PacketMeta& meta, const SipMessage& message) {
+    const std::string& branch = message.top_branch();
+    if (!branch.empty()) return hash_text(branch, cseq_identity(message));
+    return hash_text(server_side(meta, message).text(), cseq_identity(message) ^ 0x5bd1e995u);
+}
+
+std::uint64_t by_cseq_key(const PacketMeta& meta, const SipMessage& message) {
+    return hash_text(server_side(meta, message).text(), cseq_identity(message));
+}
+
+std::uint64_t endpoint_key(const Endpoint& endpoint) {
+    const char port[2] = {static_cast<char>(endpoint.port >> 8), static_cast<char>(endpoint.port & 0xff)};
+    return hash_text(std::string_view(port, 2), hash_text(endpoint.address));
+}
+
+// Without Call-ID and CSeq a message cannot be matched to its transaction (a snaplen cut them off, or
+// the sender left them out): every such response stands alone.
+bool has_identity(const SipMessage& message) { return !message.call_id.empty() && message.has_cseq; }
+
+// Two copies of one message captured this close together are one sending seen twice (a SPAN session
+// mirroring two ports), not a retransmission: RFC 3261's first retransmission waits T1, 500 ms.
+constexpr std::int64_t kDuplicateCopyUs = 1000;
+
+std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash_text(user); }
+
+bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
+
+std::uint64_t forwarding_key(const SipMessage& message, const std::string& sender_address) {
+    return hash_text(sender_address, cseq_identity(message));
+}
+
+const std::string& agent_of(const SipMessage& message) {
+    return message.server.empty() ? message.user_agent : message.server;
+}
+
+}  // namespace
+
+std::string Endpoint::text() const {
+    const bool ipv6 = address.find(':') != std::string::npos;
+    return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+SipEngine::SipEngine(const Settings& settings)
+    : settings_(settings),
+      transactions_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      transactions_by_cseq_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      dialogs_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
+      servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      forgotten_servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      network_(settings) {}
+
+SipEngine::Counters SipEngine::counters() const {
+    return {transactions_.evicted_count(), dialogs_.evicted_count(), servers_.evicted_count()};
+}
+
+std::optional<Verdict> SipEngine::observe(const PacketMeta& meta, const SipMessage& message) {
+    dialogs_.advance_clock(meta.time_us, [this](const std::uint64_t&, const DialogLegs& legs) { release(legs, false); });
+    if (message.is_request) {
+        on_request(meta, message);
+        return std::nullopt;
+    }
+    return on_response(meta, message);
+}
+
+ServerContext& SipEngine::server_at(const Endpoint& endpoint, const PacketMeta& meta) {
+    // Keyed without building the "address:port" text, which only a new server needs.
+    const std::uint64_t key = endpoint_key(endpoint);
+    ServerContext& server = servers_.get_or_insert(key, meta.time_us, [&](const std::uint64_t& evicted, const ServerContext&) {
+        if (servers_.making_room()) forgotten_servers_.get_or_insert(evicted, meta.time_us, [](auto&, auto&) {}) = true;
+    });
+    if (server.name.empty()) {
+        server.name = endpoint.text();
+        server.key = key;
+        if (forgotten_servers_.find(key)) {
+            server.context_since_frame = meta.frame;
+            forgotten_servers_.erase(key);
+        }
+    }
+    return server;
+}
+
+SipEngine::Transaction& SipEngine::insert_transaction(std::uint64_t key, std::uint64_t by_cseq, std::int64_t time_us) {
+    auto forget_cseq_index = [this](const std::uint64_t& evicted_key, const Transaction& evicted) {
+        const auto* indexed = transactions_by_cseq_.find(evicted.by_cseq_key);
+        if (indexed && *indexed == evicted_key) transactions_by_cseq_.erase(evicted.by_cseq_key);
+    };
+    Transaction& transaction = transactions_.get_or_insert(key, time_us, forget_cseq_index);
+    transaction.by_cseq_key = by_cseq;
+    transactions_by_cseq_.get_or_insert(by_cseq, time_us, [](auto&, auto&) {}) = key;
+    return transaction;
+}
+
+void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
+    if (iequals(request.method, "ACK")) return;  // no response expected; ends nothing we track
+    if (!has_identity(request)) {
+        server_at(meta.destination, meta).requests.add(meta.time_us);  // still load on the server
+        return;
+    }
+    const std::uint64_t key = transaction_key(meta, request);
+    if (Transaction* known = transactions_.find(key)) {
+        if (known->request_frame == 0) {  // its responses came first (out-of-order capture)
+            known->request_frame = meta.frame;
+            known->request_time_us = meta.time_us;
+        } else if (std::llabs(meta.time_us - known->request_time_us) >= kDuplicateCopyUs) {
+            ++known->request_retransmissions;
+        }
+        return;
+    }
+    Transaction& transaction = insert_transaction(key, by_cseq_key(meta, request), meta.time_us);
+    transaction.request_frame = meta.frame;
+    transaction.request_time_us = meta.time_us;
+    server_at(meta.destination, meta).requests.add(meta.time_us);
+    remember_forwarding(meta, request, key);
+    receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
+    if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
+}
+
+void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
+    if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
+    Forwarding& forwarding =
+        forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
+    if (forwarding.count < kMaxForwardedAttempts)
+        forwarding.attempts[forwarding.count++] = {transaction_key, meta.destination, meta.frame};
+}
+
+SipEngine::Transaction* SipEngine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
+    if (Transaction* exact = transactions_.find(transaction_key(meta, response))) return exact;
+    if (const std::uint64_t* key = transactions_by_cseq_.find(by_cseq_key(meta, response)))
+        return transactions_.find(*key);
+    return nullptr;
+}
+
+std::optional<Verdict> SipEngine::on_response(const PacketMeta& meta, const SipMessage& response) {
+    ServerContext& server = server_at(meta.source, meta);
+    if (!response.vias.empty() && response.vias.front().overload_control &&
+        response.vias.front().overload_control->asks_to_reduce()) {
+        server.overload_signal_frame = meta.frame;
+        server.overload_signal_us = meta.time_us;
+    }
+    Transaction* transaction = has_identity(response) ? find_transaction(meta, response) : nullptr;
+    if (!transaction) {
+        // Identity-less responses get a key of their own, so none is taken for another's retransmission.
+        const std::uint64_t key = has_identity(response) ? transaction_key(meta, response) : hash_text("frame", meta.frame);
+        transaction = &insert_transaction(key, has_identity(response) ? by_cseq_key(meta, response) : key, meta.time_us);
+    }
+    if (response.status_code == 100 && !agent_of(response).empty() && server.own_agent != agent_of(response)) {
+        server.own_agent = agent_of(response);
+        server.own_agent_frame = meta.frame;
+    }
+    if (response.status_code < 200) {
+        if (transaction->provisional_frame == 0) {
+            transaction->provisional_frame = meta.frame;
+            transaction->provisional_time_us = meta.time_us;
+        }
+        return std::nullopt;
+    }
+    return on_final_response(meta, response, *transaction);
+}
+
+std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, const SipMessage& response,
+                                                 Transaction& transaction) {
+    const bool repeated = transaction.final_frame != 0 && transaction.final_status == response.status_code;
+    if (repeated) {
+        if (response.status_code == 503 && transaction.verdict_503) return retransmitted_verdict(meta, *transaction.verdict_503, transaction.final_time_us);
+        return std::nullopt;
+    }
+    transaction.final_time_us = meta.time_us;
+    transaction.final_status = response.status_code;
+    transaction.final_frame = meta.frame;
+
+    ServerContext& server = server_at(meta.source, meta);
+    Outcome outcome;
+    outcome.time_us = meta.time_us;
+    outcome.frame = meta.frame;
+    outcome.served = response.status_code < 500 || response.status_code >= 600;
+    outcome.refused_503 = response.status_code == 503;
+    outcome.caller = user_key(response.from_user);
+    outcome.callee = user_key(response.to_user);
+    outcome.method = hash_text(response.cseq_method);
+    server.record(outcome, settings_.outcome_history);
+    if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
+        open_dialog(hash_text(response.call_id), server.key, meta.time_us);
+    // A 2xx to BYE ends the call too: the BYE itself may be outside the capture.
+    if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(hash_text(response.call_id));
+
+    std::optional<Verdict> verdict;
+    if (response.status_code == 503) {
+        verdict = diagnose(meta, response, transaction, server);
+        transaction.verdict_503 = std::make_unique<Verdict>(*verdict);
+        server.previous_503_frame = meta.frame;
+        server.dialogs_at_previous_503 = server.active_dialogs;
+        server.dialogs_dipped_since_previous_503 = false;
+        note_refusal_at_call_count(server, meta);
+        if (server.active_dialogs < server.lowest_dialogs_at_a_503) {
+            server.lowest_dialogs_at_a_503 = server.active_dialogs;
+            server.lowest_dialogs_503_frame = meta.frame;
+        }
+    }
+    if (is_failure_worth_relaying(response.status_code))
+        remember_downstream_failure(meta, response, response.status_code == 503 ? verdict ? &*verdict : transaction.verdict_503.get() : nullptr);
+    return verdict;
+}
+
+Verdict SipEngine::retransmitted_verdict(const PacketMeta& meta, const Verdict& original, std::int64_t original_time_us) const {
+    Verdict copy = original;
+    copy.frame = meta.frame;
+    copy.is_retransmission = true;
+    copy.retransmission_of = original.frame;
+    const bool copy_of_one_sending = std::llabs(meta.time_us - original_time_us) < kDuplicateCopyUs;
+    copy.evidence.insert(copy.evidence.begin(),
+                         Evidence{(copy_of_one_sending ? "Second copy of the 503 in frame " : "Retransmission of the 503 in frame ") +
+                                      std::to_string(original.frame) +
+                                      (copy_of_one_sending ? ", captured twice (e.g. a SPAN session mirroring two ports); same diagnosis."
+                                                           : "; same diagnosis."),
+                                  {original.frame, meta.frame}});
+    return copy;
+}
+
+void SipEngine::note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta) {
+    if (server.refusal_plateau && server.plateau_dialogs == server.active_dialogs) {
+        ++server.plateau_refusals;
+        return;
+    }
+    server.refusal_plateau = true;
+    server.plateau_dialogs = server.active_dialogs;
+    server.plateau_first_frame = meta.frame;
+    server.plateau_first_us = meta.time_us;
+    server.plateau_refusals = 1;
+}
+
+void SipEngine::release(const DialogLegs& legs, bool forgotten_at_bound) {
+    for (std::uint64_t leg : legs.servers) {
+        ServerContext* server = servers_.find(leg);
+        if (!server || server->active_dialogs == 0) continue;
+        if (forgotten_at_bound) ++server->dialogs_forgotten;
+        server->refusal_plateau = false;
+        if (--server->active_dialogs < server->dialogs_at_previous_503) server->dialogs_dipped_since_previous_503 = true;
+    }
+}
+
+void SipEngine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
+    DialogLegs& legs = dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) {
+        release(evicted, dialogs_.making_room());
+    });
+    if (legs.servers.size() >= kMaxLegsPerCall ||
+        std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end())
+        return;
+    legs.servers.push_back(server_key);
+    if (ServerContext* server = servers_.find(server_key)) {
+        server->refusal_plateau = false;
+        ++server->active_dialogs;
+        server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
+    }
+}
+
+void SipEngine::close_dialogs(std::uint64_t call) {
+    DialogLegs* legs = dialogs_.find(call);
+    if (!legs) return;
+    release(*legs, false);
+    dialogs_.erase(call);
+}
+
+void SipEngine::remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503) {
+    if (!has_identity(response)) return;  // nobody could recognise its forwarded request
+    DownstreamFailure& failure =
+        downstream_failures_.get_or_insert(cseq_identity(response), meta.time_us, [](auto&, auto&) {});
+    const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
+    failure.receiver_address = hash_text(stream ? meta.destination.address : meta.destination.text());
+    failure.frame = meta.frame;
+    failure.status = response.status_code;
+    failure.hop = meta.source.text();
+    const bool relayed_further = verdict_503 && verdict_503->origin_frame != 0;
+    failure.origin_hop = relayed_further ? verdict_503->origin.substr(verdict_503->origin.find("from ") + 5) : failure.hop;
+    failure.origin_frame = relayed_further ? verdict_503->origin_frame : meta.frame;
+}
+
+void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts) {
+    if (!has_identity(response)) return;
+    const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
+    if (!forwarding) return;
+    for (std::size_t i = 0; i < forwarding->count; ++i) {
+        const ForwardedAttempt& attempt = forwarding->attempts[i];
+        const Transaction* onward = transactions_.find(attempt.transaction);
+        SipFacts::Forwarded forwarded;
+        forwarded.hop = attempt.hop.text();
+        forwarded.hop_address = attempt.hop.address;
+        forwarded.hop_port = attempt.hop.port;
+        forwarded.frame = attempt.frame;
+        if (onward) {
+            forwarded.retransmissions = onward->request_retransmissions;
+            forwarded.provisional_frame = onward->provisional_frame;
+            forwarded.final_status = onward->final_status;
+            forwarded.final_frame = onward->final_frame;
+        }
+        facts.forwarded.push_back(std::move(forwarded));
+    }
+}
+
+Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
+                         ServerContext& server) {
+    const std::int64_t now = meta.time_us;
+    SipFacts facts;
+    facts.response = &response;
+    facts.frame = meta.frame;
+    facts.time_us = now;
+    facts.server = server.name;
+    facts.method = response.cseq_method;
+    facts.request_frame = transaction.request_frame;
+    facts.request_time_us = transaction.request_time_us;
+    facts.request_retransmissions = transaction.request_retransmissions;
+    facts.transactions_forgotten = transactions_.evicted_for_room_count();
+    facts.max_transactions = settings_.max_transactions;
+    facts.response_cut_after_bytes = meta.cut_after_bytes;
+    facts.server_context_since_frame = server.context_since_frame;
+    facts.max_servers = settings_.max_servers;
+    facts.dialogs_forgotten = server.dialogs_forgotten;
+    facts.max_dialogs = settings_.max_dialogs;
+    facts.identity_missing = !has_identity(response);
+    facts.provisional_frame = transaction.provisional_frame;
+    facts.provisional_time_us = transaction.provisional_time_us;
+
+    const int surge = static_cast<int>(std::min<std::uint32_t>(settings_.surge_window_s, 8));
+    const int baseline = static_cast<int>(std::min<std::uint32_t>(settings_.baseline_window_s, RequestRate::kSeconds - 9));
+    facts.recent_requests = server.requests.count(now, surge);
+    facts.baseline_seconds = std::clamp(server.requests.history_seconds(now) - surge, 0, baseline);
+    facts.baseline_per_second = server.requests.median_per_second(now, facts.baseline_seconds, surge);
+    for (const Outcome& outcome : server.outcomes)
+        if (outcome.served && outcome.time_us > now - surge * kMicrosecondsPerSecond) ++facts.served_during_surge;
+
+    facts.active_dialogs = server.active_dialogs;
+    facts.peak_active_dialogs = server.peak_active_dialogs;
+    facts.dialogs_at_previous_503 = server.dialogs_at_previous_503;
+    facts.previous_503_frame = server.previous_503_frame;
+    facts.dialogs_dipped_since_previous_503 = server.dialogs_dipped_since_previous_503;
+    facts.lowest_dialogs_at_a_503 = server.lowest_dialogs_at_a_503;
+    facts.lowest_dialogs_503_frame = server.lowest_dialogs_503_frame;
+    if (server.refusal_plateau && server.plateau_dialogs == server.active_dialogs) {
+        facts.plateau_first_frame = server.plateau_first_frame;
+        facts.plateau_first_us = server.plateau_first_us;
+        facts.plateau_refusals = server.plateau_refusals;
+    }
+
+    facts.scope = assess_scope(server, now, hash_text(response.cseq_method), settings_);
+    if (facts.scope.common_user != 0) {
+        facts.common_user_is_caller = facts.scope.common_user != user_key(response.to_user);
+        facts.common_user_name = facts.common_user_is_caller ? response.from_user : response.to_user;
+    }
+
+    facts.last_served_frame = server.last_served_frame;
+    facts.last_served_us = server.last_served_us;
+    facts.failure_run_first_frame = server.failure_run_first_frame;
+    facts.failure_run_first_us = server.failure_run_first_us;
+    facts.failures_in_run = server.failures_in_run;
+    if (server.overload_signal_frame != 0 && server.overload_signal_frame != meta.frame &&
+        now - server.overload_signal_us <= kOverloadSignalMemoryUs)
+        facts.overload_signal_frame = server.overload_signal_frame;
+
+    const DownstreamFailure* failure = has_identity(response) ? downstream_failures_.find(cseq_identity(response)) : nullptr;
+    if (failure) {
+        const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
+        if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
+            facts.downstream_failure_frame = failure->frame;
+            facts.downstream_failure_status = failure->status;
+            facts.downstream_hop = failure->hop;
+            facts.downstream_origin_hop = failure->origin_hop;
+            facts.downstream_origin_frame = failure->origin_frame;
+        }
+    }
+    gather_forwarding(meta, response, facts);
+    facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
+    facts.network_evidence_forgotten = network_.host_forgotten(meta.source.address);
+    facts.client_address = meta.destination.address;
+    facts.own_agent = server.own_agent;
+    facts.own_agent_frame = server.own_agent_frame;
+
+    Verdict verdict = classify_sip(facts, settings_);
+    verdict.frame = meta.frame;
+    verdict.request_frame = transaction.request_frame;
+    if (transaction.request_frame != 0 && now >= transaction.request_time_us)
+        verdict.response_time_us = now - transaction.request_time_us;
+    if (response.retry_after.valid) verdict.retry_after_seconds = response.retry_after.seconds;
+    verdict.server = server.name;
+    verdict.method = response.cseq_method;
+    verdict.active_dialogs = server.active_dialogs;
+    verdict.cut = meta.cut_after_bytes != 0;
+    verdict.malformed = !response.anomalies.empty() && !verdict.cut;  // what a cut left unfinished is not malformed
+    verdict.client_key = hash_text(response.from_user.empty() ? meta.destination.address : response.from_user);
+    verdict.served_total = server.served_total;
+    switch (facts.scope.kind) {
+        case ScopeFacts::Kind::single_user: verdict.scope = Scope::single_user; break;
+        case ScopeFacts::Kind::several_users: verdict.scope = Scope::several_users; break;
+        case ScopeFacts::Kind::all_users: verdict.scope = Scope::all_users; break;
+        case ScopeFacts::Kind::undetermined: verdict.scope = Scope::undetermined; break;
+    }
+    return verdict;
+}
+
+}  // namespace diag503

@@ -1,0 +1,120 @@
+// The engine: correlates SIP messages into transactions, keeps per-server context, and diagnoses each 503.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/bounded_map.hpp"
+#include "evidence/network_evidence.hpp"
+#include "core/packet_meta.hpp"
+#include "sip/server_context.hpp"
+#include "core/settings.hpp"
+#include "sip/sip_message.hpp"
+#include "core/verdict.hpp"
+
+namespace diag503 {
+
+class SipEngine {
+public:
+    // A forked call is answered by a few servers; a Call-ID answered by thousands is an attack on the
+    // count, so legs past this bound are not counted as active calls.
+    static constexpr std::size_t kMaxLegsPerCall = 16;
+    explicit SipEngine(const Settings& settings = Settings{});
+
+    // Feed every SIP message in capture order (first pass only). Returns the verdict for a 503, else nothing.
+    std::optional<Verdict> observe(const PacketMeta& meta, const SipMessage& message);
+
+    struct Counters {
+        std::uint64_t transactions_evicted = 0;
+        std::uint64_t dialogs_evicted = 0;
+        std::uint64_t servers_evicted = 0;
+    };
+    Counters counters() const;
+
+    // DNS, TLS, ICMP, TCP and database traffic of the capture, read as evidence for later 503s.
+    NetworkEvidence& network() { return network_; }
+
+private:
+    struct Transaction {
+        std::uint32_t request_frame = 0;  // 0 when only responses were seen
+        std::int64_t request_time_us = 0;
+        std::uint32_t request_retransmissions = 0;
+        std::uint32_t provisional_frame = 0;
+        std::int64_t provisional_time_us = 0;
+        int final_status = 0;
+        std::uint32_t final_frame = 0;
+        std::int64_t final_time_us = 0;
+        std::uint64_t by_cseq_key = 0;           // its key in transactions_by_cseq_
+        std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
+    };
+    struct DialogLegs {
+        std::vector<std::uint64_t> servers;      // each server that answered 2xx to the INVITE, at most kMaxLegsPerCall
+    };
+    struct DownstreamFailure {
+        std::uint64_t receiver_address = 0;      // hash of the address that got the failure
+        std::uint32_t frame = 0;
+        int status = 0;
+        std::string hop;                          // who sent it, "address:port"
+        std::string origin_hop;                   // for a 503: the hop that generated it (hop itself or further on)
+        std::uint32_t origin_frame = 0;
+    };
+    // A request a host sent onward: one transaction of the forwarding.
+    struct ForwardedAttempt {
+        std::uint64_t transaction = 0;           // key into transactions_
+        Endpoint hop;
+        std::uint32_t frame = 0;
+    };
+    static constexpr std::size_t kMaxForwardedAttempts = 4;
+    struct Forwarding {
+        std::array<ForwardedAttempt, kMaxForwardedAttempts> attempts{};  // the first ones
+        std::size_t count = 0;
+    };
+
+    void on_request(const PacketMeta& meta, const SipMessage& request);
+    std::optional<Verdict> on_response(const PacketMeta& meta, const SipMessage& response);
+    std::optional<Verdict> on_final_response(const PacketMeta& meta, const SipMessage& response,
+                                             Transaction& transaction);
+    Verdict diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
+                     ServerContext& server);
+    Verdict retransmitted_verdict(const PacketMeta& meta, const Verdict& original, std::int64_t original_time_us) const;
+
+    Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
+    Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);
+    ServerContext& server_at(const Endpoint& endpoint, const PacketMeta& meta);
+    void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us);
+    void close_dialogs(std::uint64_t call);
+    void release(const DialogLegs& legs, bool forgotten_at_bound);
+    void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
+    void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
+    void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
+    void gather_forwarding(const PacketMeta& meta, const SipMessage& response, struct SipFacts& facts);
+
+    Settings settings_;
+    // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
+    // branch is missing). Lifetime: Settings::transaction_lifetime_s. Bound: Settings::max_transactions.
+    BoundedMap<std::uint64_t, Transaction> transactions_;
+    // Same transactions keyed without the branch, for responses whose branch does not match. Same bounds.
+    BoundedMap<std::uint64_t, std::uint64_t> transactions_by_cseq_;
+    // Key: Call-ID. Lifetime: Settings::dialog_lifetime_s (a dialog whose BYE was not captured). Bound: max_dialogs.
+    BoundedMap<std::uint64_t, DialogLegs> dialogs_;
+    // Key: server endpoint. Lifetime: Settings::context_lifetime_s since last written. Bound: Settings::max_servers.
+    BoundedMap<std::uint64_t, ServerContext> servers_;
+    // Key: server endpoint. Servers whose context was pushed out at the bound, so that a new context of
+    // the same server can say its history is partial. Same bounds as servers_.
+    BoundedMap<std::uint64_t, bool> forgotten_servers_;
+    // Key: Call-ID, CSeq and method. Last 5xx/408 answered to a hop for that transaction. Same bounds as transactions.
+    BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
+    // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
+    // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
+    // client that only sends forwards nothing). Same bounds as transactions.
+    BoundedMap<std::uint64_t, Forwarding> forwardings_;
+    // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
+    BoundedMap<std::uint64_t, bool> receivers_;
+    NetworkEvidence network_;
+};
+
+}  // namespace diag503

@@ -1,0 +1,213 @@
+// Rules on evidence beyond the 503 itself: the request's onward attempts, the sender's DNS/TLS/TCP/database failures, the hop that generated it.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+#include <array>
+
+#include "sip/sip_classifier.hpp"
+#include "core/findings.hpp"
+
+namespace diag503 {
+namespace {
+
+constexpr std::size_t kSentencesPerKind = 3;  // more events of one kind are summed up in one sentence
+
+bool event_concerns_hop(const NetworkEvent& event, const SipFacts::Forwarded& attempt) {
+    return event.peer_address == attempt.hop_address && (event.peer_port == 0 || event.peer_port == attempt.hop_port);
+}
+
+bool concerns_some_attempt(const NetworkEvent& event, const SipFacts& facts) {
+    return std::any_of(facts.forwarded.begin(), facts.forwarded.end(),
+                       [&](const SipFacts::Forwarded& attempt) { return event_concerns_hop(event, attempt); });
+}
+
+// When only one user's requests fail while others are served, the unreachable hop is that user's
+// registered contact: a stale registration, not a failed trunk.
+bool only_one_user_fails(const SipFacts& facts, const Settings& settings) {
+    return facts.scope.kind == ScopeFacts::Kind::single_user &&
+           facts.scope.failures_of_common_user >= settings.min_user_failures &&
+           facts.scope.users_served >= settings.min_other_users_served;
+}
+
+Cause hop_cause(const SipFacts& facts, const Settings& settings) {
+    return only_one_user_fails(facts, settings) ? Cause::registration_routing : Cause::upstream_failure;
+}
+
+const char* hop_consequence(const SipFacts& facts, const Settings& settings) {
+    return only_one_user_fails(facts, settings)
+               ? ": this user's registered contact is unreachable (a stale registration)."
+               : ": a next hop of this server was unreachable.";
+}
+
+std::vector<std::uint32_t> frames_of(const NetworkEvent& event) { return {event.attempt_frame, event.frame}; }
+
+Cause cause_of(EvidenceKind kind, const SipFacts& facts, const Settings& settings) {
+    switch (kind) {
+        case EvidenceKind::dns: return Cause::dns_failure;
+        case EvidenceKind::tls: return Cause::tls_failure;
+        case EvidenceKind::database: return Cause::database_failure;
+        case EvidenceKind::transport: break;
+    }
+    return hop_cause(facts, settings);
+}
+
+const char* consequence(EvidenceKind kind, const SipFacts& facts, const Settings& settings) {
+    switch (kind) {
+        case EvidenceKind::dns: return ": the server could not resolve where to send requests.";
+        case EvidenceKind::tls: return ": the server's secure connection to its next hop failed.";
+        case EvidenceKind::database: return ": the server's database was unreachable or failing.";
+        case EvidenceKind::transport: break;
+    }
+    return hop_consequence(facts, settings);
+}
+
+// A transport failure counts when it concerns a hop this request was forwarded to, or, when no
+// onward attempt is visible (it may have failed before any byte was sent), a peer other than the client.
+bool transport_event_counts(const NetworkEvent& event, const SipFacts& facts) {
+    if (!facts.forwarded.empty()) return concerns_some_attempt(event, facts);
+    return event.peer_address != facts.client_address &&
+           (facts.request_frame == 0 || event.time_us >= facts.request_time_us);
+}
+
+}  // namespace
+
+void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    const Cause hop = hop_cause(facts, settings);
+    bool forwarded_unanswered = false;
+    for (const auto& attempt : facts.forwarded) {
+        const std::string sent = "Forwarded to " + attempt.hop + " in frame " + std::to_string(attempt.frame);
+        if (attempt.final_status != 0) {
+            findings.note(sent + ", answered " + std::to_string(attempt.final_status) + " in frame " +
+                              std::to_string(attempt.final_frame) + ".", {attempt.frame, attempt.final_frame});
+            continue;
+        }
+        forwarded_unanswered = true;
+        if (attempt.provisional_frame != 0) {
+            findings.add(hop, 40, sent + ": the next hop answered provisionally (frame " +
+                                                          std::to_string(attempt.provisional_frame) + ") but never finally.",
+                         {attempt.frame, attempt.provisional_frame});
+        } else if (attempt.retransmissions > 0) {
+            findings.add(hop, 50,
+                         sent + " and retransmitted " + counted(attempt.retransmissions, "time", "times") +
+                             " without any answer: the next hop did not respond (RFC 3261 timer B/F).",
+                         {attempt.frame});
+        } else {
+            findings.note(sent + "; no answer from it is in the capture.", {attempt.frame});
+        }
+    }
+    if (forwarded_unanswered)
+        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
+            findings.add(local, -20, "This server forwarded the request instead of refusing it.", {facts.forwarded.front().frame});
+}
+
+bool counts_as_evidence(const NetworkEvent& event, const SipFacts& facts) {
+    return event.kind != EvidenceKind::transport || transport_event_counts(event, facts);
+}
+
+bool during_request(const NetworkEvent& event, const SipFacts& facts) {
+    return facts.request_frame != 0 && event.time_us >= facts.request_time_us;
+}
+
+bool met_failure_during_request(const SipFacts& facts) {
+    return std::any_of(facts.network_events.begin(), facts.network_events.end(), [&](const NetworkEvent& event) {
+        return counts_as_evidence(event, facts) && during_request(event, facts);
+    });
+}
+
+const NetworkEvent* first_counted_failure(const SipFacts& facts) {
+    for (const NetworkEvent& event : facts.network_events)
+        if (counts_as_evidence(event, facts)) return &event;
+    return nullptr;
+}
+
+bool explains_this_request(const NetworkEvent& event, const SipFacts& facts);
+
+// Failures that explain this 503: the ones met while the request waited (a busy server's other
+// lookups and connections fail now and then for other requests), or, when the request was not
+// captured, any in the window. Earlier ones of the same kinds are only mentioned as a pattern.
+bool explains_this_request(const NetworkEvent& event, const SipFacts& facts) {
+    return counts_as_evidence(event, facts) && (facts.request_frame == 0 || during_request(event, facts));
+}
+
+const char* kind_label(EvidenceKind kind) {
+    switch (kind) {
+        case EvidenceKind::dns: return "DNS";
+        case EvidenceKind::tls: return "TLS";
+        case EvidenceKind::database: return "database";
+        case EvidenceKind::transport: break;
+    }
+    return "connection";
+}
+
+void network_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    constexpr int kKinds = 4;
+    std::array<std::uint32_t, kKinds> explaining{};
+    std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // failures beyond kSentencesPerKind
+    std::array<std::uint32_t, kKinds> earlier{};
+    std::array<std::uint32_t, kKinds> first_earlier_frame{};
+    const int first_weight = facts.request_frame == 0 ? 45 : 60;
+    for (const NetworkEvent& event : facts.network_events) {
+        const int kind = static_cast<int>(event.kind);
+        if (!explains_this_request(event, facts)) {
+            if (counts_as_evidence(event, facts) && earlier[kind]++ == 0) first_earlier_frame[kind] = event.frame;
+            continue;
+        }
+        if (++explaining[kind] > kSentencesPerKind) {
+            further_frames[kind].push_back(event.frame);
+            continue;
+        }
+        const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
+                                    ? ", the hop this request was forwarded to" : "";
+        findings.add(cause_of(event.kind, facts, settings), explaining[kind] == 1 ? first_weight : 5,
+                     event.sentence + hop + consequence(event.kind, facts, settings), frames_of(event));
+    }
+    for (int kind = 0; kind < kKinds; ++kind) {
+        if (explaining[kind] == 0) continue;
+        const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings);
+        if (explaining[kind] > kSentencesPerKind)
+            findings.add(cause, 5, counted(explaining[kind] - kSentencesPerKind, "more such failure", "more such failures") +
+                                       " while this request waited.", std::move(further_frames[kind]));
+        if (earlier[kind] > 0)
+            findings.note(counted(earlier[kind], "earlier ", "earlier ") + kind_label(static_cast<EvidenceKind>(kind)) +
+                              (earlier[kind] == 1 ? " failure" : " failures") + " of this server since frame " +
+                              std::to_string(first_earlier_frame[kind]) + ", before this request.",
+                          {first_earlier_frame[kind]});
+        // A lookup, handshake or query that failed while the request waited explains the wait better
+        // than "a downstream hop failed".
+        if (facts.request_frame != 0 && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
+            findings.add(Cause::upstream_failure, -30,
+                         "The time this request waited went into the failed " +
+                             std::string(kind == 0 ? "DNS lookup" : kind == 1 ? "TLS handshake" : "database query") + ".",
+                         {facts.request_frame, facts.frame});
+    }
+}
+
+OriginFinding origin_rules(const SipFacts& facts, Findings& findings) {
+    OriginFinding origin{"generated here", 0, false};
+    if (facts.downstream_failure_frame != 0 && facts.downstream_failure_status == 503) {
+        origin.relays_503 = true;
+        origin.origin = "relayed from " + facts.downstream_origin_hop;
+        origin.frame = facts.downstream_origin_frame;
+        std::string sentence = "This 503 relays the 503 that " + facts.downstream_hop + " sent in frame " +
+                               std::to_string(facts.downstream_failure_frame);
+        if (facts.downstream_origin_frame != facts.downstream_failure_frame)
+            sentence += ", itself generated by " + facts.downstream_origin_hop + " in frame " +
+                        std::to_string(facts.downstream_origin_frame);
+        findings.note(sentence + ". RFC 3261 §16.7 asks a proxy to answer 500 instead, so that callers do not "
+                                 "back off from this server for a failure beyond it.",
+                      {facts.downstream_origin_frame, facts.downstream_failure_frame, facts.frame});
+        return origin;
+    }
+    const SipMessage& response = *facts.response;
+    const std::string& agent = response.server.empty() ? response.user_agent : response.server;
+    if (facts.downstream_failure_frame == 0 && !agent.empty() && !facts.own_agent.empty() && agent != facts.own_agent) {
+        origin.origin = "relayed from " + quoted(agent);
+        findings.add(Cause::upstream_failure, 40,
+                     "The 503 names " + quoted(agent) + " as its sender, but this server's own 100 Trying (frame " +
+                         std::to_string(facts.own_agent_frame) + ") names " + quoted(facts.own_agent) +
+                         ": an element beyond this server generated it.",
+                     {facts.own_agent_frame, facts.frame});
+    }
+    return origin;
+}
+
+}  // namespace diag503

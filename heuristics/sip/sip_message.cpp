@@ -1,0 +1,339 @@
+// Tolerant SIP parser: start line plus the headers diag503 reasons about; never throws on bad input.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sip/sip_message.hpp"
+
+#include <limits>
+
+#include "wire/header_block.hpp"
+#include "core/text.hpp"
+
+namespace diag503 {
+namespace {
+
+std::string stored(std::string_view text) { return printable(trim(text), kMaxStoredText); }
+
+// RFC 3261 §7.3.3 compact forms of the headers we read.
+std::string_view canonical_header_name(std::string_view name) {
+    if (name.size() != 1) return name;
+    switch (name[0] | 0x20) {
+        case 'v': return "Via";
+        case 'i': return "Call-ID";
+        case 'f': return "From";
+        case 't': return "To";
+        default: return name;
+    }
+}
+
+
+bool parse_start_line(std::string_view line, SipMessage& message) {
+    line = trim(line);
+    if (istarts_with(line, "SIP/2.0 ")) {
+        const auto rest = trim(line.substr(8));
+        const auto code = parse_leading_decimal(rest);
+        if (!code || code->value < 100 || code->value > 699) return false;
+        message.status_code = static_cast<int>(code->value);
+        const auto space = rest.find(' ');
+        if (space != std::string_view::npos) message.reason_phrase = stored(rest.substr(space + 1));
+        return true;
+    }
+    const auto request = split_request_line(line, "SIP/");
+    if (!request) return false;
+    message.is_request = true;
+    message.method = stored(request->method);
+    message.request_uri = stored(request->uri);
+    return true;
+}
+
+void read_cseq(std::string_view value, SipMessage& message) {
+    value = trim(value);
+    const auto number = parse_leading_decimal(value);
+    if (!number || number->overflowed || number->value > std::numeric_limits<std::uint32_t>::max()) {
+        message.anomalies.push_back("CSeq has no valid sequence number.");
+        return;
+    }
+    message.has_cseq = true;
+    message.cseq_number = static_cast<std::uint32_t>(number->value);
+    const auto space = value.find_first_of(" \t");
+    if (space != std::string_view::npos) message.cseq_method = stored(value.substr(space + 1));
+    if (message.cseq_method.empty()) message.anomalies.push_back("CSeq has no method.");
+}
+
+ViaEntry parse_via_entry(std::string_view item);
+std::string name_addr_tag(std::string_view value);
+
+// Reads Via entries until the stack holds `limit` of them.
+void read_via(std::string_view value, SipMessage& message, std::size_t limit) {
+    for_each_top_level(value, ',', [&](std::string_view item) {
+        if (item.empty()) return true;
+        if (message.vias.size() >= kMaxVias) {
+            message.via_stack_truncated = true;
+            return false;
+        }
+        message.vias.push_back(parse_via_entry(item));
+        return message.vias.size() < limit;  // stop scanning as soon as enough entries are read
+    });
+}
+
+
+template <typename Value>
+void append_capped(std::vector<Value>& into, std::vector<Value> values) {
+    for (auto& value : values)
+        if (into.size() < kMaxListedValues) into.push_back(std::move(value));
+}
+
+// Headers where vendors put the reason for a failure: X-...-Reason/Cause/Error, and Microsoft's
+// ms-diagnostics (Teams Direct Routing, Skype for Business).
+bool is_vendor_reason_header(std::string_view name) {
+    if (istarts_with(name, "ms-diagnostics")) return true;
+    return istarts_with(name, "X-") &&
+           (icontains(name, "reason") || icontains(name, "cause") || icontains(name, "error"));
+}
+
+// What a message is read for. Every message feeds transactions, dialogs and load; only a 503 is
+// diagnosed, so only a 503 needs its whole Via stack and the headers that explain it, and only
+// a 100 Trying (never relayed) tells the server's own Server header.
+struct ReadingDepth {
+    bool diagnosed = false;
+    bool agent = false;
+    bool users = false;  // outcomes are counted per user on responses; a request needs only its To tag
+};
+
+void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
+    name = canonical_header_name(trim(name));
+    if (name.empty()) return;
+    value = trim(value);
+    switch (name[0] | 0x20) {  // the first letter picks the few names worth comparing
+        case 'v':
+            if (!iequals(name, "Via")) return;
+            read_via(value, message, depth.diagnosed ? kMaxVias : 1);
+            return;
+        case 'c':
+            if (iequals(name, "Call-ID")) {
+                if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
+                else message.call_id = stored(value);
+            } else if (iequals(name, "CSeq")) {
+                read_cseq(value, message);
+            }
+            return;
+        case 'f':
+            if (depth.users && iequals(name, "From")) {
+                auto from = parse_name_addr(value);
+                message.from_user = std::move(from.user);
+                message.from_tag = std::move(from.tag);
+            }
+            return;
+        case 't':
+            if (!iequals(name, "To")) return;
+            if (depth.users) {
+                auto to = parse_name_addr(value);
+                message.to_user = std::move(to.user);
+                message.to_tag = std::move(to.tag);
+            } else {
+                message.to_tag = name_addr_tag(value);
+            }
+            return;
+        case 's':
+            if (depth.agent && iequals(name, "Server")) message.server = stored(value);
+            return;
+        case 'u':
+            if (depth.agent && iequals(name, "User-Agent")) message.user_agent = stored(value);
+            return;
+        default: break;
+    }
+    if (!depth.diagnosed) return;
+    if (iequals(name, "Retry-After")) merge_retry_after(message.retry_after, value, message.anomalies);
+    else if (iequals(name, "Reason")) append_capped(message.reasons, parse_reason_values(value));
+    else if (iequals(name, "Warning")) append_capped(message.warnings, parse_warning_values(value));
+    else if (is_vendor_reason_header(name) && message.reason_headers.size() < kMaxListedValues)
+        message.reason_headers.push_back(stored(std::string(trim(name)) + ": " + std::string(value)));
+}
+
+
+// "value;p1=a;p2" -> {"value", "p1=a;p2"}
+struct ValueAndParameters {
+    std::string_view value;
+    std::string_view parameters;
+};
+ValueAndParameters split_parameters(std::string_view item) {
+    const auto semicolon = item.find(';');
+    if (semicolon == std::string_view::npos) return {trim(item), {}};
+    return {trim(item.substr(0, semicolon)), item.substr(semicolon + 1)};
+}
+
+
+// Position of the first '<' that is not inside a quoted display name, or npos.
+std::size_t unquoted_angle_bracket(std::string_view text) {
+    bool in_quotes = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (in_quotes && text[i] == '\\') ++i;
+        else if (text[i] == '"') in_quotes = !in_quotes;
+        else if (text[i] == '<' && !in_quotes) return i;
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+const std::string& SipMessage::top_branch() const {
+    static const std::string none;
+    return vias.empty() ? none : vias.front().branch;
+}
+
+std::uint64_t cseq_identity(const SipMessage& message) {
+    const char number[4] = {static_cast<char>(message.cseq_number >> 24), static_cast<char>(message.cseq_number >> 16),
+                            static_cast<char>(message.cseq_number >> 8), static_cast<char>(message.cseq_number)};
+    return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), hash_text(message.call_id)));
+}
+
+std::optional<SipMessage> parse_sip_message(std::string_view text) {
+    SipMessage message;
+    if (!parse_start_line(first_line(text), message)) return std::nullopt;
+    ReadingDepth depth;
+    depth.diagnosed = message.status_code == 503;
+    depth.agent = depth.diagnosed || message.status_code == 100;
+    depth.users = !message.is_request;
+    const HeaderBlock block = read_header_block(
+        text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
+    if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
+    if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
+    if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
+    if (message.vias.empty()) message.anomalies.push_back("Via is missing.");
+    return message;
+}
+
+namespace {
+
+// One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
+ViaEntry parse_via_entry(std::string_view item) {
+    ViaEntry via;
+    const auto [protocol_and_host, parameters] = split_parameters(item);
+    const auto space = protocol_and_host.find_first_of(" \t");
+    const auto protocol = protocol_and_host.substr(0, space);
+    const auto slash = protocol.rfind('/');
+    via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
+    if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+    std::optional<std::string_view> branch, received, oc, algorithm, validity, sequence;
+    for_each_top_level(parameters, ';', [&](std::string_view parameter) {
+        const auto equals = parameter.find('=');
+        const auto key = trim(parameter.substr(0, equals));
+        const auto value = equals == std::string_view::npos ? std::string_view{} : trim(parameter.substr(equals + 1));
+        for (auto [name, slot] : {std::pair{"branch", &branch}, {"received", &received}, {"oc", &oc},
+                                  {"oc-algo", &algorithm}, {"oc-validity", &validity}, {"oc-seq", &sequence}})
+            if (!*slot && iequals(key, name)) *slot = value;
+        return true;
+    });
+    if (branch) via.branch = stored(*branch);
+    if (received) via.received = stored(*received);
+    if (oc) {
+        OverloadControl control;
+        if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)
+            control.reduction_percent = static_cast<std::uint32_t>(percent->value);
+        if (algorithm) control.algorithm = stored(unquote(*algorithm));
+        if (validity)
+            if (auto number = parse_decimal(*validity)) control.validity_ms = number->value;
+        if (sequence) control.sequence = stored(*sequence);
+        via.overload_control = std::move(control);
+    }
+    return via;
+}
+
+}  // namespace
+
+std::vector<ViaEntry> parse_via_values(std::string_view value) {
+    std::vector<ViaEntry> vias;
+    for_each_top_level(value, ',', [&vias](std::string_view item) {
+        if (!item.empty()) vias.push_back(parse_via_entry(item));
+        return true;
+    });
+    return vias;
+}
+
+
+std::vector<ReasonValue> parse_reason_values(std::string_view value) {
+    std::vector<ReasonValue> reasons;
+    for (std::string_view item : split_top_level(value, ',')) {
+        if (item.empty()) continue;
+        ReasonValue reason;
+        const auto [protocol, parameters] = split_parameters(item);
+        reason.protocol = stored(protocol);
+        if (auto cause = find_parameter(parameters, "cause"))
+            if (auto number = parse_decimal(*cause); number && number->value <= std::numeric_limits<std::uint32_t>::max())
+                reason.cause = static_cast<std::uint32_t>(number->value);
+        if (auto text = find_parameter(parameters, "text")) reason.text = stored(unquote(*text));
+        reasons.push_back(std::move(reason));
+    }
+    return reasons;
+}
+
+std::vector<WarningValue> parse_warning_values(std::string_view value) {
+    std::vector<WarningValue> warnings;
+    for (std::string_view item : split_top_level(value, ',')) {
+        const auto code = parse_leading_decimal(item);
+        if (!code || code->value > 999) continue;
+        WarningValue warning;
+        warning.code = static_cast<int>(code->value);
+        const auto after_code = item.find_first_not_of("0123456789");
+        std::string_view rest = after_code == std::string_view::npos ? std::string_view{} : trim(item.substr(after_code));
+        const auto space = rest.find_first_of(" \t");
+        warning.agent = stored(rest.substr(0, space));
+        if (space != std::string_view::npos) warning.text = stored(unquote(rest.substr(space + 1)));
+        warnings.push_back(std::move(warning));
+    }
+    return warnings;
+}
+
+std::string uri_user(std::string_view uri) {
+    uri = trim(uri);
+    const auto colon = uri.find(':');
+    if (colon == std::string_view::npos) return {};
+    const auto scheme = uri.substr(0, colon);
+    std::string_view rest = uri.substr(colon + 1);
+    if (iequals(scheme, "tel")) return stored(rest.substr(0, rest.find_first_of(";>")));
+    if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
+    const auto end_of_uri = rest.find_first_of(">;? ");
+    const auto at = rest.substr(0, end_of_uri).find('@');
+    if (at == std::string_view::npos) return {};
+    const auto userinfo = rest.substr(0, at);
+    return stored(userinfo.substr(0, userinfo.find(':')));  // user[:password]
+}
+
+namespace {
+
+// A name-addr's URI and the parameters after it.
+struct UriAndParameters {
+    std::string_view uri;
+    std::string_view parameters;
+};
+UriAndParameters split_name_addr(std::string_view value) {
+    value = trim(value);
+    const auto open = unquoted_angle_bracket(value);
+    UriAndParameters parts{value, {}};
+    if (open != std::string_view::npos) {
+        const auto close = value.find('>', open);
+        parts.uri = value.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+        if (close != std::string_view::npos) parts.parameters = value.substr(close + 1);
+    } else {
+        const auto semicolon = value.find(';');
+        parts.uri = value.substr(0, semicolon);
+        if (semicolon != std::string_view::npos) parts.parameters = value.substr(semicolon);
+    }
+    if (!parts.parameters.empty() && parts.parameters.front() == ';') parts.parameters.remove_prefix(1);
+    return parts;
+}
+
+std::string name_addr_tag(std::string_view value) {
+    const auto tag = find_parameter(split_name_addr(value).parameters, "tag");
+    return tag ? stored(*tag) : std::string();
+}
+
+}  // namespace
+
+NameAddr parse_name_addr(std::string_view value) {
+    const UriAndParameters parts = split_name_addr(value);
+    NameAddr result;
+    result.user = uri_user(parts.uri);
+    if (auto tag = find_parameter(parts.parameters, "tag")) result.tag = stored(*tag);
+    return result;
+}
+
+}  // namespace diag503

@@ -1,0 +1,99 @@
+// The plain SIP message the engine reads, and the parser that builds it from message text.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wire/retry_after.hpp"
+
+namespace diag503 {
+
+// RFC 7339 overload-control parameters of one Via entry.
+struct OverloadControl {
+    std::optional<std::uint32_t> reduction_percent;  // oc=
+    std::string algorithm;                           // oc-algo=
+    std::optional<std::uint64_t> validity_ms;         // oc-validity=
+    std::string sequence;                            // oc-seq=
+    // A bare `oc` only advertises support (RFC 7339 §5.1); oc=0 asks for no reduction.
+    bool asks_to_reduce() const { return reduction_percent && *reduction_percent > 0; }
+};
+
+struct ViaEntry {
+    std::string transport;  // "UDP", "TCP", "TLS", ...
+    std::string sent_by;    // host[:port]
+    std::string branch;
+    std::string received;
+    std::optional<OverloadControl> overload_control;
+};
+
+
+struct ReasonValue {
+    std::string protocol;         // "Q.850", "SIP", ...
+    std::optional<std::uint32_t> cause;
+    std::string text;
+};
+
+struct WarningValue {
+    int code = 0;
+    std::string agent;
+    std::string text;
+};
+
+struct SipMessage {
+    bool is_request = false;
+    std::string method;           // requests
+    std::string request_uri;      // requests
+    int status_code = 0;          // responses
+    std::string reason_phrase;    // responses
+
+    std::string call_id;
+    bool has_cseq = false;
+    std::uint32_t cseq_number = 0;
+    std::string cseq_method;
+
+    std::vector<ViaEntry> vias;   // top first, at most kMaxVias
+    bool via_stack_truncated = false;
+    std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
+
+    RetryAfter retry_after;
+    std::vector<ReasonValue> reasons;
+    std::vector<WarningValue> warnings;
+    std::string server;
+    std::string user_agent;
+    std::vector<std::string> reason_headers;  // "X-...Reason...: value" style vendor headers
+
+    std::vector<std::string> anomalies;       // what the parser had to tolerate, as sentences
+
+    const std::string& top_branch() const;
+};
+
+inline constexpr std::size_t kMaxVias = 64;
+inline constexpr std::size_t kMaxListedValues = 8;     // Reason, Warning, vendor reason headers
+inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one header value kept
+
+// Parses a SIP request or response (start line and headers; the body is ignored), reading only what
+// each message is used for: a 503 in full; other responses without Retry-After, Reason, Warning,
+// vendor reason headers or deeper Via entries (Server/User-Agent only for a 100); requests without
+// their From, To user and request-URI user (users are counted on responses), To tag kept.
+// Returns nullopt only when the start line is not SIP at all.
+std::optional<SipMessage> parse_sip_message(std::string_view text);
+
+// Call-ID, CSeq number and CSeq method: the same for a retransmission, new for each new request.
+std::uint64_t cseq_identity(const SipMessage& message);
+
+// Header-value parsers, exposed for unit tests.
+std::vector<ViaEntry> parse_via_values(std::string_view value);
+std::vector<ReasonValue> parse_reason_values(std::string_view value);
+std::vector<WarningValue> parse_warning_values(std::string_view value);
+struct NameAddr {
+    std::string user;
+    std::string tag;
+};
+NameAddr parse_name_addr(std::string_view value);
+std::string uri_user(std::string_view uri);
+
+}  // namespace diag503
