@@ -45,6 +45,7 @@ import argparse
 import email.utils
 import hashlib
 import heapq
+import importlib
 import inspect
 import ipaddress
 import itertools
@@ -60,14 +61,19 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOOLS))
-from gen_captures import (  # noqa: E402
-    AGENTS, BASE_EPOCH, NAMES, PLAYERS, RTSP_PUBLIC, camera_sdp, dns_answer, dns_message,
-    interleaved, naptr_rdata, sdp, srv_rdata, tls_client_hello, tls_server_flight,
+from synthetic.cameras import PLAYERS, RTSP_PUBLIC  # noqa: E402
+from synthetic.capture import BASE_EPOCH  # noqa: E402
+from synthetic.encoders import (  # noqa: E402
+    dns_answer, dns_message, interleaved, naptr_rdata, srv_rdata, tls_client_hello, tls_server_flight,
 )
-GEN_CAPTURES_HELPERS = (  # what is taken from gen_captures.py (and with it dns_name, tls_hello, ...)
-    "AGENTS", "BASE_EPOCH", "NAMES", "PLAYERS", "RTSP_PUBLIC", "camera_sdp", "dns_answer", "dns_message",
-    "interleaved", "naptr_rdata", "sdp", "srv_rdata", "tls_client_hello", "tls_server_flight",
-    "dns_name", "tls_hello", "tls_handshake", "tls_extension", "tls_record",
+from synthetic.messages import camera_sdp, sdp  # noqa: E402
+from synthetic.parties import AGENTS, NAMES  # noqa: E402
+SYNTHETIC_HELPERS = (  # module.name of what is taken from tools/synthetic/ (and with it dns_name, tls_hello, ...)
+    "parties.AGENTS", "capture.BASE_EPOCH", "parties.NAMES", "cameras.PLAYERS", "cameras.RTSP_PUBLIC",
+    "messages.camera_sdp", "encoders.dns_answer", "encoders.dns_message", "encoders.interleaved",
+    "encoders.naptr_rdata", "messages.sdp", "encoders.srv_rdata", "encoders.tls_client_hello",
+    "encoders.tls_server_flight", "encoders.dns_name", "encoders.tls_hello", "encoders.tls_handshake",
+    "encoders.tls_extension", "encoders.tls_record",
 )
 from pcapng_writer import (  # noqa: E402
     IPPROTO_TCP, IPPROTO_UDP, PcapngWriter, TcpConnection, mac_for,
@@ -1503,13 +1509,13 @@ def generate(kind, packets, seed, out):
 
 def generator_digest():
     """SHA-256 of what decides a capture's bytes: this file, pcapng_writer.py and the helpers it takes
-    from gen_captures.py (their source only, so unrelated edits there keep cached captures)."""
-    import gen_captures
+    from tools/synthetic/ (their source only, so unrelated edits there keep cached captures)."""
     digest = hashlib.sha256()
     for path in (Path(__file__), TOOLS / "pcapng_writer.py"):
         digest.update(path.read_bytes())
-    for name in GEN_CAPTURES_HELPERS:
-        value = getattr(gen_captures, name)
+    for helper in SYNTHETIC_HELPERS:
+        module, name = helper.split(".")
+        value = getattr(importlib.import_module(f"synthetic.{module}"), name)
         digest.update((inspect.getsource(value) if callable(value) else repr(value)).encode())
     return digest.hexdigest()
 
