@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Minimal pcapng writer and link/network/transport frame builder (standard library only).
 
-Used by gen_captures.py.  Everything here is deterministic: no clock, no randomness; the
-caller supplies timestamps, TCP initial sequence numbers and IPv4 identification seeds.
+Used by tools/synthetic/ (tools/gen_captures.py) and tools/bench/.  Everything here is deterministic:
+no clock, no randomness; the caller supplies timestamps, TCP initial sequence numbers and IPv4
+identification seeds.
 """
 
 import ipaddress

@@ -149,7 +149,7 @@ def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload=b""):
                                          64240, 0, 0) + payload)
 
 
-class Wire:
+class CaptureWriter:
     """The capture being written: one clock, frames counted from 1 as Wireshark numbers them."""
 
     def __init__(self, writer, gap_us):
@@ -529,7 +529,7 @@ def main():
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "wb") as stream:
-        wire = Wire(PcapngWriter(stream, "diag503 tools/bench/adversarial.py --mixed"), args.frame_gap_us)
+        wire = CaptureWriter(PcapngWriter(stream, "diag503 tools/bench/adversarial.py --mixed"), args.frame_gap_us)
         summary = MixedCapture(wire, args.seed, args.refuse_every, args.huge_header, args.vias, args.fork_legs,
                                args.packets).write()
     summary["arguments"] = {name: getattr(args, name) for name in ("seed",) + mixed_only[:-1]}

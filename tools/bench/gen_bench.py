@@ -45,6 +45,7 @@ import argparse
 import email.utils
 import hashlib
 import heapq
+import importlib
 import inspect
 import ipaddress
 import itertools
@@ -60,14 +61,19 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOOLS))
-from gen_captures import (  # noqa: E402
-    AGENTS, BASE_EPOCH, NAMES, PLAYERS, RTSP_PUBLIC, camera_sdp, dns_answer, dns_message,
-    interleaved, naptr_rdata, sdp, srv_rdata, tls_client_hello, tls_server_flight,
+from synthetic.cameras import PLAYERS, RTSP_PUBLIC  # noqa: E402
+from synthetic.capture import BASE_EPOCH  # noqa: E402
+from synthetic.encoders import (  # noqa: E402
+    dns_answer, dns_message, interleaved, naptr_rdata, srv_rdata, tls_client_hello, tls_server_flight,
 )
-GEN_CAPTURES_HELPERS = (  # what is taken from gen_captures.py (and with it dns_name, tls_hello, ...)
-    "AGENTS", "BASE_EPOCH", "NAMES", "PLAYERS", "RTSP_PUBLIC", "camera_sdp", "dns_answer", "dns_message",
-    "interleaved", "naptr_rdata", "sdp", "srv_rdata", "tls_client_hello", "tls_server_flight",
-    "dns_name", "tls_hello", "tls_handshake", "tls_extension", "tls_record",
+from synthetic.messages import camera_sdp, sdp  # noqa: E402
+from synthetic.parties import AGENTS, NAMES  # noqa: E402
+SYNTHETIC_HELPERS = (  # module.name of what is taken from tools/synthetic/ (and with it dns_name, tls_hello, ...)
+    "parties.AGENTS", "capture.BASE_EPOCH", "parties.NAMES", "cameras.PLAYERS", "cameras.RTSP_PUBLIC",
+    "messages.camera_sdp", "encoders.dns_answer", "encoders.dns_message", "encoders.interleaved",
+    "encoders.naptr_rdata", "messages.sdp", "encoders.srv_rdata", "encoders.tls_client_hello",
+    "encoders.tls_server_flight", "encoders.dns_name", "encoders.tls_hello", "encoders.tls_handshake",
+    "encoders.tls_extension", "encoders.tls_record",
 )
 from pcapng_writer import (  # noqa: E402
     IPPROTO_TCP, IPPROTO_UDP, PcapngWriter, TcpConnection, mac_for,
@@ -98,13 +104,16 @@ def parse_count(text):
 # =========================================================================== frames
 
 
-class Wire:
+class FastFrameBuilder:
     """Builds Ethernet/IPv4/UDP/TCP frames quickly (same layout as pcapng_writer.FrameBuilder).
 
     Addresses, MAC addresses and the 16-bit word sums of addresses are cached per IP string.
     Checksums are one's-complement sums, taken arithmetically: the sum of a byte string's
     16-bit words is its big-endian integer modulo 0xFFFF, and sums add.  `tcp` has
     FrameBuilder.tcp's signature, so pcapng_writer.TcpConnection keeps the sequence numbers.
+    Not merged into FrameBuilder: it is built for speed, and its IPv4 identifications start
+    at an address's low 16 bits where FrameBuilder's start at a CRC: merging them would change the
+    bytes of either the synthetic or the benchmark captures.
     """
 
     TTL = 64
@@ -195,7 +204,7 @@ class Simulation:
     def __init__(self, rng, horizon):
         self.rng = rng
         self.horizon = horizon
-        self.wire = Wire()
+        self.builder = FastFrameBuilder()
         self._queue = []
         self._order = itertools.count()
         self._ids = itertools.count(1)
@@ -271,7 +280,7 @@ class Link:
         self.ready_at = 0
         if transport == "TCP":
             rng = sim.rng
-            self.tcp = TcpConnection(sim.wire, client, server, rng.getrandbits(32), rng.getrandbits(32))
+            self.tcp = TcpConnection(sim.builder, client, server, rng.getrandbits(32), rng.getrandbits(32))
             self.state = "open" if preexisting else "new"
 
     def send(self, t, side, payload, rtt=2 * MS):
@@ -280,7 +289,7 @@ class Link:
         if self.tcp is None:
             (src_ip, src_port), (dst_ip, dst_port) = (
                 (self.client, self.server) if side == CLIENT else (self.server, self.client))
-            yield t, sim.wire.udp(src_ip, src_port, dst_ip, dst_port, payload)
+            yield t, sim.builder.udp(src_ip, src_port, dst_ip, dst_port, payload)
             return t
         conn = self.tcp
         if self.state == "new":
@@ -1069,7 +1078,7 @@ class SipWorld:
 
 def rtp_call(sim, t, a, b, duration):
     """G.711 RTP both ways every 20 ms on the SDP's even ports, RTCP on the odd ones every ~5 s."""
-    rng, wire = sim.rng, sim.wire
+    rng, builder = sim.rng, sim.builder
     streams = []
     for src, dst in ((a, b), (b, a)):
         streams.append([src, dst, rng.getrandbits(32), rng.randrange(65536), rng.getrandbits(32), 0])
@@ -1088,12 +1097,12 @@ def rtp_call(sim, t, a, b, duration):
             stream[3] = (seq + 1) & 0xFFFF
             stream[4] = (stamp + 160) & 0xFFFFFFFF
             stream[5] = count + 1
-            yield now + index * offset, wire.udp(src_ip, src_port, dst_ip, dst_port, packet)
+            yield now + index * offset, builder.udp(src_ip, src_port, dst_ip, dst_port, packet)
         if now >= next_rtcp:
             next_rtcp = now + seconds(rng, 4.5, 5.5)
             for stream in streams:
                 (src_ip, src_port), (dst_ip, dst_port), ssrc, seq, stamp, count = stream
-                yield now + 2 * offset, wire.udp(src_ip, src_port + 1, dst_ip, dst_port + 1,
+                yield now + 2 * offset, builder.udp(src_ip, src_port + 1, dst_ip, dst_port + 1,
                                                  rtcp_report(ssrc, now, stamp, count, 160, "rtp"))
 
 
@@ -1109,13 +1118,13 @@ def rtcp_report(ssrc, now, stamp, packets, size, cname):
 
 
 def dns_exchange(sim, t, client, server, txid, qname, qtype, records):
-    rng, wire = sim.rng, sim.wire
+    rng, builder = sim.rng, sim.builder
     query = dns_message(txid, qname, qtype)
-    yield t, wire.udp(client[0], client[1], server[0], server[1], query)
+    yield t, builder.udp(client[0], client[1], server[0], server[1], query)
     draw = rng.random()
     if draw < 0.005:  # lost: the stub asks again after 2 s and then gets its answer
         t += 2 * SECOND
-        yield t, wire.udp(client[0], client[1], server[0], server[1], query)
+        yield t, builder.udp(client[0], client[1], server[0], server[1], query)
     t += ms(rng, 0.3, 30)
     if draw > 0.994 and qtype != 35:
         answer = dns_message(txid, qname, qtype, rcode=3)  # NXDOMAIN
@@ -1123,14 +1132,14 @@ def dns_exchange(sim, t, client, server, txid, qname, qtype, records):
         answer = dns_message(txid, qname, qtype, rcode=2)  # SERVFAIL
     else:
         answer = dns_answer(txid, qname, qtype, records, rng.choice((60, 300, 3600)))
-    yield t, wire.udp(server[0], server[1], client[0], client[1], answer)
+    yield t, builder.udp(server[0], server[1], client[0], client[1], answer)
 
 
 def tcp_exchange(sim, t, client, server, messages, rtt=None):
     """A short TCP connection: handshake, the messages (one segment each, ACKed), FIN both ways."""
     rng = sim.rng
     rtt = rtt or ms(rng, 5, 60)
-    conn = TcpConnection(sim.wire, client, server, rng.getrandbits(32), rng.getrandbits(32))
+    conn = TcpConnection(sim.builder, client, server, rng.getrandbits(32), rng.getrandbits(32))
     yield t, conn.syn
     yield t + rtt // 2, conn.syn_ack
     t += rtt
@@ -1278,7 +1287,7 @@ class RtspWorld:
         agent, sends_options = PLAYERS[player]
         url = device.url(stream_path(device.vendor, channel, sub))
         rtt = ms(rng, 1, 30)
-        conn = TcpConnection(sim.wire, (client_ip, rng.randrange(32768, 61000)), (device.ip, 554),
+        conn = TcpConnection(sim.builder, (client_ip, rng.randrange(32768, 61000)), (device.ip, 554),
                              rng.getrandbits(32), rng.getrandbits(32))
         yield t, conn.syn
         yield t + 200, conn.syn_ack
@@ -1382,7 +1391,7 @@ class RtspWorld:
         """H.264 video: I-frames every 2 s; '$' frames on the RTSP connection (client ACKs every
         fourth segment) or UDP datagrams; RTCP sender reports every ~5 s; GET_PARAMETER every 30 s.
         Returns the time of its last frame."""
-        sim, rng, wire = self.sim, self.sim.rng, self.sim.wire
+        sim, rng, builder = self.sim, self.sim.rng, self.sim.builder
         fps = 10 if sub else 25
         interval = SECOND // fps
         gop = 2 * fps
@@ -1415,7 +1424,7 @@ class RtspWorld:
                 octets += size + 2
                 now += 90
                 if udp:
-                    yield now, wire.udp(device.ip, server_port, client_ip, client_port, rtp)
+                    yield now, builder.udp(device.ip, server_port, client_ip, client_port, rtp)
                 else:
                     yield now, partial(conn.data, SERVER, interleaved(0, rtp))
                     segments += 1
@@ -1426,7 +1435,7 @@ class RtspWorld:
                 next_rtcp = now + seconds(rng, 4.5, 5.5)
                 report = rtcp_report(ssrc, now, stamp_now, packets, octets // max(packets, 1), device.ip)
                 if udp:
-                    yield now + 100, wire.udp(device.ip, server_port + 1, client_ip, client_port + 1, report)
+                    yield now + 100, builder.udp(device.ip, server_port + 1, client_ip, client_port + 1, report)
                 else:
                     yield now + 100, partial(conn.data, SERVER, interleaved(1, report))
             if now >= next_keepalive:
@@ -1503,13 +1512,13 @@ def generate(kind, packets, seed, out):
 
 def generator_digest():
     """SHA-256 of what decides a capture's bytes: this file, pcapng_writer.py and the helpers it takes
-    from gen_captures.py (their source only, so unrelated edits there keep cached captures)."""
-    import gen_captures
+    from tools/synthetic/ (their source only, so unrelated edits there keep cached captures)."""
     digest = hashlib.sha256()
     for path in (Path(__file__), TOOLS / "pcapng_writer.py"):
         digest.update(path.read_bytes())
-    for name in GEN_CAPTURES_HELPERS:
-        value = getattr(gen_captures, name)
+    for helper in SYNTHETIC_HELPERS:
+        module, name = helper.split(".")
+        value = getattr(importlib.import_module(f"synthetic.{module}"), name)
         digest.update((inspect.getsource(value) if callable(value) else repr(value)).encode())
     return digest.hexdigest()
 

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # One definition of "the same call" and of the windows for both tools.
-from gen_captures import FAILOVER_WINDOW, HAMMER_WINDOW, stream_path as call_of  # noqa: E402
+from synthetic.reactions import FAILOVER_WINDOW, HAMMER_WINDOW, stream_path as call_of  # noqa: E402
 
 FIELDS = ("frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
           "ipv6.dst", "tcp.dstport", "tcp.analysis.retransmission", "rtsp.method", "rtsp.url",
