@@ -11,24 +11,15 @@
 namespace diag503 {
 
 enum class Cause {
-    overload,
-    capacity_limit,
-    upstream_failure,
-    dns_failure,
-    tls_failure,
-    database_failure,
-    maintenance,
-    registration_routing,
-    // RTSP (cameras, NVRs, restreamers)
-    too_many_clients,
-    encoder_busy,
-    unsupported_profile,
-    nvr_channel_unavailable,
-    encoder_restart,
-    device_overload,
-    unknown,
+#define DIAG503_CAUSE(name, protocol, recommendation) name,
+#include "core/causes.def"
+#undef DIAG503_CAUSE
 };
-inline constexpr int kCauseCount = 15;
+inline constexpr int kCauseCount = 0
+#define DIAG503_CAUSE(name, protocol, recommendation) +1
+#include "core/causes.def"
+#undef DIAG503_CAUSE
+    ;
 
 std::string_view cause_name(Cause cause);            // the fixed vocabulary, e.g. "capacity_limit"
 std::string_view cause_recommendation(Cause cause);  // what to do next, in plain words

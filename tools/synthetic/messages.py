@@ -3,15 +3,7 @@
 
 import re
 
-
-CAUSES = (
-    "overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
-    "database_failure", "maintenance", "registration_routing", "unknown",
-)
-RTSP_CAUSES = (
-    "too_many_clients", "encoder_busy", "unsupported_profile", "nvr_channel_unavailable",
-    "encoder_restart", "device_overload", "unknown",
-)
+from causes import RTSP_CAUSES, SIP_CAUSES as CAUSES  # noqa: F401 (the vocabulary of the C++ table)
 
 
 REASONS = {
