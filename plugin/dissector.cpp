@@ -216,6 +216,20 @@ nstime_t as_nstime(std::int64_t microseconds) {
 
 void add_generated(proto_item* item) { proto_item_set_generated(item); }
 
+void add_sip_context(proto_tree* tree, tvbuff_t* tvb, const diag503::SipVerdictContext& sip) {
+    const auto scope = diag503::scope_name(sip.scope);
+    if (!scope.empty()) add_generated(proto_tree_add_string(tree, fields.scope, tvb, 0, 0, scope.data()));
+    add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, sip.active_dialogs));
+}
+
+void add_rtsp_context(proto_tree* tree, tvbuff_t* tvb, const diag503::RtspVerdictContext& rtsp) {
+    if (!rtsp.url.empty()) add_generated(proto_tree_add_string(tree, fields.url, tvb, 0, 0, rtsp.url.c_str()));
+    if (rtsp.channel) add_generated(proto_tree_add_uint(tree, fields.channel, tvb, 0, 0, *rtsp.channel));
+    if (!rtsp.stream.empty()) add_generated(proto_tree_add_string(tree, fields.stream, tvb, 0, 0, rtsp.stream.c_str()));
+    if (!rtsp.profile.empty()) add_generated(proto_tree_add_string(tree, fields.profile, tvb, 0, 0, rtsp.profile.c_str()));
+    add_generated(proto_tree_add_uint(tree, fields.active_sessions, tvb, 0, 0, rtsp.active_sessions));
+}
+
 void add_context(proto_tree* tree, tvbuff_t* tvb, const diag503::Verdict& verdict) {
     if (verdict.request_frame != 0)
         add_generated(proto_tree_add_uint(tree, fields.request_in, tvb, 0, 0, verdict.request_frame));
@@ -227,17 +241,8 @@ void add_context(proto_tree* tree, tvbuff_t* tvb, const diag503::Verdict& verdic
         add_generated(proto_tree_add_uint(tree, fields.retry_after, tvb, 0, 0, static_cast<guint32>(*verdict.retry_after_seconds)));
     add_generated(proto_tree_add_string(tree, fields.server, tvb, 0, 0, verdict.server.c_str()));
     if (!verdict.method.empty()) add_generated(proto_tree_add_string(tree, fields.method, tvb, 0, 0, verdict.method.c_str()));
-    const auto scope = diag503::scope_name(verdict.scope);
-    if (!scope.empty()) add_generated(proto_tree_add_string(tree, fields.scope, tvb, 0, 0, scope.data()));
-    if (!verdict.active_sessions) {  // SIP
-        add_generated(proto_tree_add_uint(tree, fields.active_dialogs, tvb, 0, 0, verdict.active_dialogs));
-        return;
-    }
-    if (!verdict.url.empty()) add_generated(proto_tree_add_string(tree, fields.url, tvb, 0, 0, verdict.url.c_str()));
-    if (verdict.channel) add_generated(proto_tree_add_uint(tree, fields.channel, tvb, 0, 0, *verdict.channel));
-    if (!verdict.stream.empty()) add_generated(proto_tree_add_string(tree, fields.stream, tvb, 0, 0, verdict.stream.c_str()));
-    if (!verdict.profile.empty()) add_generated(proto_tree_add_string(tree, fields.profile, tvb, 0, 0, verdict.profile.c_str()));
-    add_generated(proto_tree_add_uint(tree, fields.active_sessions, tvb, 0, 0, *verdict.active_sessions));
+    if (const auto* sip = verdict.sip()) add_sip_context(tree, tvb, *sip);
+    if (const auto* rtsp = verdict.rtsp()) add_rtsp_context(tree, tvb, *rtsp);
 }
 
 guint32 clamped(std::uint64_t value) { return static_cast<guint32>(std::min<std::uint64_t>(value, G_MAXUINT32)); }
@@ -287,18 +292,18 @@ void render(const FinishedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, 
     proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);
     proto_item_append_text(root, ": %s", rendered.cause.c_str());
     proto_tree* subtree = proto_item_add_subtree(root, ett_diag503);
-    add_generated(proto_tree_add_string(subtree, fields.protocol, tvb, 0, 0, rendered.protocol.c_str()));
+    add_generated(proto_tree_add_string(subtree, fields.protocol, tvb, 0, 0, diag503::protocol_name(verdict.protocol()).data()));
     add_generated(proto_tree_add_string(subtree, fields.cause, tvb, 0, 0, rendered.cause.c_str()));
     add_generated(proto_tree_add_uint(subtree, fields.confidence, tvb, 0, 0, static_cast<guint32>(verdict.confidence)));
     for (const auto& item : verdict.evidence) add_evidence(subtree, tvb, item);
     add_generated(proto_tree_add_string(subtree, fields.recommendation, tvb, 0, 0, verdict.recommendation.c_str()));
     add_context(subtree, tvb, verdict);
     add_origin(subtree, tvb, verdict);
-    add_incident(subtree, tvb, rendered.incident);
+    add_incident(subtree, tvb, verdict.incident);
     add_failover(subtree, tvb, rendered);
 
     proto_tree_add_expert_format(subtree, pinfo, &ei_diagnosis, tvb, 0, 0, "%s", rendered.expert_text.c_str());
-    if (verdict.relays_503 && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_relayed_503, tvb, 0, 0);
+    if (verdict.sip() && verdict.sip()->relays_503 && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_relayed_503, tvb, 0, 0);
     if (verdict.request_frame == 0 && !verdict.is_retransmission && !verdict.cut)  // a cut 503 has its own note
         proto_tree_add_expert(subtree, pinfo, &ei_request_missing, tvb, 0, 0);
     if (verdict.malformed) proto_tree_add_expert(subtree, pinfo, &ei_malformed_503, tvb, 0, 0);

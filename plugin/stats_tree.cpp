@@ -38,7 +38,7 @@ void init_tree(stats_tree* tree) {
 // One node per incident, counting its 503s; below it the clients refused, the requests still served
 // and its duration in milliseconds, each grown by what the 503 added.
 void count_incident(stats_tree* tree, const diag503::FinishedVerdict& rendered) {
-    const auto& incident = rendered.incident;
+    const auto& incident = rendered.verdict.incident;
     if (incident.id == 0) return;
     tick_stat_node(tree, kIncidents, 0, TRUE);
     const std::string name = "incident " + std::to_string(incident.id) + ": " + rendered.cause + " at " +
@@ -70,10 +70,11 @@ tap_packet_status count_verdict(stats_tree* tree, packet_info*, epan_dissect_t*,
     const auto& verdict = rendered->verdict;
 
     tick_stat_node(tree, kByCause, 0, TRUE);
-    const int protocol = tick_stat_node(tree, rendered->protocol.c_str(), roots.by_cause, TRUE);
+    const int protocol = tick_stat_node(tree, diag503::protocol_name(verdict.protocol()).data(), roots.by_cause, TRUE);
     const int cause = tick_stat_node(tree, rendered->cause.c_str(), protocol, TRUE);
     const int server = tick_stat_node(tree, verdict.server.c_str(), cause, TRUE);
-    if (verdict.channel) tick_stat_node(tree, ("channel " + std::to_string(*verdict.channel)).c_str(), server, TRUE);
+    if (const auto* rtsp = verdict.rtsp(); rtsp && rtsp->channel)
+        tick_stat_node(tree, ("channel " + std::to_string(*rtsp->channel)).c_str(), server, TRUE);
 
     tick_stat_node(tree, kByMethod, 0, TRUE);
     tick_stat_node(tree, verdict.method.empty() ? "(no method)" : verdict.method.c_str(), roots.by_method, TRUE);

@@ -83,7 +83,7 @@ void CaptureAnalysis::analyse_sip(const PacketMeta& meta, std::string_view messa
     if (message->is_request && may_react(*message)) observe_reaction(request);
     if (!verdict) return;
     if (!verdict->is_retransmission) reactions_.on_503(meta, request, verdict->retry_after_seconds);
-    store(std::move(*verdict), meta, "sip");
+    store(std::move(*verdict), meta);
 }
 
 void CaptureAnalysis::analyse_rtsp(const PacketMeta& meta, std::string_view message_text) {
@@ -97,8 +97,9 @@ void CaptureAnalysis::analyse_rtsp(const PacketMeta& meta, std::string_view mess
     if (message->is_request && may_react(*message))
         observe_reaction(rtsp_client_request(meta, meta.source, message->url, message->cseq));
     if (!verdict) return;
-    reactions_.on_503(meta, rtsp_client_request(meta, meta.destination, verdict->url, message->cseq), verdict->retry_after_seconds);
-    store(std::move(*verdict), meta, "rtsp");
+    const std::string& url = verdict->rtsp() ? verdict->rtsp()->url : message->url;
+    reactions_.on_503(meta, rtsp_client_request(meta, meta.destination, url, message->cseq), verdict->retry_after_seconds);
+    store(std::move(*verdict), meta);
 }
 
 void CaptureAnalysis::analyse_http_request(const PacketMeta& meta, std::string_view request_text) noexcept {
@@ -168,16 +169,15 @@ void CaptureAnalysis::observe_reaction(const ClientRequest& request) {
     last_output_frame_ = reaction->frame;
 }
 
-void CaptureAnalysis::place_in_incident(FinishedVerdict& finished, std::int64_t time_us) {
-    Verdict& verdict = finished.verdict;
+void CaptureAnalysis::place_in_incident(Verdict& verdict, std::int64_t time_us) {
     if (verdict.is_retransmission) {
         if (const auto* original = verdicts_of(verdict.retransmission_of); original && !original->empty())
-            finished.incident = original->front().incident;
+            verdict.incident = original->front().verdict.incident;
         return;
     }
-    finished.incident = incidents_.place(verdict, time_us);
-    verdict.evidence.push_back({incident_sentence(finished.incident, verdict.cause, verdict.server),
-                                {finished.incident.first_frame, verdict.frame}});
+    verdict.incident = incidents_.place(verdict, time_us);
+    verdict.evidence.push_back({incident_sentence(verdict.incident, verdict.cause, verdict.server),
+                                {verdict.incident.first_frame, verdict.frame}});
     const std::uint32_t early_retries = reactions_.early_retries_recent(verdict.server, time_us);
     if (early_retries > 0)
         verdict.evidence.push_back({counted(early_retries, "request", "requests") +
@@ -185,20 +185,19 @@ void CaptureAnalysis::place_in_incident(FinishedVerdict& finished, std::int64_t 
                                         "elapsed: clients are not honouring Retry-After.", {verdict.frame}});
 }
 
-void CaptureAnalysis::store(Verdict verdict, const PacketMeta& meta, const char* protocol) {
+void CaptureAnalysis::store(Verdict verdict, const PacketMeta& meta) {
     if (meta.cut_after_bytes != 0) {  // RTSP as SIP: what the cut left unfinished is not malformed
         verdict.cut = true;
         verdict.malformed = false;
     }
     FinishedVerdict finished;
-    finished.protocol = protocol;
     finished.cause = std::string(cause_name(verdict.cause));
     finished.expert_text = expert_summary(verdict);
     finished.info_suffix = info_suffix(verdict);
     finished.retry_after_class = retry_after_class(verdict, settings_);
     finished.response_time_class = response_time_class(verdict, settings_);
     finished.verdict = std::move(verdict);
-    place_in_incident(finished, meta.time_us);
+    place_in_incident(finished.verdict, meta.time_us);
     // Last, once every sentence is written and keys are taken: nothing unescaped reaches the tree.
     make_displayable(finished.verdict);
     finished.expert_text = displayable(finished.expert_text, kMaxDisplayedExpert);
@@ -217,7 +216,8 @@ void CaptureAnalysis::store_internal_failure(const PacketMeta& meta, std::string
         verdict.server = meta.source.text();
         verdict.evidence.push_back({std::string("diag503 could not analyse this 503: ") + what, {meta.frame}});
         verdict.recommendation = std::string(cause_recommendation(Cause::unknown));
-        store(std::move(verdict), meta, sip ? "sip" : "rtsp");
+        if (!sip) verdict.context = RtspVerdictContext{};
+        store(std::move(verdict), meta);
     } catch (...) {
         // Out of memory while reporting out of memory: nothing sane is left to do.
     }

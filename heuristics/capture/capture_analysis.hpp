@@ -23,13 +23,11 @@ namespace diag503 {
 // so rendering (where Wireshark may longjmp) creates no C++ objects.
 struct FinishedVerdict {
     Verdict verdict;
-    std::string protocol;  // "sip" or "rtsp"
     std::string cause;
     std::string expert_text;
     std::string info_suffix;
     std::string_view retry_after_class;
     std::string_view response_time_class;
-    IncidentFacts incident;
     // The client's failover attempt after this 503: known only once the attempt was read, so shown
     // by two-pass tshark and the GUI, not by one-pass tshark.
     std::uint32_t failover_frame = 0;
@@ -73,8 +71,8 @@ private:
     void analyse_tcp_flags(const PacketMeta& meta, std::uint16_t flags) noexcept;
     template <typename Analyse>
     void guarded(const PacketMeta& meta, std::string_view message_text, Analyse&& analyse) noexcept;
-    void store(Verdict verdict, const PacketMeta& meta, const char* protocol);
-    void place_in_incident(FinishedVerdict& finished, std::int64_t time_us);
+    void store(Verdict verdict, const PacketMeta& meta);
+    void place_in_incident(Verdict& verdict, std::int64_t time_us);
     void observe_reaction(const ClientRequest& request);
     void store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept;
 

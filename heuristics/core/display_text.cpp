@@ -122,10 +122,12 @@ void make_displayable(Verdict& verdict) {
     keep_displayable(verdict.recommendation, kMaxDisplayedSentence);
     keep_displayable(verdict.server, kMaxDisplayedIdentifier);
     keep_displayable(verdict.method, kMaxDisplayedIdentifier);
-    keep_displayable(verdict.url, kMaxDisplayedUrl);
-    keep_displayable(verdict.stream, kMaxDisplayedIdentifier);
-    keep_displayable(verdict.profile, kMaxDisplayedName);
     keep_displayable(verdict.origin, kMaxDisplayedName);
+    if (RtspVerdictContext* rtsp = verdict.rtsp()) {
+        keep_displayable(rtsp->url, kMaxDisplayedUrl);
+        keep_displayable(rtsp->stream, kMaxDisplayedIdentifier);
+        keep_displayable(rtsp->profile, kMaxDisplayedName);
+    }
 }
 
 }  // namespace diag503

@@ -53,6 +53,14 @@ void Findings::add(Cause cause, int weight, std::string sentence, std::vector<st
     items_.push_back({cause, weight, {std::move(sentence), std::move(distinct)}});
 }
 
+void Findings::add(const Rule& rule, std::string sentence, std::vector<std::uint32_t> frames) {
+    add(rule.cause, rule.weight, std::move(sentence), std::move(frames));
+}
+
+void Findings::add(const Rule& rule, Cause named, std::string sentence, std::vector<std::uint32_t> frames) {
+    add(rule.cause == kCauseNamedBySignal ? named : rule.cause, rule.weight, std::move(sentence), std::move(frames));
+}
+
 void Findings::note(std::string sentence, std::vector<std::uint32_t> frames) {
     add(Cause::unknown, 0, std::move(sentence), std::move(frames));
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/rules.hpp"
 #include "core/verdict.hpp"
 
 namespace diag503 {
@@ -19,6 +20,10 @@ struct Finding {
 class Findings {
 public:
     void add(Cause cause, int weight, std::string sentence, std::vector<std::uint32_t> frames = {});
+    // A rule's row: its cause and weight.
+    void add(const Rule& rule, std::string sentence, std::vector<std::uint32_t> frames = {});
+    // A row whose cause the signal names (kCauseNamedBySignal): `named` is that cause.
+    void add(const Rule& rule, Cause named, std::string sentence, std::vector<std::uint32_t> frames = {});
     void note(std::string sentence, std::vector<std::uint32_t> frames = {});
     const std::vector<Finding>& items() const { return items_; }
 

@@ -8,12 +8,15 @@ namespace diag503 {
 
 namespace {
 
+enum class CauseProtocol { sip, rtsp, any };
+
 struct CauseWords {
     std::string_view name;
+    CauseProtocol protocol;
     std::string_view recommendation;
 };
 constexpr CauseWords kCauseWords[] = {
-#define DIAG503_CAUSE(name, protocol, recommendation) {#name, recommendation},
+#define DIAG503_CAUSE(name, protocol, recommendation) {#name, CauseProtocol::protocol, recommendation},
 #include "core/causes.def"
 #undef DIAG503_CAUSE
 };
@@ -29,6 +32,13 @@ const CauseWords& words_of(Cause cause) {
 std::string_view cause_name(Cause cause) { return words_of(cause).name; }
 
 std::string_view cause_recommendation(Cause cause) { return words_of(cause).recommendation; }
+
+bool cause_applies_to(Cause cause, Protocol protocol) {
+    const CauseProtocol applies = words_of(cause).protocol;
+    return applies == CauseProtocol::any || (applies == CauseProtocol::sip) == (protocol == Protocol::sip);
+}
+
+std::string_view protocol_name(Protocol protocol) { return protocol == Protocol::rtsp ? "rtsp" : "sip"; }
 
 std::string_view scope_name(Scope scope) {
     switch (scope) {

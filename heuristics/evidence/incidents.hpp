@@ -12,21 +12,6 @@
 
 namespace diag503 {
 
-// An incident as it stands at one of its 503s. Every figure counts only what came before, so one
-// pass and two passes give the same answer; the incident's last 503 carries its totals.
-struct IncidentFacts {
-    std::uint32_t id = 0;               // 1, 2, ... in the order incidents begin
-    std::uint32_t first_frame = 0;      // its first 503
-    std::int64_t duration_us = 0;       // from its first 503 to this one
-    std::uint32_t refusals = 0;         // its 503s so far, this one included
-    std::uint32_t clients = 0;          // distinct callers or clients refused so far
-    std::uint64_t served = 0;           // requests the server still served since its first 503
-    // Change since the previous 503 of the incident, for statistics that add up to the totals.
-    bool new_client = false;
-    std::int64_t added_duration_us = 0;
-    std::uint64_t added_served = 0;
-};
-
 class IncidentTracker {
 public:
     explicit IncidentTracker(const Settings& settings);

@@ -7,6 +7,7 @@
 
 #include "core/findings.hpp"
 #include "core/text.hpp"
+#include "rtsp/rtsp_rules.hpp"
 
 namespace diag503 {
 namespace {
@@ -63,14 +64,14 @@ bool needs_another_encoder(const HeldStream& held, const CameraStream& wanted) {
 void phrase_rules(const RtspFacts& facts, Findings& findings) {
     const std::string& phrase = facts.response->reason_phrase;
     if (auto cause = rtsp_cause_of_phrase(phrase))
-        findings.add(*cause, 55, "Reason phrase " + quoted(phrase) + " names the cause.", {facts.frame});
+        findings.add(rule(RtspRule::phrase_names_cause), *cause, "Reason phrase " + quoted(phrase) + " names the cause.", {facts.frame});
 }
 
 void session_rules(const RtspFacts& facts, Findings& findings) {
     const auto others = static_cast<std::uint32_t>(facts.held_by_others.size());
     if (others == 0) {
-        findings.add(Cause::too_many_clients, -30, "No other client held a session on the device.", {facts.frame});
-        findings.add(Cause::encoder_busy, -30, "No other client held a stream of the device.", {facts.frame});
+        findings.add(rule(RtspRule::no_other_session), "No other client held a session on the device.", {facts.frame});
+        findings.add(rule(RtspRule::no_other_stream), "No other client held a stream of the device.", {facts.frame});
         return;
     }
     std::uint32_t ghosts = 0;
@@ -89,10 +90,13 @@ void session_rules(const RtspFacts& facts, Findings& findings) {
     if (idle) sentence += "; " + counted(idle, "shows", "show") + " no activity for over half its timeout";
     const bool at_peak = facts.active_sessions >= facts.peak_sessions;
     // One other session is trivially "the most seen" at a first refusal, and cameras allow several.
-    findings.add(Cause::too_many_clients, !at_peak ? 20 : others >= 2 ? 40 : 30, sentence + ".", frames);
-    if (ghosts) findings.add(Cause::too_many_clients, 10, "Ghost sessions still count against the device's limit until they time out.", frames);
+    const RtspRule held = !at_peak                                         ? RtspRule::sessions_below_peak
+                          : others >= rtsp_threshold::several_sessions ? RtspRule::sessions_at_peak
+                                                                       : RtspRule::one_session_at_peak;
+    findings.add(rule(held), sentence + ".", frames);
+    if (ghosts) findings.add(rule(RtspRule::ghost_sessions), "Ghost sessions still count against the device's limit until they time out.", frames);
     if (facts.previous_503_frame && facts.sessions_at_previous_503 == facts.active_sessions && at_peak)
-        findings.add(Cause::too_many_clients, 10,
+        findings.add(rule(RtspRule::same_count_as_previous_refusal),
                      "The previous refusal (" + frame_ref(facts.previous_503_frame) + ") came at the same session count.",
                      {facts.previous_503_frame, facts.frame});
 }
@@ -102,7 +106,7 @@ void encoder_rules(const RtspFacts& facts, Findings& findings) {
     for (const HeldStream& held : facts.held_by_others) {
         if (!same_channel(held, wanted)) continue;
         if (held.profile == wanted.profile) {
-            findings.add(Cause::encoder_busy, -20,
+            findings.add(rule(RtspRule::same_profile_held),
                          "Another client already receives the same profile of " + channel_text(wanted) + " (" +
                              frame_ref(held.setup_frame) + "): a second copy needs no new encoder.",
                          {held.setup_frame, facts.frame});
@@ -111,16 +115,16 @@ void encoder_rules(const RtspFacts& facts, Findings& findings) {
     }
     for (const HeldStream& held : facts.held_by_others) {
         if (!same_channel(held, wanted) || !needs_another_encoder(held, wanted)) continue;
-        findings.add(Cause::encoder_busy, 50,
+        findings.add(rule(RtspRule::other_profile_held),
                      "Client " + held.client + " holds " + channel_text(wanted) + " with profile " +
                          described(held.profile, held.encoding) + " (" + frame_ref(held.setup_frame) +
                          "); this request asks for " + described(wanted.profile, facts.requested_encoding) +
                          ", which needs another encoder.",
                      {held.setup_frame, facts.frame});
-        findings.add(Cause::too_many_clients, -10, "The refusal follows the profile asked for, not the number of clients.",
+        findings.add(rule(RtspRule::profile_not_client_count), "The refusal follows the profile asked for, not the number of clients.",
                      {facts.frame});
         if (facts.same_channel_other_profile_successes || facts.last_same_stream_success_frame)
-            findings.add(Cause::encoder_busy, 15,
+            findings.add(rule(RtspRule::other_profiles_served),
                          "Other profiles of " + channel_text(wanted) + " were still served (" +
                              frame_ref(std::max(facts.same_channel_other_profile_frame, facts.last_same_stream_success_frame)) + ").",
                          {facts.same_channel_other_profile_frame, facts.frame});
@@ -131,7 +135,7 @@ void encoder_rules(const RtspFacts& facts, Findings& findings) {
 void history_rules(const RtspFacts& facts, Findings& findings) {
     const CameraStream& wanted = facts.stream;
     if (facts.same_stream_successes > 0) {
-        findings.add(Cause::unsupported_profile, -40,
+        findings.add(rule(RtspRule::profile_worked_before),
                      "The same stream and profile worked before (" + frame_ref(facts.last_same_stream_success_frame) + ").",
                      {facts.last_same_stream_success_frame, facts.frame});
         return;
@@ -142,7 +146,10 @@ void history_rules(const RtspFacts& facts, Findings& findings) {
                                " and never served, even with no other client on the device";
         const bool encoding_asked = asks_custom_encoding(wanted);
         if (encoding_asked) sentence += "; the URL asks for a specific encoding";
-        findings.add(Cause::unsupported_profile, refusals >= 2 ? 55 : 35 + (encoding_asked ? 10 : 0), sentence + ".", {facts.frame});
+        const int weight = refusals >= rtsp_threshold::repeated_refusals
+                               ? rule(RtspRule::profile_refused_again).weight
+                               : rule(RtspRule::profile_refused).weight + (encoding_asked ? rule(RtspRule::profile_custom_encoding).weight : 0);
+        findings.add(Cause::unsupported_profile, weight, sentence + ".", {facts.frame});
     }
 }
 
@@ -150,26 +157,28 @@ void nvr_rules(const RtspFacts& facts, Findings& findings) {
     const CameraStream& wanted = facts.stream;
     if (!wanted.channel || facts.other_channel_successes == 0 || facts.same_stream_successes > 0) return;
     // A channel that fails always: stronger with each refusal, and when the URL names a recorder input.
-    const int weight = 35 + (wanted.looks_like_nvr_channel ? 10 : 0) + (facts.same_channel_refusals > 0 ? 15 : 0);
+    const int weight = rule(RtspRule::channel_refused_others_served).weight +
+                       (wanted.looks_like_nvr_channel ? rule(RtspRule::channel_named_as_recorder_input).weight : 0) +
+                       (facts.same_channel_refusals > 0 ? rule(RtspRule::channel_refused_before).weight : 0);
     findings.add(Cause::nvr_channel_unavailable, weight,
                  channel_text(wanted) + " of " + facts.device + " is refused while channel " +
                      std::to_string(*facts.other_channel) + " of the same device was served (" +
                      frame_ref(facts.other_channel_frame) + ")" +
                      (wanted.looks_like_nvr_channel ? ": the URL names a recorder input." : "."),
                  {facts.other_channel_frame, facts.frame});
-    findings.add(Cause::unsupported_profile, -15, "Other channels of the device are served.", {facts.frame});
+    findings.add(rule(RtspRule::other_channels_served), "Other channels of the device are served.", {facts.frame});
 }
 
 void event_rules(const RtspFacts& facts, const Settings& settings, Findings& findings) {
     const std::int64_t window = static_cast<std::int64_t>(settings.event_window_s) * 1000000;
     if (facts.encoder_change.frame && facts.time_us - facts.encoder_change.time_us <= window)
-        findings.add(Cause::encoder_restart, 65,
+        findings.add(rule(RtspRule::encoder_changed),
                      facts.encoder_change.what + " in " + frame_ref(facts.encoder_change.frame) + ", " +
                          format_duration(facts.time_us - facts.encoder_change.time_us) +
                          " before: the encoder restarts with its new settings.",
                      {facts.encoder_change.frame, facts.frame});
     if (facts.device_reset.frame && facts.time_us - facts.device_reset.time_us <= window)
-        findings.add(Cause::encoder_restart, 40,
+        findings.add(rule(RtspRule::device_reset),
                      "A " + facts.device_reset.what + " in " + frame_ref(facts.device_reset.frame) + ", " +
                          format_duration(facts.time_us - facts.device_reset.time_us) + " before: the device may be restarting.",
                      {facts.device_reset.frame, facts.frame});
@@ -180,14 +189,15 @@ void load_rules(const RtspFacts& facts, const Settings& settings, Findings& find
     if (retry.valid && retry.seconds <= settings.short_retry_after_s) {
         const std::string sentence =
             "Retry-After: " + std::to_string(retry.seconds) + " s is short: the device expects to recover within seconds.";
-        findings.add(Cause::device_overload, 35, sentence, {facts.frame});
-        findings.add(Cause::nvr_channel_unavailable, -15, sentence, {facts.frame});
-        findings.add(Cause::unsupported_profile, -15, sentence, {facts.frame});
+        for (RtspRule short_retry : {RtspRule::retry_after_short, RtspRule::retry_after_short_not_channel,
+                                     RtspRule::retry_after_short_not_profile})
+            findings.add(rule(short_retry), sentence, {facts.frame});
     }
     const bool intermittent = facts.recent_successes > 0 && facts.recent_refusals > 0 &&
-                              (facts.streams_refused_recently >= 2 || facts.clients_refused_recently >= 2);
+                              (facts.streams_refused_recently >= rtsp_threshold::intermittent_min_streams ||
+                               facts.clients_refused_recently >= rtsp_threshold::intermittent_min_clients);
     if (intermittent)
-        findings.add(Cause::device_overload, 30,
+        findings.add(rule(RtspRule::intermittent_refusals),
                      "Refusals across " + counted(facts.streams_refused_recently, "stream", "streams") + " and " +
                          counted(facts.clients_refused_recently, "client", "clients") + " alternate with " +
                          counted(facts.recent_successes, "served request", "served requests") + " in the last " +

@@ -300,11 +300,12 @@ Verdict RtspEngine::diagnose(const PacketMeta& meta, const RtspMessage& response
     if (response.retry_after.valid) verdict.retry_after_seconds = response.retry_after.seconds;
     verdict.server = device.name;
     verdict.method = facts.method;
-    verdict.url = request ? url_without_credentials(request->url) : std::string();
-    verdict.channel = stream.channel;
-    verdict.stream = std::string(stream_type_name(stream.stream));
-    verdict.profile = facts.requested_encoding.empty() ? stream.profile : stream.profile + " (" + facts.requested_encoding + ")";
-    verdict.active_sessions = facts.active_sessions;
+    RtspVerdictContext& context = verdict.context.emplace<RtspVerdictContext>();
+    context.url = request ? url_without_credentials(request->url) : std::string();
+    context.channel = stream.channel;
+    context.stream = std::string(stream_type_name(stream.stream));
+    context.profile = facts.requested_encoding.empty() ? stream.profile : stream.profile + " (" + facts.requested_encoding + ")";
+    context.active_sessions = facts.active_sessions;
     verdict.malformed = !response.anomalies.empty();
     verdict.client_key = hash_text(meta.destination.address);
     verdict.served_total = device.served_total;

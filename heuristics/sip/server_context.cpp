@@ -7,6 +7,40 @@
 #include <vector>
 
 namespace diag503 {
+LoadFacts ServerContext::load_at(std::int64_t now_us, const Settings& settings) const {
+    constexpr std::int64_t kMicrosecondsPerSecond = 1000000;
+    const int surge = static_cast<int>(std::min<std::uint32_t>(settings.surge_window_s, 8));
+    const int baseline = static_cast<int>(std::min<std::uint32_t>(settings.baseline_window_s, RequestRate::kSeconds - 9));
+    LoadFacts load;
+    load.recent_requests = requests.count(now_us, surge);
+    load.baseline_seconds = std::clamp(requests.history_seconds(now_us) - surge, 0, baseline);
+    load.baseline_per_second = requests.median_per_second(now_us, load.baseline_seconds, surge);
+    for (const Outcome& outcome : outcomes)
+        if (outcome.served && outcome.time_us > now_us - surge * kMicrosecondsPerSecond) ++load.served_during_surge;
+    return load;
+}
+
+CallCountFacts ServerContext::call_counts() const {
+    CallCountFacts calls;
+    calls.active_dialogs = active_dialogs;
+    calls.peak_active_dialogs = peak_active_dialogs;
+    calls.dialogs_at_previous_503 = dialogs_at_previous_503;
+    calls.previous_503_frame = previous_503_frame;
+    calls.dialogs_dipped_since_previous_503 = dialogs_dipped_since_previous_503;
+    calls.lowest_dialogs_at_a_503 = lowest_dialogs_at_a_503;
+    calls.lowest_dialogs_503_frame = lowest_dialogs_503_frame;
+    if (refusal_plateau && plateau_dialogs == active_dialogs) {
+        calls.plateau_first_frame = plateau_first_frame;
+        calls.plateau_first_us = plateau_first_us;
+        calls.plateau_refusals = plateau_refusals;
+    }
+    return calls;
+}
+
+OnsetFacts ServerContext::onset() const {
+    return {last_served_frame, last_served_us, failure_run_first_frame, failure_run_first_us, failures_in_run};
+}
+
 void ServerContext::record(const Outcome& outcome, std::size_t history_bound) {
     outcomes.push_back(outcome);
     while (outcomes.size() > std::max<std::size_t>(history_bound, 1)) outcomes.pop_front();

@@ -23,6 +23,37 @@ struct Outcome {
     std::uint64_t method = 0;   // hash of the CSeq method
 };
 
+// The server's recent request rate against its baseline, at one moment.
+struct LoadFacts {
+    std::uint32_t recent_requests = 0;       // in Settings::surge_window_s
+    double baseline_per_second = 0;          // median per-second count in the baseline window before it
+    int baseline_seconds = 0;                // how much of the baseline window the capture covers
+    std::uint32_t served_during_surge = 0;
+};
+
+// The server's active calls, and how its refusals sat against that count.
+struct CallCountFacts {
+    std::uint32_t active_dialogs = 0;
+    std::uint32_t peak_active_dialogs = 0;
+    std::uint32_t dialogs_at_previous_503 = 0;
+    std::uint32_t previous_503_frame = 0;
+    bool dialogs_dipped_since_previous_503 = false;
+    std::uint32_t plateau_first_frame = 0;   // first earlier 503 at this same, unchanged call count
+    std::int64_t plateau_first_us = 0;
+    std::uint32_t plateau_refusals = 0;      // earlier 503s at this count since then
+    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
+    std::uint32_t lowest_dialogs_503_frame = 0;
+};
+
+// When the server's current run of refusals began, and when it last served.
+struct OnsetFacts {
+    std::uint32_t last_served_frame = 0;
+    std::int64_t last_served_us = 0;
+    std::uint32_t failure_run_first_frame = 0;
+    std::int64_t failure_run_first_us = 0;
+    std::uint32_t failures_in_run = 0;
+};
+
 // Owner: SipEngine, one per server, keyed by server endpoint, lives until evicted by count
 // (Settings::max_servers) or by time (Settings::context_lifetime_s since last written); its outcome
 // history is bounded by Settings::outcome_history.
@@ -65,6 +96,11 @@ struct ServerContext {
     std::int64_t overload_signal_us = 0;
 
     void record(const Outcome& outcome, std::size_t history_bound);
+
+    // Snapshots of what this context knows at `now_us`, for the classifier.
+    LoadFacts load_at(std::int64_t now_us, const Settings& settings) const;
+    CallCountFacts call_counts() const;
+    OnsetFacts onset() const;
 };
 
 struct ScopeFacts {

@@ -8,6 +8,7 @@
 
 #include "core/findings.hpp"
 #include "core/text.hpp"
+#include "sip/sip_rules.hpp"
 
 namespace diag503 {
 namespace {
@@ -66,16 +67,17 @@ std::optional<Cause> cause_of_q850(std::uint32_t q850_cause) {
 namespace {
 
 void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
-    auto consider = [&](const std::string& text, const char* where, int weight) {
+    auto consider = [&](const std::string& text, const char* where, SipRule rule_id) {
         if (auto cause = cause_of_phrase(text))
-            findings.add(*cause, weight, std::string(where) + " " + quoted(text) + " names the cause.", {frame});
+            findings.add(rule(rule_id), *cause, std::string(where) + " " + quoted(text) + " names the cause.", {frame});
     };
-    consider(response.reason_phrase, "Reason phrase", 60);
+    consider(response.reason_phrase, "Reason phrase", SipRule::phrase_names_cause);
     for (const auto& warning : response.warnings)
-        consider(warning.text, ("Warning " + std::to_string(warning.code) + " from " + warning.agent + ":").c_str(), 60);
-    for (const auto& header : response.reason_headers) consider(header, "Header", 60);
+        consider(warning.text, ("Warning " + std::to_string(warning.code) + " from " + warning.agent + ":").c_str(),
+                 SipRule::phrase_names_cause);
+    for (const auto& header : response.reason_headers) consider(header, "Header", SipRule::phrase_names_cause);
     for (const auto& reason : response.reasons)
-        if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", 50);
+        if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", SipRule::reason_text_names_cause);
 }
 
 void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
@@ -88,7 +90,7 @@ void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findi
             continue;
         }
         if (auto cause = cause_of_q850(*reason.cause)) {
-            findings.add(*cause, 60, label + ": " + (*cause == Cause::capacity_limit
+            findings.add(rule(SipRule::q850_cause), *cause, label + ": " + (*cause == Cause::capacity_limit
                                                           ? "the network had no free circuit or capacity."
                                                           : "the next network or hop failed."), {frame});
         } else if (*reason.cause == 0 || *reason.cause > 127) {
@@ -118,11 +120,11 @@ void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Se
     if (retry.duration_seconds) label += " (duration " + std::to_string(*retry.duration_seconds) + " s)";
     if (!retry.comment.empty()) label += " " + quoted(retry.comment);
     if (retry.seconds <= settings.short_retry_after_s) {
-        findings.add(Cause::overload, retry.seconds == 0 ? 30 : 40,
+        findings.add(rule(retry.seconds == 0 ? SipRule::retry_after_zero : SipRule::retry_after_short),
                      label + " is short: the server expects to recover within seconds (transient load).", {frame});
     } else if (retry.seconds >= settings.long_retry_after_s) {
-        findings.add(Cause::maintenance, 50, label + " is long: a planned or lengthy unavailability.", {frame});
-        findings.add(Cause::overload, -20, label + " is too long for transient load.", {frame});
+        findings.add(rule(SipRule::retry_after_long), label + " is long: a planned or lengthy unavailability.", {frame});
+        findings.add(rule(SipRule::retry_after_long_not_load), label + " is too long for transient load.", {frame});
     } else {
         findings.note(label + " is between a transient pause and planned downtime.", {frame});
     }
@@ -135,9 +137,9 @@ void overload_control_rules(const SipFacts& facts, Findings& findings) {
         std::string sentence = "RFC 7339 overload control on this 503's Via";
         if (control.reduction_percent) sentence += ": reduce traffic by " + std::to_string(*control.reduction_percent) + "%";
         if (!control.algorithm.empty()) sentence += " (oc-algo " + control.algorithm + ")";
-        findings.add(Cause::overload, 50, sentence + ".", {facts.frame});
+        findings.add(rule(SipRule::overload_control_on_503), sentence + ".", {facts.frame});
     } else if (facts.overload_signal_frame != 0) {
-        findings.add(Cause::overload, 40,
+        findings.add(rule(SipRule::overload_control_recent),
                      "The server signalled RFC 7339 overload control shortly before (frame " +
                          std::to_string(facts.overload_signal_frame) + ").", {facts.overload_signal_frame});
     }
@@ -145,17 +147,17 @@ void overload_control_rules(const SipFacts& facts, Findings& findings) {
 
 // What the state bounds cost this verdict: said, so that a thin verdict is not read as a clean one.
 void eviction_notes(const SipFacts& facts, Findings& findings) {
-    if (facts.server_context_since_frame != 0)
-        findings.note("This server's earlier history was forgotten at the bound of " + std::to_string(facts.max_servers) +
+    if (facts.bounds.server_context_since_frame != 0)
+        findings.note("This server's earlier history was forgotten at the bound of " + std::to_string(facts.bounds.max_servers) +
                           " servers (preference diag503.max_servers): its load and scope evidence starts at frame " +
-                          std::to_string(facts.server_context_since_frame) + ".",
-                      {facts.server_context_since_frame});
-    if (facts.dialogs_forgotten != 0)
-        findings.note(counted(facts.dialogs_forgotten, "active call", "active calls") + " of this server were forgotten at the bound of " +
-                      std::to_string(facts.max_dialogs) + " dialogs (preference diag503.max_dialogs): its active-call count may be low.");
-    if (facts.network_evidence_forgotten)
+                          std::to_string(facts.bounds.server_context_since_frame) + ".",
+                      {facts.bounds.server_context_since_frame});
+    if (facts.bounds.dialogs_forgotten != 0)
+        findings.note(counted(facts.bounds.dialogs_forgotten, "active call", "active calls") + " of this server were forgotten at the bound of " +
+                      std::to_string(facts.bounds.max_dialogs) + " dialogs (preference diag503.max_dialogs): its active-call count may be low.");
+    if (facts.bounds.network_evidence_forgotten)
         findings.note("This server's earlier DNS, TLS, ICMP, TCP and database evidence was forgotten at the bound of " +
-                      std::to_string(facts.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
+                      std::to_string(facts.bounds.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
 }
 
 void timing_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
@@ -163,75 +165,77 @@ void timing_rules(const SipFacts& facts, const Settings& settings, Findings& fin
     if (cut)
         findings.note("The capture kept only the first " + std::to_string(facts.response_cut_after_bytes) +
                       " bytes of this 503 (snaplen): headers after them are unknown.");
-    if (facts.identity_missing) {
+    if (facts.request.identity_missing) {
         findings.note("The 503 has no Call-ID or CSeq" + std::string(cut ? " in the captured bytes" : "") +
                       ", so its request cannot be identified; response time and the request's history are unknown.");
         return;
     }
-    if (facts.request_frame == 0) {
-        if (facts.transactions_forgotten > 0) {
+    if (facts.request.frame == 0) {
+        if (facts.bounds.transactions_forgotten > 0) {
             findings.note("The request may be in the capture but forgotten: diag503 reached its bound of " +
-                          std::to_string(facts.max_transactions) + " transactions (preference diag503.max_transactions) and dropped " +
-                          std::to_string(facts.transactions_forgotten) + " older ones; response time and the request's history are unknown.");
+                          std::to_string(facts.bounds.max_transactions) + " transactions (preference diag503.max_transactions) and dropped " +
+                          std::to_string(facts.bounds.transactions_forgotten) + " older ones; response time and the request's history are unknown.");
             return;
         }
         findings.note("The request was not captured: response time and the request's history are unknown.");
         return;
     }
-    const std::int64_t elapsed = facts.time_us - facts.request_time_us;
-    const std::vector<std::uint32_t> frames = {facts.request_frame, facts.frame};
+    const std::int64_t elapsed = facts.time_us - facts.request.time_us;
+    const std::vector<std::uint32_t> frames = {facts.request.frame, facts.frame};
     if (elapsed < 0) {
         findings.note("The 503 is time-stamped " + format_duration(-elapsed) +
                       " before its request (out-of-order capture); timing is ignored.", frames);
         return;
     }
     const std::string when = "Answered " + format_duration(elapsed) + " after the request (frame " +
-                             std::to_string(facts.request_frame) + ")";
-    if (facts.request_retransmissions > 0)
-        findings.note("The client retransmitted the request " + counted(facts.request_retransmissions, "time", "times") +
+                             std::to_string(facts.request.frame) + ")";
+    if (facts.request.retransmissions > 0)
+        findings.note("The client retransmitted the request " + counted(facts.request.retransmissions, "time", "times") +
                       " before this answer.", frames);
     if (elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) {
-        if (facts.downstream_failure_frame != 0 || met_failure_during_request(facts)) {
+        if (facts.downstream.frame != 0 || met_failure_during_request(facts)) {
             findings.note(when + ": the next hop's failure was passed on at once.", frames);
             return;
         }
         // Mild: a server that already knows its next hops are down (e.g. all gateways marked
         // inactive) also refuses at once.
         const std::string sentence = when + ": refused at once, without trying any other hop.";
-        findings.add(Cause::upstream_failure, -10, sentence, frames);
-        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
-            findings.add(local, 10, sentence, frames);
+        for (SipRule local : {SipRule::immediate_not_downstream, SipRule::immediate_overload, SipRule::immediate_capacity,
+                              SipRule::immediate_maintenance})
+            findings.add(rule(local), sentence, frames);
     } else if (elapsed >= static_cast<std::int64_t>(settings.delayed_response_ms) * 1000) {
         std::string sentence = when;
         std::vector<std::uint32_t> delayed_frames = frames;
-        if (facts.provisional_frame != 0) {
-            sentence += ", after a provisional answer in frame " + std::to_string(facts.provisional_frame);
-            delayed_frames.insert(delayed_frames.begin() + 1, facts.provisional_frame);
+        if (facts.request.provisional_frame != 0) {
+            sentence += ", after a provisional answer in frame " + std::to_string(facts.request.provisional_frame);
+            delayed_frames.insert(delayed_frames.begin() + 1, facts.request.provisional_frame);
         }
-        findings.add(Cause::upstream_failure, facts.provisional_frame ? 50 : 45,
+        findings.add(rule(facts.request.provisional_frame ? SipRule::delayed_after_provisional : SipRule::delayed),
                      sentence + ": the server waited on a downstream hop that failed or did not answer.", delayed_frames);
-        findings.add(Cause::capacity_limit, -15, "A capacity refusal would be immediate.", frames);
-        findings.add(Cause::maintenance, -15, "A server in maintenance refuses at once.", frames);
+        findings.add(rule(SipRule::delayed_not_capacity), "A capacity refusal would be immediate.", frames);
+        findings.add(rule(SipRule::delayed_not_maintenance), "A server in maintenance refuses at once.", frames);
     } else {
         findings.note(when + ": neither an immediate refusal nor a downstream timeout.", frames);
     }
 }
 
 void load_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
-    if (facts.baseline_seconds < 5 || facts.recent_requests < 5) return;
-    const double recent_rate = static_cast<double>(facts.recent_requests) / settings.surge_window_s;
-    const double baseline_rate = std::max(facts.baseline_per_second, 1.0 / facts.baseline_seconds);
+    if (facts.load.baseline_seconds < sip_threshold::surge_min_baseline_seconds ||
+        facts.load.recent_requests < static_cast<std::uint32_t>(sip_threshold::surge_min_requests))
+        return;
+    const double recent_rate = static_cast<double>(facts.load.recent_requests) / settings.surge_window_s;
+    const double baseline_rate = std::max(facts.load.baseline_per_second, 1.0 / facts.load.baseline_seconds);
     if (recent_rate < settings.surge_factor * baseline_rate) return;
     char sentence[200];
     std::snprintf(sentence, sizeof sentence,
                   "Request rate at the server surged to %.1f/s against a median of %.1f/s over the %d s before", recent_rate,
-                  baseline_rate, facts.baseline_seconds);
-    if (facts.served_during_surge > 0) {
-        findings.add(Cause::overload, 45, std::string(sentence) + ", while " +
-                                              counted(facts.served_during_surge, "other request was", "other requests were") +
+                  baseline_rate, facts.load.baseline_seconds);
+    if (facts.load.served_during_surge > 0) {
+        findings.add(rule(SipRule::surge_while_serving), std::string(sentence) + ", while " +
+                                              counted(facts.load.served_during_surge, "other request was", "other requests were") +
                                               " still served: load shedding.", {facts.frame});
     } else {
-        findings.add(Cause::overload, 30, std::string(sentence) + ".", {facts.frame});
+        findings.add(rule(SipRule::surge), std::string(sentence) + ".", {facts.frame});
     }
 }
 
@@ -239,33 +243,33 @@ void load_rules(const SipFacts& facts, const Settings& settings, Findings& findi
 // count dipped (a call ended) and the refusals resumed at the same count. Consecutive refusals in a
 // burst, with no dip, show nothing more than the first.
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
-    if (!iequals(facts.method, "INVITE") || facts.active_dialogs < settings.min_dialogs_for_ceiling) return;
-    if (facts.lowest_dialogs_503_frame != 0 && facts.lowest_dialogs_at_a_503 < facts.active_dialogs) {
-        findings.add(Cause::capacity_limit, -20,
-                     "Calls were admitted beyond the " + std::to_string(facts.lowest_dialogs_at_a_503) +
-                         " active at an earlier 503 (frame " + std::to_string(facts.lowest_dialogs_503_frame) +
+    if (!iequals(facts.method, "INVITE") || facts.calls.active_dialogs < settings.min_dialogs_for_ceiling) return;
+    if (facts.calls.lowest_dialogs_503_frame != 0 && facts.calls.lowest_dialogs_at_a_503 < facts.calls.active_dialogs) {
+        findings.add(rule(SipRule::calls_beyond_earlier_refusal),
+                     "Calls were admitted beyond the " + std::to_string(facts.calls.lowest_dialogs_at_a_503) +
+                         " active at an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) +
                          "): the refusals do not follow a fixed call ceiling.",
-                     {facts.lowest_dialogs_503_frame, facts.frame});
+                     {facts.calls.lowest_dialogs_503_frame, facts.frame});
         return;
     }
-    if (facts.active_dialogs < facts.peak_active_dialogs) return;
-    findings.add(Cause::capacity_limit, 35,
-                 std::to_string(facts.active_dialogs) + " calls were active on the server, its highest count in the capture.",
+    if (facts.calls.active_dialogs < facts.calls.peak_active_dialogs) return;
+    findings.add(rule(SipRule::calls_at_peak),
+                 std::to_string(facts.calls.active_dialogs) + " calls were active on the server, its highest count in the capture.",
                  {facts.frame});
-    const std::string ceiling = "a ceiling of " + std::to_string(facts.active_dialogs) + " concurrent calls.";
-    const std::int64_t held_us = facts.time_us - facts.plateau_first_us;
-    if (facts.previous_503_frame != 0 && facts.dialogs_at_previous_503 == facts.active_dialogs &&
-        facts.dialogs_dipped_since_previous_503) {
-        findings.add(Cause::capacity_limit, 20,
-                     "Calls ended since the previous 503 (frame " + std::to_string(facts.previous_503_frame) +
+    const std::string ceiling = "a ceiling of " + std::to_string(facts.calls.active_dialogs) + " concurrent calls.";
+    const std::int64_t held_us = facts.time_us - facts.calls.plateau_first_us;
+    if (facts.calls.previous_503_frame != 0 && facts.calls.dialogs_at_previous_503 == facts.calls.active_dialogs &&
+        facts.calls.dialogs_dipped_since_previous_503) {
+        findings.add(rule(SipRule::ceiling_after_dip),
+                     "Calls ended since the previous 503 (frame " + std::to_string(facts.calls.previous_503_frame) +
                          "), yet refusals resumed at the same count: " + ceiling,
-                     {facts.previous_503_frame, facts.frame});
-    } else if (facts.plateau_first_frame != 0 && held_us >= static_cast<std::int64_t>(settings.ceiling_hold_s) * 1000000) {
-        findings.add(Cause::capacity_limit, 20,
-                     "The count held at " + std::to_string(facts.active_dialogs) + " calls through " +
-                         counted(facts.plateau_refusals + 1, "refusal", "refusals") + " over " + format_duration(held_us) +
-                         " since frame " + std::to_string(facts.plateau_first_frame) + ": " + ceiling,
-                     {facts.plateau_first_frame, facts.frame});
+                     {facts.calls.previous_503_frame, facts.frame});
+    } else if (facts.calls.plateau_first_frame != 0 && held_us >= static_cast<std::int64_t>(settings.ceiling_hold_s) * 1000000) {
+        findings.add(rule(SipRule::ceiling_held),
+                     "The count held at " + std::to_string(facts.calls.active_dialogs) + " calls through " +
+                         counted(facts.calls.plateau_refusals + 1, "refusal", "refusals") + " over " + format_duration(held_us) +
+                         " since frame " + std::to_string(facts.calls.plateau_first_frame) + ": " + ceiling,
+                     {facts.calls.plateau_first_frame, facts.frame});
     }
 }
 
@@ -284,13 +288,14 @@ void scope_rules(const SipFacts& facts, const Settings& settings, Findings& find
                                       retry.seconds <= settings.short_retry_after_s;
         if (caller_throttled) {
             // A short back-off asked of one caller while others pass is a per-client rate limit.
-            findings.add(Cause::overload, 20, sentence + ", each time with a short Retry-After: the server throttles this caller.",
+            findings.add(rule(SipRule::single_caller_throttled), sentence + ", each time with a short Retry-After: the server throttles this caller.",
                          frames);
         } else if (scope.failures_of_common_user >= settings.min_user_failures &&
                    scope.users_served >= settings.min_other_users_served) {
-            findings.add(Cause::registration_routing, 60, sentence + ": the fault follows this user's routing or registration.", frames);
-            for (Cause server_wide : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
-                findings.add(server_wide, -20, "Other users are served, so the server as a whole is not refusing.", frames);
+            findings.add(rule(SipRule::single_user_refused), sentence + ": the fault follows this user's routing or registration.", frames);
+            for (SipRule server_wide : {SipRule::others_served_not_overload, SipRule::others_served_not_capacity,
+                                        SipRule::others_served_not_maintenance})
+                findings.add(rule(server_wide), "Other users are served, so the server as a whole is not refusing.", frames);
         } else {
             findings.note(sentence + ".", frames);
         }
@@ -298,8 +303,10 @@ void scope_rules(const SipFacts& facts, const Settings& settings, Findings& find
         const std::string sentence = "Every request" + window + " was refused (" + counted(scope.refused_in_window, "503", "503s") +
                                      ", " + counted(scope.users_refused, "user", "users") + ", " +
                                      counted(scope.methods_refused, "method", "methods") + "); none was served.";
-        const bool broad = scope.refused_in_window >= 3 && (scope.methods_refused >= 2 || scope.users_refused >= 3);
-        if (broad) findings.add(Cause::maintenance, 20, sentence, {scope.first_refused_frame, facts.frame});
+        using namespace sip_threshold;
+        const bool broad = scope.refused_in_window >= everyone_min_refusals &&
+                           (scope.methods_refused >= everyone_min_methods || scope.users_refused >= everyone_min_users);
+        if (broad) findings.add(rule(SipRule::everyone_refused), sentence, {scope.first_refused_frame, facts.frame});
         else findings.note(sentence, {scope.first_refused_frame, facts.frame});
     } else if (scope.kind == Kind::several_users) {
         findings.note(counted(scope.refused_in_window, "request", "requests") + " refused and " +
@@ -309,16 +316,16 @@ void scope_rules(const SipFacts& facts, const Settings& settings, Findings& find
 }
 
 void onset_note(const SipFacts& facts, Findings& findings) {
-    if (facts.failure_run_first_frame == 0 || facts.failures_in_run < 2) return;
-    std::string sentence = "Onset: " + counted(facts.failures_in_run, "503", "503s") + " since frame " +
-                           std::to_string(facts.failure_run_first_frame);
-    std::vector<std::uint32_t> frames = {facts.failure_run_first_frame};
-    if (facts.last_served_frame != 0 && facts.last_served_us <= facts.failure_run_first_us) {
-        sentence += ", " + format_duration(facts.failure_run_first_us - facts.last_served_us) +
-                    " after the last served request (frame " + std::to_string(facts.last_served_frame) + ")";
-        frames.insert(frames.begin(), facts.last_served_frame);
+    if (facts.onset.failure_run_first_frame == 0 || facts.onset.failures_in_run < 2) return;
+    std::string sentence = "Onset: " + counted(facts.onset.failures_in_run, "503", "503s") + " since frame " +
+                           std::to_string(facts.onset.failure_run_first_frame);
+    std::vector<std::uint32_t> frames = {facts.onset.failure_run_first_frame};
+    if (facts.onset.last_served_frame != 0 && facts.onset.last_served_us <= facts.onset.failure_run_first_us) {
+        sentence += ", " + format_duration(facts.onset.failure_run_first_us - facts.onset.last_served_us) +
+                    " after the last served request (frame " + std::to_string(facts.onset.last_served_frame) + ")";
+        frames.insert(frames.begin(), facts.onset.last_served_frame);
     }
-    if (const NetworkEvent* first = first_counted_failure(facts); first && first->time_us <= facts.failure_run_first_us) {
+    if (const NetworkEvent* first = first_counted_failure(facts); first && first->time_us <= facts.onset.failure_run_first_us) {
         sentence += "; the first failure of other traffic came before it, in frame " + std::to_string(first->frame);
         frames.push_back(first->frame);
     }
@@ -326,15 +333,14 @@ void onset_note(const SipFacts& facts, Findings& findings) {
 }
 
 void relay_rules(const SipFacts& facts, Findings& findings) {
-    if (facts.downstream_failure_frame == 0) return;
-    const std::vector<std::uint32_t> frames = {facts.downstream_failure_frame, facts.frame};
-    findings.add(Cause::upstream_failure, 50,
-                 "The next hop " + facts.downstream_hop + " answered " + std::to_string(facts.downstream_failure_status) +
-                     " to this server for the same call in frame " + std::to_string(facts.downstream_failure_frame) +
+    if (facts.downstream.frame == 0) return;
+    const std::vector<std::uint32_t> frames = {facts.downstream.frame, facts.frame};
+    findings.add(rule(SipRule::relayed_failure),
+                 "The next hop " + facts.downstream.hop + " answered " + std::to_string(facts.downstream.status) +
+                     " to this server for the same call in frame " + std::to_string(facts.downstream.frame) +
                      ": this 503 passes a downstream failure on.", frames);
     // The server forwarded the request, so its own load, call limit or maintenance did not refuse it.
-    for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
-        findings.add(local, -20, "This server forwarded the request instead of refusing it.", frames);
+    add_forwarded_not_refused(findings, frames);
 }
 
 void parser_notes(const SipMessage& response, std::uint32_t frame, Findings& findings) {
@@ -363,8 +369,8 @@ std::string missing_evidence(const SipFacts& facts) {
         gaps.push_back("no Reason or Warning header");
     if (!some_text_names_a_cause(response)) gaps.push_back("no reason phrase naming a cause");
     else gaps.push_back("the wording is contradicted by the other evidence");
-    if (facts.identity_missing) gaps.push_back("request not identifiable");
-    else if (facts.request_frame == 0) gaps.push_back("request not captured");
+    if (facts.request.identity_missing) gaps.push_back("request not identifiable");
+    else if (facts.request.frame == 0) gaps.push_back("request not captured");
     if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");
     for (std::size_t i = 0; i < gaps.size(); ++i) missing += (i ? ", " : "") + gaps[i];
     return missing + ".";
@@ -395,7 +401,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     Verdict verdict = decide(findings, facts.frame, missing_evidence(facts));
     verdict.origin = origin.origin;
     verdict.origin_frame = origin.frame;
-    verdict.relays_503 = origin.relays_503;
+    verdict.context = SipVerdictContext{Scope::undetermined, 0, origin.relays_503};
     return verdict;
 }
 

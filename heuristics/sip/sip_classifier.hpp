@@ -16,66 +16,58 @@
 
 namespace diag503 {
 
-// Everything the rules may look at, gathered by the engine at the moment the 503 was seen.
+// The refused request, as the engine's transaction knows it.
+struct RequestFacts {
+    std::uint32_t frame = 0;              // 0: not captured
+    std::int64_t time_us = 0;
+    std::uint32_t retransmissions = 0;
+    std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
+    std::int64_t provisional_time_us = 0;
+    bool identity_missing = false;        // no Call-ID or CSeq in what was captured: the request cannot be found
+};
+
+// Evictions at the state bounds that touch this 503 (0: none), and the bounds, to name them.
+struct BoundFacts {
+    std::uint64_t transactions_forgotten = 0;       // pushed out so far because Settings::max_transactions was reached
+    std::uint32_t max_transactions = 0;
+    std::uint32_t server_context_since_frame = 0;   // the server's earlier context was forgotten at max_servers
+    std::uint32_t max_servers = 0;
+    std::uint32_t dialogs_forgotten = 0;            // the server's active calls forgotten at max_dialogs
+    std::uint32_t max_dialogs = 0;
+    bool network_evidence_forgotten = false;        // the server host's network evidence was forgotten at max_servers
+};
+
+// A failure answered to this server, for the same call, by the hop it forwarded to.
+struct DownstreamFacts {
+    std::uint32_t frame = 0;  // 0: none
+    int status = 0;
+    std::string hop;
+    std::string origin_hop;   // for a downstream 503: who generated it
+    std::uint32_t origin_frame = 0;
+};
+
+// Everything the rules may look at, gathered at the moment the 503 was seen: snapshots from the
+// owners of each piece of state.
 struct SipFacts {
     const SipMessage* response = nullptr;  // the 503; required
     std::uint32_t frame = 0;
     std::int64_t time_us = 0;
     std::string server;
     std::string method;
-
-    // The request, when captured.
-    std::uint32_t request_frame = 0;
-    std::int64_t request_time_us = 0;
-    std::uint32_t request_retransmissions = 0;
-    std::uint64_t transactions_forgotten = 0;  // pushed out so far because Settings::max_transactions was reached
-    std::uint32_t max_transactions = 0;
-    // Evictions at the state bounds that touch this 503 (0: none).
-    std::uint32_t server_context_since_frame = 0;  // the server's earlier context was forgotten at max_servers
-    std::uint32_t max_servers = 0;
-    std::uint32_t dialogs_forgotten = 0;            // the server's active calls forgotten at max_dialogs
-    std::uint32_t max_dialogs = 0;
-    bool network_evidence_forgotten = false;        // the server host's network evidence was forgotten at max_servers
     std::uint32_t response_cut_after_bytes = 0;  // non-zero: the capture kept only this much of the 503 (snaplen)
-    bool identity_missing = false;    // no Call-ID or CSeq in what was captured: the request cannot be found
-    std::uint32_t provisional_frame = 0;  // first 1xx of the transaction
-    std::int64_t provisional_time_us = 0;
 
-    // The server's recent load.
-    std::uint32_t recent_requests = 0;       // in Settings::surge_window_s
-    double baseline_per_second = 0;          // median per-second count in the baseline window before it
-    int baseline_seconds = 0;                // how much of the baseline window the capture covers
-    std::uint32_t served_during_surge = 0;
-
-    std::uint32_t active_dialogs = 0;
-    std::uint32_t peak_active_dialogs = 0;
-    std::uint32_t dialogs_at_previous_503 = 0;
-    std::uint32_t previous_503_frame = 0;
-    bool dialogs_dipped_since_previous_503 = false;
-    std::uint32_t plateau_first_frame = 0;   // first earlier 503 at this same, unchanged call count
-    std::int64_t plateau_first_us = 0;
-    std::uint32_t plateau_refusals = 0;      // earlier 503s at this count since then
-    std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
-    std::uint32_t lowest_dialogs_503_frame = 0;
-
+    RequestFacts request;
+    BoundFacts bounds;
+    LoadFacts load;
+    CallCountFacts calls;
+    OnsetFacts onset;
     ScopeFacts scope;
     std::string common_user_name;
     bool common_user_is_caller = false;  // the refused user is the From user, not the To user
 
-    std::uint32_t last_served_frame = 0;
-    std::int64_t last_served_us = 0;
-    std::uint32_t failure_run_first_frame = 0;
-    std::int64_t failure_run_first_us = 0;
-    std::uint32_t failures_in_run = 0;
-
     std::uint32_t overload_signal_frame = 0;  // a recent response of this server with RFC 7339 oc=
 
-    // A failure answered to this server, for the same call, by the hop it forwarded to.
-    std::uint32_t downstream_failure_frame = 0;
-    int downstream_failure_status = 0;
-    std::string downstream_hop;
-    std::string downstream_origin_hop;       // for a downstream 503: who generated it
-    std::uint32_t downstream_origin_frame = 0;
+    DownstreamFacts downstream;
 
     // The request as this server sent it onward, and what became of each attempt.
     struct Forwarded {
@@ -105,6 +97,8 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings);
 class Findings;
 void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings& findings);
 void network_rules(const SipFacts& facts, const Settings& settings, Findings& findings);
+// The server forwarded the request, so its own load, call limit or maintenance did not refuse it.
+void add_forwarded_not_refused(Findings& findings, const std::vector<std::uint32_t>& frames);
 // Whether a DNS, TLS, TCP, ICMP or database failure of the server fell while this request waited.
 bool met_failure_during_request(const SipFacts& facts);
 // The earliest failure that counts as evidence for this 503; nullptr when none does.

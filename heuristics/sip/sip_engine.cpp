@@ -321,6 +321,29 @@ void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& resp
     }
 }
 
+RequestFacts SipEngine::request_facts(const Transaction& transaction, const SipMessage& response) {
+    RequestFacts request;
+    request.frame = transaction.request_frame;
+    request.time_us = transaction.request_time_us;
+    request.retransmissions = transaction.request_retransmissions;
+    request.provisional_frame = transaction.provisional_frame;
+    request.provisional_time_us = transaction.provisional_time_us;
+    request.identity_missing = !has_identity(response);
+    return request;
+}
+
+BoundFacts SipEngine::bound_facts(const ServerContext& server, const PacketMeta& meta) const {
+    BoundFacts bounds;
+    bounds.transactions_forgotten = transactions_.evicted_for_room_count();
+    bounds.max_transactions = settings_.max_transactions;
+    bounds.server_context_since_frame = server.context_since_frame;
+    bounds.max_servers = settings_.max_servers;
+    bounds.dialogs_forgotten = server.dialogs_forgotten;
+    bounds.max_dialogs = settings_.max_dialogs;
+    bounds.network_evidence_forgotten = network_.host_forgotten(meta.source.address);
+    return bounds;
+}
+
 Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
                          ServerContext& server) {
     const std::int64_t now = meta.time_us;
@@ -330,52 +353,18 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     facts.time_us = now;
     facts.server = server.name;
     facts.method = response.cseq_method;
-    facts.request_frame = transaction.request_frame;
-    facts.request_time_us = transaction.request_time_us;
-    facts.request_retransmissions = transaction.request_retransmissions;
-    facts.transactions_forgotten = transactions_.evicted_for_room_count();
-    facts.max_transactions = settings_.max_transactions;
     facts.response_cut_after_bytes = meta.cut_after_bytes;
-    facts.server_context_since_frame = server.context_since_frame;
-    facts.max_servers = settings_.max_servers;
-    facts.dialogs_forgotten = server.dialogs_forgotten;
-    facts.max_dialogs = settings_.max_dialogs;
-    facts.identity_missing = !has_identity(response);
-    facts.provisional_frame = transaction.provisional_frame;
-    facts.provisional_time_us = transaction.provisional_time_us;
-
-    const int surge = static_cast<int>(std::min<std::uint32_t>(settings_.surge_window_s, 8));
-    const int baseline = static_cast<int>(std::min<std::uint32_t>(settings_.baseline_window_s, RequestRate::kSeconds - 9));
-    facts.recent_requests = server.requests.count(now, surge);
-    facts.baseline_seconds = std::clamp(server.requests.history_seconds(now) - surge, 0, baseline);
-    facts.baseline_per_second = server.requests.median_per_second(now, facts.baseline_seconds, surge);
-    for (const Outcome& outcome : server.outcomes)
-        if (outcome.served && outcome.time_us > now - surge * kMicrosecondsPerSecond) ++facts.served_during_surge;
-
-    facts.active_dialogs = server.active_dialogs;
-    facts.peak_active_dialogs = server.peak_active_dialogs;
-    facts.dialogs_at_previous_503 = server.dialogs_at_previous_503;
-    facts.previous_503_frame = server.previous_503_frame;
-    facts.dialogs_dipped_since_previous_503 = server.dialogs_dipped_since_previous_503;
-    facts.lowest_dialogs_at_a_503 = server.lowest_dialogs_at_a_503;
-    facts.lowest_dialogs_503_frame = server.lowest_dialogs_503_frame;
-    if (server.refusal_plateau && server.plateau_dialogs == server.active_dialogs) {
-        facts.plateau_first_frame = server.plateau_first_frame;
-        facts.plateau_first_us = server.plateau_first_us;
-        facts.plateau_refusals = server.plateau_refusals;
-    }
-
+    facts.request = request_facts(transaction, response);
+    facts.bounds = bound_facts(server, meta);
+    facts.load = server.load_at(now, settings_);
+    facts.calls = server.call_counts();
     facts.scope = assess_scope(server, now, hash_text(response.cseq_method), settings_);
     if (facts.scope.common_user != 0) {
         facts.common_user_is_caller = facts.scope.common_user != user_key(response.to_user);
         facts.common_user_name = facts.common_user_is_caller ? response.from_user : response.to_user;
     }
 
-    facts.last_served_frame = server.last_served_frame;
-    facts.last_served_us = server.last_served_us;
-    facts.failure_run_first_frame = server.failure_run_first_frame;
-    facts.failure_run_first_us = server.failure_run_first_us;
-    facts.failures_in_run = server.failures_in_run;
+    facts.onset = server.onset();
     if (server.overload_signal_frame != 0 && server.overload_signal_frame != meta.frame &&
         now - server.overload_signal_us <= kOverloadSignalMemoryUs)
         facts.overload_signal_frame = server.overload_signal_frame;
@@ -384,21 +373,17 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     if (failure) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
         if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
-            facts.downstream_failure_frame = failure->frame;
-            facts.downstream_failure_status = failure->status;
-            facts.downstream_hop = failure->hop;
-            facts.downstream_origin_hop = failure->origin_hop;
-            facts.downstream_origin_frame = failure->origin_frame;
+            facts.downstream = {failure->frame, failure->status, failure->hop, failure->origin_hop, failure->origin_frame};
         }
     }
     gather_forwarding(meta, response, facts);
     facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
-    facts.network_evidence_forgotten = network_.host_forgotten(meta.source.address);
     facts.client_address = meta.destination.address;
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;
 
     Verdict verdict = classify_sip(facts, settings_);
+    const bool relays_503 = verdict.sip() && verdict.sip()->relays_503;
     verdict.frame = meta.frame;
     verdict.request_frame = transaction.request_frame;
     if (transaction.request_frame != 0 && now >= transaction.request_time_us)
@@ -406,16 +391,18 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     if (response.retry_after.valid) verdict.retry_after_seconds = response.retry_after.seconds;
     verdict.server = server.name;
     verdict.method = response.cseq_method;
-    verdict.active_dialogs = server.active_dialogs;
     verdict.cut = meta.cut_after_bytes != 0;
     verdict.malformed = !response.anomalies.empty() && !verdict.cut;  // what a cut left unfinished is not malformed
     verdict.client_key = hash_text(response.from_user.empty() ? meta.destination.address : response.from_user);
     verdict.served_total = server.served_total;
+    SipVerdictContext& context = verdict.context.emplace<SipVerdictContext>();
+    context.active_dialogs = server.active_dialogs;
+    context.relays_503 = relays_503;
     switch (facts.scope.kind) {
-        case ScopeFacts::Kind::single_user: verdict.scope = Scope::single_user; break;
-        case ScopeFacts::Kind::several_users: verdict.scope = Scope::several_users; break;
-        case ScopeFacts::Kind::all_users: verdict.scope = Scope::all_users; break;
-        case ScopeFacts::Kind::undetermined: verdict.scope = Scope::undetermined; break;
+        case ScopeFacts::Kind::single_user: context.scope = Scope::single_user; break;
+        case ScopeFacts::Kind::several_users: context.scope = Scope::several_users; break;
+        case ScopeFacts::Kind::all_users: context.scope = Scope::all_users; break;
+        case ScopeFacts::Kind::undetermined: context.scope = Scope::undetermined; break;
     }
     return verdict;
 }

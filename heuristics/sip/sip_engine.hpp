@@ -12,6 +12,7 @@
 #include "evidence/network_evidence.hpp"
 #include "core/packet_meta.hpp"
 #include "sip/server_context.hpp"
+#include "sip/sip_classifier.hpp"
 #include "core/settings.hpp"
 #include "sip/sip_message.hpp"
 #include "core/verdict.hpp"
@@ -80,6 +81,8 @@ private:
                                              Transaction& transaction);
     Verdict diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
                      ServerContext& server);
+    static RequestFacts request_facts(const Transaction& transaction, const SipMessage& response);
+    BoundFacts bound_facts(const ServerContext& server, const PacketMeta& meta) const;
     Verdict retransmitted_verdict(const PacketMeta& meta, const Verdict& original, std::int64_t original_time_us) const;
 
     Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
@@ -91,7 +94,7 @@ private:
     void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
-    void gather_forwarding(const PacketMeta& meta, const SipMessage& response, struct SipFacts& facts);
+    void gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts);
 
     Settings settings_;
     // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the

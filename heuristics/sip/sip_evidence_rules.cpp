@@ -5,11 +5,12 @@
 
 #include "sip/sip_classifier.hpp"
 #include "core/findings.hpp"
+#include "sip/sip_rules.hpp"
 
 namespace diag503 {
 namespace {
 
-constexpr std::size_t kSentencesPerKind = 3;  // more events of one kind are summed up in one sentence
+constexpr std::uint32_t kSentencesPerKind = sip_threshold::sentences_per_failure_kind;
 
 bool event_concerns_hop(const NetworkEvent& event, const SipFacts::Forwarded& attempt) {
     return event.peer_address == attempt.hop_address && (event.peer_port == 0 || event.peer_port == attempt.hop_port);
@@ -65,10 +66,15 @@ const char* consequence(EvidenceKind kind, const SipFacts& facts, const Settings
 bool transport_event_counts(const NetworkEvent& event, const SipFacts& facts) {
     if (!facts.forwarded.empty()) return concerns_some_attempt(event, facts);
     return event.peer_address != facts.client_address &&
-           (facts.request_frame == 0 || event.time_us >= facts.request_time_us);
+           (facts.request.frame == 0 || event.time_us >= facts.request.time_us);
 }
 
 }  // namespace
+
+void add_forwarded_not_refused(Findings& findings, const std::vector<std::uint32_t>& frames) {
+    for (SipRule local : {SipRule::forwarded_not_overload, SipRule::forwarded_not_capacity, SipRule::forwarded_not_maintenance})
+        findings.add(rule(local), "This server forwarded the request instead of refusing it.", frames);
+}
 
 void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     const Cause hop = hop_cause(facts, settings);
@@ -82,11 +88,11 @@ void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings&
         }
         forwarded_unanswered = true;
         if (attempt.provisional_frame != 0) {
-            findings.add(hop, 40, sent + ": the next hop answered provisionally (frame " +
+            findings.add(rule(SipRule::hop_answered_provisionally_only), hop, sent + ": the next hop answered provisionally (frame " +
                                                           std::to_string(attempt.provisional_frame) + ") but never finally.",
                          {attempt.frame, attempt.provisional_frame});
         } else if (attempt.retransmissions > 0) {
-            findings.add(hop, 50,
+            findings.add(rule(SipRule::hop_silent), hop,
                          sent + " and retransmitted " + counted(attempt.retransmissions, "time", "times") +
                              " without any answer: the next hop did not respond (RFC 3261 timer B/F).",
                          {attempt.frame});
@@ -94,9 +100,7 @@ void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings&
             findings.note(sent + "; no answer from it is in the capture.", {attempt.frame});
         }
     }
-    if (forwarded_unanswered)
-        for (Cause local : {Cause::overload, Cause::capacity_limit, Cause::maintenance})
-            findings.add(local, -20, "This server forwarded the request instead of refusing it.", {facts.forwarded.front().frame});
+    if (forwarded_unanswered) add_forwarded_not_refused(findings, {facts.forwarded.front().frame});
 }
 
 bool counts_as_evidence(const NetworkEvent& event, const SipFacts& facts) {
@@ -104,7 +108,7 @@ bool counts_as_evidence(const NetworkEvent& event, const SipFacts& facts) {
 }
 
 bool during_request(const NetworkEvent& event, const SipFacts& facts) {
-    return facts.request_frame != 0 && event.time_us >= facts.request_time_us;
+    return facts.request.frame != 0 && event.time_us >= facts.request.time_us;
 }
 
 bool met_failure_during_request(const SipFacts& facts) {
@@ -125,7 +129,7 @@ bool explains_this_request(const NetworkEvent& event, const SipFacts& facts);
 // lookups and connections fail now and then for other requests), or, when the request was not
 // captured, any in the window. Earlier ones of the same kinds are only mentioned as a pattern.
 bool explains_this_request(const NetworkEvent& event, const SipFacts& facts) {
-    return counts_as_evidence(event, facts) && (facts.request_frame == 0 || during_request(event, facts));
+    return counts_as_evidence(event, facts) && (facts.request.frame == 0 || during_request(event, facts));
 }
 
 const char* kind_label(EvidenceKind kind) {
@@ -144,7 +148,7 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
     std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // failures beyond kSentencesPerKind
     std::array<std::uint32_t, kKinds> earlier{};
     std::array<std::uint32_t, kKinds> first_earlier_frame{};
-    const int first_weight = facts.request_frame == 0 ? 45 : 60;
+    const SipRule first = facts.request.frame == 0 ? SipRule::failure_request_unseen : SipRule::failure_while_waiting;
     for (const NetworkEvent& event : facts.network_events) {
         const int kind = static_cast<int>(event.kind);
         if (!explains_this_request(event, facts)) {
@@ -157,14 +161,14 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
         }
         const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
                                     ? ", the hop this request was forwarded to" : "";
-        findings.add(cause_of(event.kind, facts, settings), explaining[kind] == 1 ? first_weight : 5,
+        findings.add(rule(explaining[kind] == 1 ? first : SipRule::further_failure), cause_of(event.kind, facts, settings),
                      event.sentence + hop + consequence(event.kind, facts, settings), frames_of(event));
     }
     for (int kind = 0; kind < kKinds; ++kind) {
         if (explaining[kind] == 0) continue;
         const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings);
         if (explaining[kind] > kSentencesPerKind)
-            findings.add(cause, 5, counted(explaining[kind] - kSentencesPerKind, "more such failure", "more such failures") +
+            findings.add(rule(SipRule::further_failure), cause, counted(explaining[kind] - kSentencesPerKind, "more such failure", "more such failures") +
                                        " while this request waited.", std::move(further_frames[kind]));
         if (earlier[kind] > 0)
             findings.note(counted(earlier[kind], "earlier ", "earlier ") + kind_label(static_cast<EvidenceKind>(kind)) +
@@ -173,35 +177,35 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
                           {first_earlier_frame[kind]});
         // A lookup, handshake or query that failed while the request waited explains the wait better
         // than "a downstream hop failed".
-        if (facts.request_frame != 0 && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
-            findings.add(Cause::upstream_failure, -30,
+        if (facts.request.frame != 0 && static_cast<EvidenceKind>(kind) != EvidenceKind::transport)
+            findings.add(rule(SipRule::wait_went_into_failure),
                          "The time this request waited went into the failed " +
                              std::string(kind == 0 ? "DNS lookup" : kind == 1 ? "TLS handshake" : "database query") + ".",
-                         {facts.request_frame, facts.frame});
+                         {facts.request.frame, facts.frame});
     }
 }
 
 OriginFinding origin_rules(const SipFacts& facts, Findings& findings) {
     OriginFinding origin{"generated here", 0, false};
-    if (facts.downstream_failure_frame != 0 && facts.downstream_failure_status == 503) {
+    if (facts.downstream.frame != 0 && facts.downstream.status == 503) {
         origin.relays_503 = true;
-        origin.origin = "relayed from " + facts.downstream_origin_hop;
-        origin.frame = facts.downstream_origin_frame;
-        std::string sentence = "This 503 relays the 503 that " + facts.downstream_hop + " sent in frame " +
-                               std::to_string(facts.downstream_failure_frame);
-        if (facts.downstream_origin_frame != facts.downstream_failure_frame)
-            sentence += ", itself generated by " + facts.downstream_origin_hop + " in frame " +
-                        std::to_string(facts.downstream_origin_frame);
+        origin.origin = "relayed from " + facts.downstream.origin_hop;
+        origin.frame = facts.downstream.origin_frame;
+        std::string sentence = "This 503 relays the 503 that " + facts.downstream.hop + " sent in frame " +
+                               std::to_string(facts.downstream.frame);
+        if (facts.downstream.origin_frame != facts.downstream.frame)
+            sentence += ", itself generated by " + facts.downstream.origin_hop + " in frame " +
+                        std::to_string(facts.downstream.origin_frame);
         findings.note(sentence + ". RFC 3261 §16.7 asks a proxy to answer 500 instead, so that callers do not "
                                  "back off from this server for a failure beyond it.",
-                      {facts.downstream_origin_frame, facts.downstream_failure_frame, facts.frame});
+                      {facts.downstream.origin_frame, facts.downstream.frame, facts.frame});
         return origin;
     }
     const SipMessage& response = *facts.response;
     const std::string& agent = response.server.empty() ? response.user_agent : response.server;
-    if (facts.downstream_failure_frame == 0 && !agent.empty() && !facts.own_agent.empty() && agent != facts.own_agent) {
+    if (facts.downstream.frame == 0 && !agent.empty() && !facts.own_agent.empty() && agent != facts.own_agent) {
         origin.origin = "relayed from " + quoted(agent);
-        findings.add(Cause::upstream_failure, 40,
+        findings.add(rule(SipRule::foreign_agent),
                      "The 503 names " + quoted(agent) + " as its sender, but this server's own 100 Trying (frame " +
                          std::to_string(facts.own_agent_frame) + ") names " + quoted(facts.own_agent) +
                          ": an element beyond this server generated it.",

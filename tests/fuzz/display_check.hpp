@@ -56,10 +56,12 @@ inline void check_displayable(const Verdict& verdict) {
     FUZZ_CHECK(verdict.recommendation.size() <= kMaxDisplayedSentence && is_displayable(verdict.recommendation));
     FUZZ_CHECK(verdict.server.size() <= kMaxDisplayedIdentifier && is_displayable(verdict.server));
     FUZZ_CHECK(verdict.method.size() <= kMaxDisplayedIdentifier && is_displayable(verdict.method));
-    FUZZ_CHECK(verdict.url.size() <= kMaxDisplayedUrl && is_displayable(verdict.url));
-    FUZZ_CHECK(verdict.stream.size() <= kMaxDisplayedIdentifier && is_displayable(verdict.stream));
-    FUZZ_CHECK(verdict.profile.size() <= kMaxDisplayedName && is_displayable(verdict.profile));
     FUZZ_CHECK(verdict.origin.size() <= kMaxDisplayedName && is_displayable(verdict.origin));
+    if (const RtspVerdictContext* rtsp = verdict.rtsp()) {
+        FUZZ_CHECK(rtsp->url.size() <= kMaxDisplayedUrl && is_displayable(rtsp->url));
+        FUZZ_CHECK(rtsp->stream.size() <= kMaxDisplayedIdentifier && is_displayable(rtsp->stream));
+        FUZZ_CHECK(rtsp->profile.size() <= kMaxDisplayedName && is_displayable(rtsp->profile));
+    }
 }
 
 }  // namespace diag503::fuzz

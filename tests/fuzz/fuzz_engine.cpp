@@ -185,14 +185,12 @@ void check_verdict(const FinishedVerdict& finished, const PacketMeta& meta) {
         FUZZ_CHECK(verdict.retransmission_of != 0 && verdict.retransmission_of <= meta.frame);
     } else {
         FUZZ_CHECK(verdict.server == displayable(meta.source.text(), kMaxDisplayedIdentifier));  // the 503's sender
-        const IncidentFacts& incident = finished.incident;
+        const IncidentFacts& incident = verdict.incident;
         FUZZ_CHECK(incident.id >= 1 && incident.refusals >= 1);
         FUZZ_CHECK(incident.clients >= 1 && incident.clients <= incident.refusals);
         FUZZ_CHECK(incident.duration_us >= 0);
     }
-    FUZZ_CHECK(finished.protocol == "sip" || finished.protocol == "rtsp");
-    FUZZ_CHECK(finished.protocol == "rtsp" || !verdict.active_sessions);  // RTSP verdicts alone count sessions
-    FUZZ_CHECK(finished.protocol == "sip" || verdict.active_sessions.has_value());
+    FUZZ_CHECK(cause_applies_to(verdict.cause, verdict.protocol()));
     diag503::fuzz::check_displayable(verdict);
     FUZZ_CHECK(diag503::fuzz::is_displayable(finished.expert_text));
     FUZZ_CHECK(diag503::fuzz::is_displayable(finished.info_suffix));
@@ -247,12 +245,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string bytes = raw_ip_frame(record);
         const PacketMeta meta = packet_meta(record, frame, time_us);
         const FrameContents contents = CaptureAnalysis::locate(frame_input(record, bytes));
+        const std::size_t earlier_verdicts = expected_verdicts;  // of earlier records in the same frame
         expected_verdicts += count_503s(contents);
         if (CaptureAnalysis::worth_analysing(contents)) capture.analyse(meta, contents);
         const auto* verdicts = capture.verdicts_of(frame);
         FUZZ_CHECK((verdicts ? verdicts->size() : 0) == expected_verdicts);
-        if (verdicts)
-            for (const FinishedVerdict& finished : *verdicts) check_verdict(finished, meta);
+        for (std::size_t i = earlier_verdicts; i < expected_verdicts; ++i) check_verdict((*verdicts)[i], meta);
         check_reaction(capture.reaction_of(frame), meta);
     }
     return 0;

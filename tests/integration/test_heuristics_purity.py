@@ -9,7 +9,7 @@ FORBIDDEN = re.compile(r'#\s*include\s*[<"](epan/|wsutil/|wiretap/|glib|gmodule|
 
 def main():
     offenders = []
-    files = sorted(p for p in Path(sys.argv[1]).rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".cc"))
+    files = sorted(p for p in Path(sys.argv[1]).rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".cc", ".def"))
     for path in files:
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if FORBIDDEN.search(line) or re.search(r"\bg(int|char|boolean|uint\d*)\b", line):

@@ -162,10 +162,11 @@ TEST(DisplayText, EveryStringOfAVerdictWithHostileTextIsDisplayableAndWithinItsC
     verdict.recommendation = hostile;
     verdict.server = hostile;
     verdict.method = hostile;
-    verdict.url = "rtsp://" + hostile;
-    verdict.stream = hostile;
-    verdict.profile = hostile;
     verdict.origin = "relayed from " + hostile;
+    RtspVerdictContext& rtsp = verdict.context.emplace<RtspVerdictContext>();
+    rtsp.url = "rtsp://" + hostile;
+    rtsp.stream = hostile;
+    rtsp.profile = hostile;
 
     make_displayable(verdict);
 
@@ -176,8 +177,8 @@ TEST(DisplayText, EveryStringOfAVerdictWithHostileTextIsDisplayableAndWithinItsC
     EXPECT_EQ(verdict.evidence[0].sentence.rfind("Reason text \"%s%n\\x1b[31m\\r\\n\\x00\\xc0\\xaf\\xed\\xa0\\x80\\u202e", 0), 0u);
     const std::pair<const std::string*, std::size_t> capped[] = {
         {&verdict.recommendation, kMaxDisplayedSentence}, {&verdict.server, kMaxDisplayedIdentifier},
-        {&verdict.method, kMaxDisplayedIdentifier},       {&verdict.url, kMaxDisplayedUrl},
-        {&verdict.stream, kMaxDisplayedIdentifier},       {&verdict.profile, kMaxDisplayedName},
+        {&verdict.method, kMaxDisplayedIdentifier},       {&rtsp.url, kMaxDisplayedUrl},
+        {&rtsp.stream, kMaxDisplayedIdentifier},          {&rtsp.profile, kMaxDisplayedName},
         {&verdict.origin, kMaxDisplayedName}};
     for (const auto& [text, cap] : capped) {
         EXPECT_TRUE(is_displayable(*text));

@@ -139,7 +139,7 @@ TEST(RtspEngine, RefusalWhileOtherClientsHoldTheDeviceIsTooManyClients) {
     const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
     EXPECT_EQ(verdict->cause, Cause::too_many_clients) << Explain(*verdict);
-    EXPECT_EQ(verdict->active_sessions, 2u);
+    EXPECT_EQ(verdict->rtsp()->active_sessions, 2u);
     EXPECT_TRUE(HasEvidence(*verdict, "2 sessions of other clients were active"));
 }
 
@@ -161,7 +161,7 @@ TEST(RtspEngine, TheDeviceClosingAfterTheClientLeftKeepsTheGhost) {
     camera.camera_closes(1);
     const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_sessions, 1u);
+    EXPECT_EQ(verdict->rtsp()->active_sessions, 1u);
     EXPECT_TRUE(HasEvidence(*verdict, "left open without TEARDOWN")) << Explain(*verdict);
 }
 
@@ -172,7 +172,7 @@ TEST(RtspEngine, ADeviceThatResetsTheConnectionDropsItsSessions) {
     camera.camera_resets(1);
     const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_sessions, 0u);
+    EXPECT_EQ(verdict->rtsp()->active_sessions, 0u);
     EXPECT_NE(verdict->cause, Cause::too_many_clients) << Explain(*verdict);
 }
 
@@ -193,7 +193,7 @@ TEST(RtspEngine, TeardownAndTimeoutEndSessions) {
     camera.wait(30);  // B's 20 s timeout passes without activity
     const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_sessions, 0u);
+    EXPECT_EQ(verdict->rtsp()->active_sessions, 0u);
     EXPECT_NE(verdict->cause, Cause::too_many_clients) << Explain(*verdict);
 }
 
@@ -206,7 +206,7 @@ TEST(RtspEngine, InterleavedDataKeepsASessionAlivePastItsTimeout) {
     }
     const auto verdict = camera.refuse(3, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_sessions, 1u);
+    EXPECT_EQ(verdict->rtsp()->active_sessions, 1u);
 }
 
 TEST(RtspEngine, AnotherProfileHeldOnTheSameChannelIsEncoderBusy) {
@@ -219,7 +219,7 @@ TEST(RtspEngine, AnotherProfileHeldOnTheSameChannelIsEncoderBusy) {
     ASSERT_TRUE(verdict);
     EXPECT_EQ(verdict->cause, Cause::encoder_busy) << Explain(*verdict);
     EXPECT_TRUE(HasEvidence(*verdict, "which needs another encoder"));
-    EXPECT_EQ(verdict->profile.find("640x360") != std::string::npos, true) << verdict->profile;
+    EXPECT_EQ(verdict->rtsp()->profile.find("640x360") != std::string::npos, true) << verdict->rtsp()->profile;
 }
 
 TEST(RtspEngine, HeldProfilesAreDescribedWithTheEncodingTheirSdpAnnounced) {
@@ -295,8 +295,8 @@ TEST(RtspEngine, AnNvrChannelRefusedWhileOtherChannelsAreServedIsChannelUnavaila
     const auto verdict = nvr.refuse(3, "DESCRIBE", "rtsp://192.0.2.50/Streaming/Channels/301");
     ASSERT_TRUE(verdict);
     EXPECT_EQ(verdict->cause, Cause::nvr_channel_unavailable) << Explain(*verdict);
-    EXPECT_EQ(verdict->channel, 3u);
-    EXPECT_EQ(verdict->stream, "main");
+    EXPECT_EQ(verdict->rtsp()->channel, 3u);
+    EXPECT_EQ(verdict->rtsp()->stream, "main");
 }
 
 TEST(RtspEngine, AnEncoderChangeJustBeforeIsEncoderRestart) {
@@ -363,12 +363,12 @@ TEST(RtspEngine, TheUrlOfAVerdictNeverShowsCredentials) {
     Camera camera;
     const auto verdict = camera.refuse(2, "DESCRIBE", "rtsp://admin:s3cret@192.0.2.50/Streaming/Channels/101");
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->url, "rtsp://192.0.2.50/Streaming/Channels/101");
+    EXPECT_EQ(verdict->rtsp()->url, "rtsp://192.0.2.50/Streaming/Channels/101");
     for (const auto& item : verdict->evidence) EXPECT_EQ(item.sentence.find("s3cret"), std::string::npos);
     // A password holding '/' or '@' unescaped is still dropped whole.
     const auto slashed = camera.refuse(3, "DESCRIBE", "rtsp://admin:s3/cr@t@192.0.2.50/Streaming/Channels/101");
     ASSERT_TRUE(slashed);
-    EXPECT_EQ(slashed->url, "rtsp://192.0.2.50/Streaming/Channels/101");
+    EXPECT_EQ(slashed->rtsp()->url, "rtsp://192.0.2.50/Streaming/Channels/101");
 }
 
 TEST(RtspEngine, SessionsPerDeviceAreBounded) {
@@ -378,7 +378,7 @@ TEST(RtspEngine, SessionsPerDeviceAreBounded) {
     for (int client = 1; client <= 10; ++client) camera.stream(client, kMain, "S" + std::to_string(client));
     const auto verdict = camera.refuse(20, "DESCRIBE", kMain);
     ASSERT_TRUE(verdict);
-    EXPECT_LE(*verdict->active_sessions, 3u);
+    EXPECT_LE(verdict->rtsp()->active_sessions, 3u);
 }
 
 }  // namespace

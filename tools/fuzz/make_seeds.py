@@ -18,7 +18,7 @@ How the seeds are made (deterministic: the same captures give the same files):
   H.264 SPS in base64 (PUBLISHED_SPS, published ones that tests/unit/test_sdp.cpp also decodes: the
   scaling-list, interlaced and 4:4:4 paths of the SPS reader).
 - fuzz_camera_url: distinct request URLs and Content-Base values of the RTSP captures, plus one example
-  URL per layout documented in heuristics/camera_url.hpp (LAYOUT_EXAMPLES below, written by hand).
+  URL per layout documented in heuristics/rtsp/camera_url.hpp (LAYOUT_EXAMPLES below, written by hand).
 - fuzz_frame: one frame per distinct protocol stack (with or without reassembled data, cut by snaplen
   or not) per capture family (gen, kam, rtsp), in the fuzz_frame.cpp input layout (link, protocols
   found, cut, reassembled sources, frame), after derived seeds for layouts the captures lack: a SIP/UDP
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_SEED = 4095
 SEEDS_PER_TARGET = 48
 
-# PayloadKind order of heuristics/frame_contents.hpp, by Wireshark protocol name.
+# PayloadKind order of heuristics/wire/frame_contents.hpp, by Wireshark protocol name.
 PAYLOAD_KINDS = ["sip", "rtsp", "http", "dns", "tls", "icmp", "icmpv6", "pgsql", "mysql"]
 LINK = {"ethernet": 0, "linux_sll": 1, "linux_sll2": 2, "bsd_null": 3, "bsd_loop": 4, "raw_ip": 5, "unsupported": 6}
 

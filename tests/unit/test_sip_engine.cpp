@@ -237,8 +237,8 @@ TEST(SipEngine, DialogsOpenOnInvite200AndCloseOnBye) {
     capture.request(3, test::next_in_call(call(1), "BYE"));
     const auto with_one = capture.exchange(4, call(4), 503);
     ASSERT_TRUE(with_two && with_one);
-    EXPECT_EQ(with_two->active_dialogs, 2u);
-    EXPECT_EQ(with_one->active_dialogs, 1u);
+    EXPECT_EQ(with_two->sip()->active_dialogs, 2u);
+    EXPECT_EQ(with_one->sip()->active_dialogs, 1u);
 }
 
 TEST(SipEngine, DialogsPastTheirLifetimeAreNoLongerActive) {
@@ -249,7 +249,7 @@ TEST(SipEngine, DialogsPastTheirLifetimeAreNoLongerActive) {
     capture.exchange(1, call(2), 200);
     const auto verdict = capture.exchange(1000, call(3), 503);  // no BYE seen; both dialogs are long gone
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_dialogs, 0u);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 0u);
 }
 
 TEST(SipEngine, Retransmitted200DoesNotCountTheDialogTwice) {
@@ -258,7 +258,7 @@ TEST(SipEngine, Retransmitted200DoesNotCountTheDialogTwice) {
     capture.respond(0.5, call(1), 200);
     const auto verdict = capture.exchange(1, call(2), 503);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_dialogs, 1u);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
 }
 
 TEST(SipEngine, RefusalsThatResumeAtTheSameCountAfterACallEndedAreACallCeiling) {
@@ -280,7 +280,7 @@ TEST(SipEngine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
     capture.respond(2, test::next_in_call(call(1), "BYE"), 200);  // only the answer to the BYE was captured
     const auto verdict = capture.exchange(3, call(3), 503);
     ASSERT_TRUE(verdict);
-    EXPECT_EQ(verdict->active_dialogs, 1u);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
 }
 
 // ---- hostile captures and bounds ----
@@ -388,8 +388,8 @@ TEST(SipEngine, ACallAnsweredByMoreServersThanTheLegBoundCountsOnlyTheFirstLegs)
     const auto counted_leg = capture.respond(1, call(2), 503, {}, server(1));
     const auto leg_past_the_bound = capture.respond(1, call(3), 503, {}, server(legs));
     ASSERT_TRUE(counted_leg && leg_past_the_bound);
-    EXPECT_EQ(counted_leg->active_dialogs, 1u);
-    EXPECT_EQ(leg_past_the_bound->active_dialogs, 0u);
+    EXPECT_EQ(counted_leg->sip()->active_dialogs, 1u);
+    EXPECT_EQ(leg_past_the_bound->sip()->active_dialogs, 0u);
 }
 
 TEST(SipEngine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
@@ -401,7 +401,7 @@ TEST(SipEngine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     const auto verdict = capture.exchange(4, call(5, "henry", "bob"), 503);
     ASSERT_TRUE(verdict);
     EXPECT_TRUE(IsCause(*verdict, Cause::registration_routing));
-    EXPECT_EQ(verdict->scope, Scope::single_user);
+    EXPECT_EQ(verdict->sip()->scope, Scope::single_user);
     EXPECT_TRUE(HasEvidence(*verdict, "Only user \"bob\" is refused (2 503s)"));
 }
 
@@ -414,7 +414,7 @@ TEST(SipEngine, LongRetryAfterForEveryoneIsMaintenance) {
     const auto verdict = capture.exchange(3, call(4, "frank", "gina", "INVITE"), 503, long_retry);
     ASSERT_TRUE(verdict);
     EXPECT_TRUE(IsCause(*verdict, Cause::maintenance));
-    EXPECT_EQ(verdict->scope, Scope::all_users);
+    EXPECT_EQ(verdict->sip()->scope, Scope::all_users);
     EXPECT_EQ(verdict->retry_after_seconds, 3600u);
     EXPECT_TRUE(HasEvidence(*verdict, "Every request in the last 60 s was refused"));
 }
@@ -433,7 +433,7 @@ TEST(SipEngine, ShortRetryAfterDuringASurgeWithOthersServedIsOverload) {
     ASSERT_EQ(capture.verdicts().size(), 6u);
     const Verdict& verdict = capture.verdicts().back();
     EXPECT_TRUE(IsCause(verdict, Cause::overload));
-    EXPECT_EQ(verdict.scope, Scope::several_users);
+    EXPECT_EQ(verdict.sip()->scope, Scope::several_users);
     EXPECT_TRUE(HasEvidence(verdict, "other requests were still served: load shedding"));
 }
 

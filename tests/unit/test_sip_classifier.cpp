@@ -33,45 +33,45 @@ struct Case {
         facts.method = "INVITE";
     }
     Case& request_answered_after(double seconds, std::uint32_t request_frame = 40) {
-        facts.request_frame = request_frame;
-        facts.request_time_us = kAt - test::microseconds(seconds);
+        facts.request.frame = request_frame;
+        facts.request.time_us = kAt - test::microseconds(seconds);
         return *this;
     }
     Case& provisional(std::uint32_t frame) {
-        facts.provisional_frame = frame;
-        facts.provisional_time_us = facts.request_time_us + 10000;
+        facts.request.provisional_frame = frame;
+        facts.request.provisional_time_us = facts.request.time_us + 10000;
         return *this;
     }
     Case& surge(std::uint32_t recent, double baseline_per_second, int baseline_seconds, std::uint32_t served) {
-        facts.recent_requests = recent;
-        facts.baseline_per_second = baseline_per_second;
-        facts.baseline_seconds = baseline_seconds;
-        facts.served_during_surge = served;
+        facts.load.recent_requests = recent;
+        facts.load.baseline_per_second = baseline_per_second;
+        facts.load.baseline_seconds = baseline_seconds;
+        facts.load.served_during_surge = served;
         return *this;
     }
     Case& dialogs(std::uint32_t active, std::uint32_t peak) {
-        facts.active_dialogs = active;
-        facts.peak_active_dialogs = peak;
+        facts.calls.active_dialogs = active;
+        facts.calls.peak_active_dialogs = peak;
         return *this;
     }
     Case& previous_503(std::uint32_t frame, std::uint32_t dialogs_then) {
-        facts.previous_503_frame = frame;
-        facts.dialogs_at_previous_503 = dialogs_then;
-        if (frame != 0 && dialogs_then < facts.lowest_dialogs_at_a_503) {
-            facts.lowest_dialogs_at_a_503 = dialogs_then;
-            facts.lowest_dialogs_503_frame = frame;
+        facts.calls.previous_503_frame = frame;
+        facts.calls.dialogs_at_previous_503 = dialogs_then;
+        if (frame != 0 && dialogs_then < facts.calls.lowest_dialogs_at_a_503) {
+            facts.calls.lowest_dialogs_at_a_503 = dialogs_then;
+            facts.calls.lowest_dialogs_503_frame = frame;
         }
         return *this;
     }
     // Earlier refusals at this same call count, the first `seconds_ago` before this 503.
     Case& count_held_since(double seconds_ago, std::uint32_t earlier_refusals, std::uint32_t first_frame = 30) {
-        facts.plateau_first_frame = first_frame;
-        facts.plateau_first_us = facts.time_us - static_cast<std::int64_t>(seconds_ago * 1e6);
-        facts.plateau_refusals = earlier_refusals;
+        facts.calls.plateau_first_frame = first_frame;
+        facts.calls.plateau_first_us = facts.time_us - static_cast<std::int64_t>(seconds_ago * 1e6);
+        facts.calls.plateau_refusals = earlier_refusals;
         return *this;
     }
     Case& calls_ended_since_previous_503() {
-        facts.dialogs_dipped_since_previous_503 = true;
+        facts.calls.dialogs_dipped_since_previous_503 = true;
         return *this;
     }
     Case& single_user(const std::string& user, std::uint32_t failures, std::uint32_t others_served) {
@@ -94,9 +94,9 @@ struct Case {
         return *this;
     }
     Case& downstream_failure(std::uint32_t frame, int status, const std::string& hop) {
-        facts.downstream_failure_frame = frame;
-        facts.downstream_failure_status = status;
-        facts.downstream_hop = hop;
+        facts.downstream.frame = frame;
+        facts.downstream.status = status;
+        facts.downstream.hop = hop;
         return *this;
     }
     Verdict verdict() {
@@ -292,7 +292,7 @@ TEST(ClassifierTiming, AnswerStampedBeforeItsRequestIgnoresTiming) {
 
 TEST(ClassifierTiming, RetransmittedRequestIsNoted) {
     Case c;
-    c.request_answered_after(1.5).facts.request_retransmissions = 2;
+    c.request_answered_after(1.5).facts.request.retransmissions = 2;
     EXPECT_TRUE(HasEvidence(c.verdict(), "retransmitted the request 2 times"));
 }
 
@@ -409,11 +409,11 @@ TEST(Classifier, RelayedFailureAnsweredQuicklyIsStillUpstreamFailure) {
 
 TEST(Classifier, OnsetOfAFailureRunIsNoted) {
     Case c;
-    c.facts.failures_in_run = 4;
-    c.facts.failure_run_first_frame = 30;
-    c.facts.failure_run_first_us = kAt - 2000000;
-    c.facts.last_served_frame = 29;
-    c.facts.last_served_us = kAt - 2500000;
+    c.facts.onset.failures_in_run = 4;
+    c.facts.onset.failure_run_first_frame = 30;
+    c.facts.onset.failure_run_first_us = kAt - 2000000;
+    c.facts.onset.last_served_frame = 29;
+    c.facts.onset.last_served_us = kAt - 2500000;
     EXPECT_TRUE(
         HasEvidence(c.verdict(), "Onset: 4 503s since frame 30, 500.0 ms after the last served request (frame 29)"));
 }
@@ -481,7 +481,7 @@ TEST(Classifier, EveryVerdictHasARecommendationAndOnlyNonZeroEvidenceFrames) {
     cases.emplace_back();
     cases.back().single_user("bob", 3, 5).dialogs(3, 3).previous_503(0, 3);
     cases.emplace_back();
-    cases.back().all_users(5, 1, 1).facts.failures_in_run = 5;
+    cases.back().all_users(5, 1, 1).facts.onset.failures_in_run = 5;
     for (auto& c : cases) {
         const Verdict verdict = c.verdict();
         SCOPED_TRACE(std::string(cause_name(verdict.cause)) + "\n" + test::all_evidence(verdict));
