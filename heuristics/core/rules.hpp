@@ -35,4 +35,15 @@ struct Table {
     const Row* end() const { return rows + size; }
 };
 
+// A protocol's rule table, keyed by its rule identity type (SipRule, RtspRule): see core/rule_table.inc.
+template <typename RuleId>
+Table<Rule> rule_table();
+template <typename RuleId>
+Table<Threshold> threshold_table();
+
+template <typename RuleId>
+const Rule& rule(RuleId id) {
+    return rule_table<RuleId>().rows[static_cast<std::size_t>(id)];
+}
+
 }  // namespace diag503

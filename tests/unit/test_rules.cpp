@@ -36,13 +36,13 @@ void expect_well_formed(Table<Threshold> thresholds) {
 }
 
 TEST(RuleTables, EverySipRuleHasAUniqueNameASipCauseAWeightAndARationale) {
-    expect_well_formed(sip_rules(), Protocol::sip);
-    expect_well_formed(sip_thresholds());
+    expect_well_formed(rule_table<SipRule>(), Protocol::sip);
+    expect_well_formed(threshold_table<SipRule>());
 }
 
 TEST(RuleTables, EveryRtspRuleHasAUniqueNameAnRtspCauseAWeightAndARationale) {
-    expect_well_formed(rtsp_rules(), Protocol::rtsp);
-    expect_well_formed(rtsp_thresholds());
+    expect_well_formed(rule_table<RtspRule>(), Protocol::rtsp);
+    expect_well_formed(threshold_table<RtspRule>());
 }
 
 TEST(RuleTables, ARuleIdentityFindsItsOwnRow) {
