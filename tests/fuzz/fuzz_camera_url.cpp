@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "rtsp/camera_url.hpp"
-#include "evidence/client_reactions.hpp"
+#include "rtsp/rtsp_reactions.hpp"
 #include "fuzz_input.hpp"
 
 namespace {
