@@ -10,8 +10,12 @@ plugin silently failed to load.
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import causes  # noqa: E402
 
 PLUGIN_SUBDIR = ".local/lib/wireshark/plugins/4.0/epan"
 
@@ -28,10 +32,7 @@ GOLDEN_FIELDS = [
 FORWARD_FIELDS = ["diag503.failover", "diag503.failover_server"]
 REACTIONS = ("retry_early", "failover")
 
-CAUSES = ["overload", "capacity_limit", "upstream_failure", "dns_failure", "tls_failure",
-          "database_failure", "maintenance", "registration_routing",
-          "too_many_clients", "encoder_busy", "unsupported_profile", "nvr_channel_unavailable",
-          "encoder_restart", "device_overload", "unknown"]
+CAUSES = list(causes.CAUSES)  # the vocabulary of heuristics/core/causes.def
 
 
 # Set by ctest in a DIAG503_SANITIZE build: the sanitizer runtime tshark must preload, since tshark itself is
