@@ -17,6 +17,15 @@
 #include "wire/frame_walk.hpp"
 
 namespace diag503::test {
+
+// The network addresses and ports Wireshark puts in pinfo->src, dst, srcport and destport.
+struct FrameReplay::Flow {
+    std::string source, destination;
+    std::uint16_t source_port = 0, destination_port = 0;
+    std::string direction() const { return source + " " + std::to_string(source_port) + " " + destination + " " + std::to_string(destination_port); }
+    std::string reverse() const { return destination + " " + std::to_string(destination_port) + " " + source + " " + std::to_string(source_port); }
+};
+
 namespace {
 
 constexpr std::uint8_t kIcmp = 1, kTcp = 6, kUdp = 17, kIcmpv6 = 58, kSctp = 132;
@@ -33,12 +42,6 @@ LinkType link_type_of(std::uint32_t link_type) {
         default: return LinkType::unsupported;
     }
 }
-
-// The network addresses and ports Wireshark puts in pinfo->src, dst, srcport and destport.
-struct Addresses {
-    std::string source, destination;
-    std::uint16_t source_port = 0, destination_port = 0;
-};
 
 std::uint16_t be16(std::string_view bytes, std::size_t at) {
     return static_cast<std::uint16_t>((static_cast<std::uint8_t>(bytes[at]) << 8) | static_cast<std::uint8_t>(bytes[at + 1]));
@@ -75,11 +78,11 @@ std::size_t ip_offset(LinkType link, std::string_view frame) {
 }
 
 // The outer IP header's addresses and, unless it is a later fragment, the UDP/TCP/SCTP ports.
-std::optional<Addresses> addresses_of(LinkType link, std::string_view frame) {
+std::optional<FrameReplay::Flow> addresses_of(LinkType link, std::string_view frame) {
     const std::size_t at = ip_offset(link, frame);
     if (at == std::string_view::npos || frame.size() < at + 1) return std::nullopt;
     const std::string_view ip = frame.substr(at);
-    Addresses found;
+    FrameReplay::Flow found;
     std::uint8_t protocol = 0;
     std::size_t transport = 0;
     bool later_fragment = false;
@@ -136,36 +139,9 @@ bool is_tls_record(std::string_view payload) {
     return type >= 0x14 && type <= 0x17 && payload[1] == 0x03;
 }
 
-void mark(FrameInput& input, PayloadKind kind) { input.present[static_cast<int>(kind)] = true; }
+bool is_client_hello(std::string_view payload) { return is_tls_record(payload) && payload[0] == 0x16 && payload.size() > 5 && payload[5] == 0x01; }
 
-// Stands in for Wireshark's dissectors deciding which protocols a frame holds (pinfo->layers).
-void mark_layers(const TransportPayload& walked, const Addresses& addresses, const std::set<std::uint16_t>& rtsp_tcp_ports,
-                 FrameInput& input) {
-    if (walked.fragment) return;  // Wireshark dissects the datagram only once reassembled
-    const auto on_port = [&](std::uint16_t port) {
-        return addresses.source_port == port || addresses.destination_port == port;
-    };
-    const std::string_view payload = walked.payload;
-    switch (walked.ip_protocol) {
-        case kIcmp: mark(input, PayloadKind::icmp); return;
-        case kIcmpv6: mark(input, PayloadKind::icmpv6); return;
-        case kUdp:
-            if (starts_like(payload, "SIP/2.0")) mark(input, PayloadKind::sip);
-            if (on_port(53) && !payload.empty()) mark(input, PayloadKind::dns);
-            return;
-        case kTcp:
-            if (payload.empty()) return;
-            if (starts_like(payload, "SIP/2.0")) mark(input, PayloadKind::sip);
-            const bool rtsp_port = rtsp_tcp_ports.count(addresses.source_port) || rtsp_tcp_ports.count(addresses.destination_port);
-            if (rtsp_port && (payload[0] == '$' || starts_like(payload, "RTSP/1.0"))) mark(input, PayloadKind::rtsp);
-            if (starts_like(payload, "HTTP/1.1") || starts_like(payload, "HTTP/1.0")) mark(input, PayloadKind::http);
-            if (on_port(53)) mark(input, PayloadKind::dns);
-            if ((on_port(443) || on_port(5061)) && is_tls_record(payload)) mark(input, PayloadKind::tls);
-            if (on_port(5432)) mark(input, PayloadKind::postgresql);
-            if (on_port(3306)) mark(input, PayloadKind::mysql);
-            return;
-    }
-}
+void mark(FrameInput& input, PayloadKind kind) { input.present[static_cast<int>(kind)] = true; }
 
 Transport transport_of(const FrameInput& input, std::uint8_t ip_protocol) {
     if (input.has(PayloadKind::tls)) return Transport::tls;
@@ -273,16 +249,59 @@ std::set<std::uint16_t> rtsp_ports(const std::string& args_path) {
     return ports;
 }
 
-ReplayedFrame replay_frame(const CapturedFrame& frame, const std::set<std::uint16_t>& rtsp_tcp_ports) {
+// Which protocols Wireshark's dissectors would find in the frame (pinfo->layers).
+void FrameReplay::mark_layers(const TransportPayload& walked, const Flow& flow, FrameInput& input) {
+    if (walked.fragment) return;  // Wireshark dissects the datagram only once reassembled
+    const auto on_port = [&](std::uint16_t port) { return flow.source_port == port || flow.destination_port == port; };
+    const std::string_view payload = walked.payload;
+    switch (walked.ip_protocol) {
+        case kIcmp: mark(input, PayloadKind::icmp); return;
+        case kIcmpv6: mark(input, PayloadKind::icmpv6); return;
+        case kUdp:
+            if (starts_like(payload, "SIP/2.0")) mark(input, PayloadKind::sip);
+            if (on_port(53) && !payload.empty()) mark(input, PayloadKind::dns);
+            return;
+        case kTcp: {
+            if (payload.empty() || retransmitted(walked, flow.direction())) return;
+            if (starts_like(payload, "SIP/2.0")) mark(input, PayloadKind::sip);
+            const bool rtsp_port = rtsp_tcp_ports_.count(flow.source_port) || rtsp_tcp_ports_.count(flow.destination_port);
+            if (rtsp_port && (payload[0] == '$' || starts_like(payload, "RTSP/1.0"))) mark(input, PayloadKind::rtsp);
+            if (starts_like(payload, "HTTP/1.1") || starts_like(payload, "HTTP/1.0")) mark(input, PayloadKind::http);
+            if (on_port(53)) mark(input, PayloadKind::dns);
+            if (is_client_hello(payload)) {  // Wireshark's TLS heuristic takes the conversation from here on
+                tls_conversations_.insert(flow.direction());
+                tls_conversations_.insert(flow.reverse());
+            }
+            if (((on_port(443) || on_port(5061)) && is_tls_record(payload)) || tls_conversations_.count(flow.direction()))
+                mark(input, PayloadKind::tls);
+            if (on_port(5432)) mark(input, PayloadKind::postgresql);
+            if (on_port(3306)) mark(input, PayloadKind::mysql);
+            return;
+        }
+        default: return;
+    }
+}
+
+// Data that ends where data of this direction already ended: a retransmission, which Wireshark's TCP
+// analysis hands to no dissector above TCP.
+bool FrameReplay::retransmitted(const TransportPayload& walked, const std::string& direction) {
+    const std::uint32_t end = walked.tcp_sequence + static_cast<std::uint32_t>(walked.payload.size());
+    const auto seen = next_sequence_.find(direction);
+    if (seen != next_sequence_.end() && static_cast<std::int32_t>(end - seen->second) <= 0) return true;
+    next_sequence_[direction] = end;
+    return false;
+}
+
+ReplayedFrame FrameReplay::next(const CapturedFrame& frame) {
     ReplayedFrame replayed;
     FrameInput& input = replayed.input;
     input.link = link_type_of(frame.link_type);
     input.frame = frame.bytes;
     input.cut = frame.bytes.size() < frame.original_length;
     const auto walked = walk_frame(input.link, input.frame);
-    const auto addresses = addresses_of(input.link, input.frame);
-    if (!walked || !addresses) return replayed;
-    mark_layers(*walked, *addresses, rtsp_tcp_ports, input);
+    const auto flow = addresses_of(input.link, input.frame);
+    if (!walked || !flow) return replayed;
+    mark_layers(*walked, *flow, input);
     const bool watched = std::find(input.present.begin(), input.present.end(), true) != input.present.end();
     const bool tcp = walked->ip_protocol == kTcp && !walked->fragment;
     if (!watched && !tcp) return replayed;  // as analyse_frame: most packets stop here
@@ -292,15 +311,16 @@ ReplayedFrame replay_frame(const CapturedFrame& frame, const std::set<std::uint1
     meta.frame = frame.number;
     meta.time_us = frame.time_us;
     meta.transport = walked->fragment ? Transport::other : transport_of(input, walked->ip_protocol);
-    meta.source = {addresses->source, addresses->source_port};
-    meta.destination = {addresses->destination, addresses->destination_port};
+    meta.source = {flow->source, flow->source_port};
+    meta.destination = {flow->destination, flow->destination_port};
     return replayed;
 }
 
 void replay_capture(const std::vector<CapturedFrame>& frames, const std::set<std::uint16_t>& rtsp_tcp_ports,
                     CaptureAnalysis& analysis) {
+    FrameReplay replay(rtsp_tcp_ports);
     for (const CapturedFrame& frame : frames) {
-        const ReplayedFrame replayed = replay_frame(frame, rtsp_tcp_ports);
+        const ReplayedFrame replayed = replay.next(frame);
         if (replayed.analysed) analysis.analyse(replayed.meta, CaptureAnalysis::locate(replayed.input));
     }
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/capture_analysis.hpp"
@@ -25,14 +26,30 @@ std::optional<BundledCapture> find_bundled_capture(const std::string& folder, co
 // TCP ports tshark decodes as RTSP: Wireshark's own (554, 8554) plus `-d tcp.port==N,rtsp` in the `.args` file.
 std::set<std::uint16_t> rtsp_ports(const std::string& args_path);
 
-// What the plugin would hand CaptureAnalysis for one frame. `present` comes from a simple classifier
-// standing in for Wireshark's dissectors: ports and the first bytes of the transport payload.
+// What the plugin would hand CaptureAnalysis for one frame.
 struct ReplayedFrame {
     bool analysed = false;  // the plugin would have called analyse() for this frame
     FrameInput input;
     PacketMeta meta;
 };
-ReplayedFrame replay_frame(const CapturedFrame& frame, const std::set<std::uint16_t>& rtsp_tcp_ports);
+
+// Stands in for Wireshark's dissection of a capture, frame by frame in capture order: `present` comes
+// from a simple classifier (ports, the first bytes of the transport payload, TLS conversations begun
+// by a ClientHello), and TCP retransmissions reach no dissector above TCP, as in Wireshark.
+class FrameReplay {
+public:
+    explicit FrameReplay(std::set<std::uint16_t> rtsp_tcp_ports) : rtsp_tcp_ports_(std::move(rtsp_tcp_ports)) {}
+    ReplayedFrame next(const CapturedFrame& frame);
+    struct Flow;  // a frame's addresses and ports
+
+private:
+    void mark_layers(const TransportPayload& walked, const Flow& flow, FrameInput& input);
+    bool retransmitted(const TransportPayload& walked, const std::string& direction);
+
+    std::set<std::uint16_t> rtsp_tcp_ports_;
+    std::set<std::string> tls_conversations_;             // both directions, once a ClientHello was seen
+    std::map<std::string, std::uint32_t> next_sequence_;  // per TCP direction: the end of the data seen
+};
 
 // Runs every frame of `frames`, in order, through `analysis`.
 void replay_capture(const std::vector<CapturedFrame>& frames, const std::set<std::uint16_t>& rtsp_tcp_ports,
