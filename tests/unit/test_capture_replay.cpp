@@ -58,7 +58,7 @@ protected:
         std::string missing;
         replay_ = replay_of(GetParam(), missing);
         if (!replay_) GTEST_SKIP() << "capture not bundled: " << missing;
-        ASSERT_FALSE(replay_->expected.empty()) << GetParam() << ".expected lists no verdict";
+        ASSERT_FALSE(replay_->expected.empty()) << GetParam() << ".expected is missing beside the capture or lists no verdict";
     }
 
     // Every frame of either table, column by column, against the golden file.
