@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -22,8 +21,12 @@ namespace diag503::test {
 struct FrameReplay::Flow {
     std::string source, destination;
     std::uint16_t source_port = 0, destination_port = 0;
-    std::string direction() const { return source + " " + std::to_string(source_port) + " " + destination + " " + std::to_string(destination_port); }
-    std::string reverse() const { return destination + " " + std::to_string(destination_port) + " " + source + " " + std::to_string(source_port); }
+    // Keys of one TCP direction: this frame's, and the one its answers take.
+    std::string direction() const { return key(source, source_port, destination, destination_port); }
+    std::string reverse() const { return key(destination, destination_port, source, source_port); }
+    static std::string key(const std::string& from, std::uint16_t from_port, const std::string& to, std::uint16_t to_port) {
+        return from + " " + std::to_string(from_port) + " " + to + " " + std::to_string(to_port);
+    }
 };
 
 namespace {
