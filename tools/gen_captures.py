@@ -736,7 +736,8 @@ class StoryBase:
 
     def write(self, directory, name, how):
         frames, truth = self.cap.render()
-        stem = Path(directory) / f"gen-{name}"
+        stem = Path(directory) / ("rtsp-generated" if name.startswith("rtsp_") else "sip-generated") / f"gen-{name}"
+        stem.parent.mkdir(parents=True, exist_ok=True)  # the family folder below --out (captures/README.md)
         with open(stem.with_suffix(".pcapng"), "wb") as stream:
             writer = PcapngWriter(stream, "diag503 tools/gen_captures.py", interfaces=self.interfaces)
             for wire in frames:

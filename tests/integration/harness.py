@@ -83,7 +83,7 @@ class Tshark:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def reading(self, capture):
-        """`-r <readable copy>` plus the capture's own decoding arguments (captures/<stem>.args)."""
+        """`-r <readable copy>` plus the capture's own decoding arguments (captures/<family>/<stem>.args)."""
         return ["-r", str(self.readable(capture))] + capture_args(capture)
 
     def readable(self, capture):
@@ -239,8 +239,24 @@ def without_columns(table, fields, dropped):
     return rows
 
 
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
+
+
 def capture_files(captures_dir):
-    return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in (".pcap", ".pcapng", ".cap"))
+    """The captures directly in one folder (e.g. the public captures beside the checkout)."""
+    return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in CAPTURE_SUFFIXES)
+
+
+def bundled_captures(captures_root):
+    """Every capture below captures_root, whatever its family folder (captures/README.md), in file-name order:
+    the order of the flat folder it replaced, so merged workloads and seed corpora stay the same. Stems must be
+    unique across families: tests are named after them and `Tshark.readable` copies captures into one folder."""
+    captures = sorted((p for p in Path(captures_root).rglob("*") if p.suffix in CAPTURE_SUFFIXES), key=lambda p: p.name)
+    stems = [p.stem for p in captures]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:
+        raise RuntimeError(f"captures named alike in two family folders of {captures_root}: {', '.join(twice)}")
+    return captures
 
 
 def _truth_lines(capture):

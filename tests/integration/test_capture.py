@@ -1,6 +1,6 @@
 # Integration test of one bundled capture: golden output in one pass and -2, filters, stats tree, expert info, invariants.
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/NAME.pcapng"""
+"""Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/FAMILY/NAME.pcapng"""
 import argparse
 import re
 import sys
