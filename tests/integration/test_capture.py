@@ -1,4 +1,4 @@
-# Integration test of one bundled capture: golden output and evidence in one pass and -2, filters, stats tree, expert info, invariants.
+# Integration test of one bundled capture: goldens in one pass and -2, filters, stats tree, expert info, invariants.
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/FAMILY/NAME.pcapng"""
 import argparse
