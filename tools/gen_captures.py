@@ -5,8 +5,9 @@
 Usage: python3 tools/gen_captures.py --out captures [--seed N] [--verify] [scenario ...]
 
 Each scenario tells one story around SIP or RTSP 503 responses and writes
-captures/gen-<scenario>.pcapng plus captures/gen-<scenario>.truth, and captures/gen-<scenario>.args
-when tshark needs extra arguments to decode it (see captures/FORMAT.md).  RTSP scenarios are named
+<out>/<family>/gen-<scenario>.pcapng plus its .truth, and its .args when tshark needs extra
+arguments to decode it (see captures/FORMAT.md); the family is sip-generated, or rtsp-generated
+for the rtsp_* scenarios.  RTSP scenarios are named
 rtsp_*: IP cameras and recorders over TCP, with interleaved RTP and HTTP configuration requests.
 Each .truth also lists, after the 503 lines, the clients' reactions to the 503s (retry_early,
 failover) as FORMAT.md defines them, computed from the packets generated.  Some scenarios then
@@ -30,8 +31,11 @@ from synthetic.verify import verify  # noqa: E402
 
 
 def output_stem(directory, name):
-    """Where scenario `name` is written (stem.pcapng, .truth, .args): the one place that decides it."""
-    return Path(directory) / f"gen-{name}"
+    """Where scenario `name` is written (stem.pcapng, .truth, .args): the one place that decides it, in its
+    family folder below `directory` (captures/README.md)."""
+    family = "rtsp-generated" if name.startswith("rtsp_") else "sip-generated"
+    (Path(directory) / family).mkdir(parents=True, exist_ok=True)
+    return Path(directory) / family / f"gen-{name}"
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ with a throw-away HOME that holds the plugin; captures are copied where that use
 Every harness checks `tshark -G plugins` before anything else: a test can never pass because the
 plugin silently failed to load.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -19,14 +20,19 @@ import causes  # noqa: E402
 
 PLUGIN_SUBDIR = ".local/lib/wireshark/plugins/4.0/epan"
 
-# The columns of a golden file: one row per diagnosed 503.
+# The columns of a golden .expected file: one row per frame diag503 marks (a 503, or a request reacting to one).
 GOLDEN_FIELDS = [
     "frame.number", "diag503.protocol", "diag503.server", "diag503.method", "diag503.cause",
     "diag503.confidence", "diag503.scope", "diag503.retry_after", "diag503.request_in",
     "diag503.response_time", "diag503.active_dialogs", "diag503.origin", "diag503.origin_frame",
     "diag503.incident", "diag503.incident_refusals", "diag503.incident_clients", "diag503.incident_served",
-    "diag503.retry_early", "diag503.failover_from", "diag503.reaction_delay", "diag503.evidence",
+    "diag503.retry_early", "diag503.failover_from", "diag503.reaction_delay",
 ]
+# The evidence sentences are golden too, in the .evidence file beside .expected, one sentence per line
+# (captures/FORMAT.md): rewording a sentence then changes one line per 503 that gives it, not a whole row.
+EVIDENCE_FIELD = "diag503.evidence"
+EVIDENCE_FRAME = "frame "    # starts the line of each frame in a .evidence file
+EVIDENCE_INDENT = "  "       # starts each sentence line under it
 # Forward links: known only after the frame they point to was read, so two-pass tshark and the GUI
 # show them and one-pass tshark cannot. Kept out of the one-pass/two-pass golden on purpose.
 FORWARD_FIELDS = ["diag503.failover", "diag503.failover_server"]
@@ -84,7 +90,7 @@ class Tshark:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def reading(self, capture):
-        """`-r <readable copy>` plus the capture's own decoding arguments (captures/<stem>.args)."""
+        """`-r <readable copy>` plus the capture's own decoding arguments (captures/<family>/<stem>.args)."""
         return ["-r", str(self.readable(capture))] + capture_args(capture)
 
     def readable(self, capture):
@@ -158,6 +164,25 @@ class Tshark:
             args += ["-e", field]
         return self.run(args)
 
+    def evidence(self, capture, two_pass=False, display_filter="diag503"):
+        """{frame: [evidence sentences, in tree order]} of the frames with at least one sentence. Read as JSON: a
+        sentence may quote packet text, so no `-T fields` aggregator character is sure not to occur in it."""
+        args = self.reading(capture) + ["-Y", display_filter, "-T", "json", "-e", "frame.number", "-e", EVIDENCE_FIELD]
+        if two_pass:
+            args.insert(0, "-2")
+        output = self.run(args)
+        packets = json.loads(output) if output.strip() else []
+        found = {}
+        for packet in packets:
+            layers = packet["_source"]["layers"]
+            if EVIDENCE_FIELD in layers:
+                found[int(layers["frame.number"][0])] = layers[EVIDENCE_FIELD]
+        return found
+
+    def golden_evidence(self, capture, two_pass=False):
+        """The text of a .evidence golden file."""
+        return format_evidence(self.evidence(capture, two_pass=two_pass))
+
     def frames_with(self, capture, display_filter, two_pass=False):
         args = self.reading(capture) + ["-Y", display_filter, "-T", "fields", "-e", "frame.number"]
         if two_pass:
@@ -215,6 +240,36 @@ def _gid(name):
     return grp.getgrnam(name).gr_gid
 
 
+def format_evidence(by_frame):
+    """A .evidence file (captures/FORMAT.md): per frame in frame order a line `frame N`, then one line per
+    sentence, indented. diag503 escapes line breaks in its text, so a sentence is always one line."""
+    lines = []
+    for frame in sorted(by_frame):
+        lines.append(f"{EVIDENCE_FRAME}{frame}")
+        lines += [EVIDENCE_INDENT + sentence for sentence in by_frame[frame]]
+    return "".join(line + "\n" for line in lines)
+
+
+def parse_evidence(text):
+    """{frame: [sentences]} of a .evidence file; anything that format_evidence would not write is an error."""
+    by_frame, frame = {}, None
+    for number, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith(EVIDENCE_FRAME) and line[len(EVIDENCE_FRAME):].isdigit():
+            frame = int(line[len(EVIDENCE_FRAME):])
+            if frame in by_frame:
+                raise ValueError(f"line {number}: frame {frame} listed twice")
+            by_frame[frame] = []
+        elif line.startswith(EVIDENCE_INDENT) and frame is not None:
+            by_frame[frame].append(line[len(EVIDENCE_INDENT):])
+        else:
+            raise ValueError(f"line {number}: neither `{EVIDENCE_FRAME}N` nor an indented sentence under one: {line!r}")
+    if not text.endswith("\n") and text:
+        raise ValueError("the last line has no line end")
+    if format_evidence(by_frame) != text:
+        raise ValueError("frames not in increasing order")
+    return by_frame
+
+
 def capture_args(capture):
     """Extra tshark arguments a capture needs, e.g. `-d tcp.port==8554,rtsp` for RTSP on another port."""
     path = Path(capture).with_suffix(".args")
@@ -240,8 +295,24 @@ def without_columns(table, fields, dropped):
     return rows
 
 
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
+
+
 def capture_files(captures_dir):
-    return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in (".pcap", ".pcapng", ".cap"))
+    """The captures directly in one folder (e.g. the public captures beside the checkout)."""
+    return sorted(p for p in Path(captures_dir).iterdir() if p.suffix in CAPTURE_SUFFIXES)
+
+
+def bundled_captures(captures_root):
+    """Every capture below captures_root, whatever its family folder (captures/README.md), in file-name order:
+    the order of the flat folder it replaced, so merged workloads and seed corpora stay the same. Stems must be
+    unique across families: tests are named after them and `Tshark.readable` copies captures into one folder."""
+    captures = sorted((p for p in Path(captures_root).rglob("*") if p.suffix in CAPTURE_SUFFIXES), key=lambda p: p.name)
+    stems = [p.stem for p in captures]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:
+        raise RuntimeError(f"captures named alike in two family folders of {captures_root}: {', '.join(twice)}")
+    return captures
 
 
 def _truth_lines(capture):

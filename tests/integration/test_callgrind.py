@@ -4,7 +4,7 @@
                            [--runs N] [--update-budget [--final]]
 
 Instruction counts from `valgrind --tool=callgrind` are repeatable on noisy machines, unlike time. For each fixed
-capture (built at test time by `mergecap -a` over bundled captures, in name order) tshark reads the capture in one
+capture (built at test time by `mergecap -a` over bundled captures of every family folder, in file-name order) tshark reads the capture in one
 pass, under callgrind, as the harness's unprivileged user with a private HOME:
 
     a_N  with the just-built plugin,     N packets        b_N  without any plugin, N packets
@@ -77,7 +77,7 @@ def packet_count(capture):
 
 def build_workload(name, captures_dir, workdir):
     description, wanted = WORKLOADS[name]
-    captures = [capture for capture in harness.capture_files(captures_dir) if wanted(capture)]
+    captures = [capture for capture in harness.bundled_captures(captures_dir) if wanted(capture)]
     if not captures:
         raise RuntimeError(f"{name}: no capture in {captures_dir}")
     merged = workdir / f"{name}.pcapng"

@@ -1,6 +1,6 @@
-# Integration test of one bundled capture: golden output in one pass and -2, filters, stats tree, expert info, invariants.
+# Integration test of one bundled capture: goldens in one pass and -2, filters, stats tree, expert info, invariants.
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/NAME.pcapng"""
+"""Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/FAMILY/NAME.pcapng"""
 import argparse
 import re
 import sys
@@ -40,12 +40,28 @@ class CaptureTest(unittest.TestCase):
         cls.capture = Path(ARGS.capture)
         cls.expected = cls.capture.with_suffix(".expected").read_text()
         cls.rows = golden_table(cls.expected)
+        cls.evidence = cls.capture.with_suffix(".evidence").read_text()
 
     def test_one_pass_output_matches_golden(self):
         self.assertEqual(TSHARK.golden_rows(self.capture), self.expected)
 
     def test_two_pass_output_matches_golden(self):
         self.assertEqual(TSHARK.golden_rows(self.capture, two_pass=True), self.expected)
+
+    def test_one_pass_evidence_matches_golden(self):
+        self.assertEqual(TSHARK.golden_evidence(self.capture), self.evidence)
+
+    def test_two_pass_evidence_matches_golden(self):
+        self.assertEqual(TSHARK.golden_evidence(self.capture, two_pass=True), self.evidence)
+
+    def test_golden_evidence_is_well_formed_and_belongs_to_the_diagnosed_frames(self):
+        # The two golden files are read together: every verdict has its sentences, and no sentence is of a frame
+        # without a golden row (a hand edit or a stale file would show here before any tshark run).
+        by_frame = harness.parse_evidence(self.evidence)
+        golden_frames = {int(row.split("\t")[0]) for row in self.expected.splitlines()[1:] if row}
+        self.assertLessEqual(set(by_frame), golden_frames)
+        for frame, _ in self.rows:
+            self.assertTrue(by_frame.get(frame), f"frame {frame} has a cause but no evidence sentence")
 
     def test_every_503_has_exactly_one_cause_and_no_frame_that_is_not_a_503_has_one(self):
         # per_frame_counts lists every frame with a 503 status code or a diag503.cause (a 503 that an ICMP error

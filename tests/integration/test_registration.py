@@ -33,6 +33,8 @@ PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_afte
                "min_retry_interval"]
 ARGS = None
 TSHARK = None
+# The bundled captures, one folder per family (captures/README.md).
+CAPTURES = Path(__file__).resolve().parents[2] / "captures"
 
 
 def setUpModule():
@@ -72,7 +74,7 @@ class Registration(unittest.TestCase):
             self.assertRegex(defaults, rf"# [^\n]*Default \d+\.\n(#[^\n]*\n)*#diag503\.{name}: \d+", name)
 
     def test_every_preference_is_accepted_on_the_command_line(self):
-        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / ARGS.sample)
+        capture = TSHARK.readable(CAPTURES / ARGS.sample)
         overrides = []
         for name in PREFERENCES:
             overrides += ["-o", f"diag503.{name}:7"]
@@ -84,7 +86,7 @@ class Registration(unittest.TestCase):
 
     def test_preferences_reach_the_engine(self):
         # Plain 503s at a ceiling of 5 calls are capacity_limit only while 5 calls count as a ceiling.
-        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / "kam-capacity.pcapng")
+        capture = TSHARK.readable(CAPTURES / "sip-kamailio" / "kam-capacity.pcapng")
         causes = ["-r", str(capture), "-Y", "diag503", "-T", "fields", "-e", "diag503.cause"]
         by_default = TSHARK.run(causes).split()
         raised = TSHARK.run(["-o", "diag503.min_dialogs_for_ceiling:6"] + causes).split()
@@ -94,7 +96,7 @@ class Registration(unittest.TestCase):
 
     def test_evidence_window_reaches_the_engine(self):
         # The quiet DNS recording's 503s name no cause: only the resolver's NXDOMAIN answers before them do.
-        capture = TSHARK.readable(Path(__file__).resolve().parents[2] / "captures" / "kam-dns_failure_quiet.pcapng")
+        capture = TSHARK.readable(CAPTURES / "sip-kamailio" / "kam-dns_failure_quiet.pcapng")
         causes = ["-r", str(capture), "-Y", "diag503.cause", "-T", "fields", "-e", "diag503.cause"]
         self.assertEqual(set(TSHARK.run(causes).split()), {"dns_failure"})
         blind = TSHARK.run(["-o", "diag503.evidence_window:0"] + causes).split()
@@ -116,6 +118,6 @@ class Registration(unittest.TestCase):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--plugin", required=True)
-    parser.add_argument("--sample", default="pcapplusplus-sip_resp.pcap", help="a capture in captures/")
+    parser.add_argument("--sample", default="public/pcapplusplus-sip_resp.pcap", help="a capture below captures/")
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

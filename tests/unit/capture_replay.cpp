@@ -234,10 +234,11 @@ std::optional<BundledCapture> find_bundled_capture(const std::string& folder, co
          entry.increment(error)) {
         const fs::path& path = entry->path();
         if (path.stem() != stem || (path.extension() != ".pcapng" && path.extension() != ".pcap")) continue;
-        fs::path expected = path, args = path;
+        fs::path expected = path, evidence = path, args = path;
         expected.replace_extension(".expected");
+        evidence.replace_extension(".evidence");
         args.replace_extension(".args");
-        return BundledCapture{path.string(), expected.string(), fs::exists(args) ? args.string() : ""};
+        return BundledCapture{path.string(), expected.string(), evidence.string(), fs::exists(args) ? args.string() : ""};
     }
     return std::nullopt;
 }
@@ -345,6 +346,18 @@ Table read_golden_table(const std::string& path) {
         table[frame] = std::move(row);
     }
     return table;
+}
+
+void add_golden_evidence(const std::string& path, Table& table) {
+    constexpr std::string_view kFrame = "frame ", kIndent = "  ";
+    Row* row = nullptr;
+    for (const std::string& line : split(read_text(path), '\n')) {
+        if (line.rfind(kFrame, 0) == 0) {
+            row = &table[static_cast<std::uint32_t>(std::stoul(line.substr(kFrame.size())))];
+        } else if (row && line.rfind(kIndent, 0) == 0) {
+            add(*row, "diag503.evidence", line.substr(kIndent.size()));
+        }
+    }
 }
 
 const std::vector<std::string>& comparable_columns() {

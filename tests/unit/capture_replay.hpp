@@ -19,6 +19,7 @@ namespace diag503::test {
 struct BundledCapture {
     std::string capture;   // path of the capture file
     std::string expected;  // path of `<stem>.expected` beside it
+    std::string evidence;  // path of `<stem>.evidence` beside it
     std::string args;      // path of `<stem>.args` beside it, "" when there is none
 };
 std::optional<BundledCapture> find_bundled_capture(const std::string& folder, const std::string& stem);
@@ -62,6 +63,9 @@ using Table = std::map<std::uint32_t, Row>;
 
 // The rows of a golden `.expected` file (tab-separated, header of field names), frame.number left out.
 Table read_golden_table(const std::string& path);
+// Adds the sentences of a golden `.evidence` file (a line `frame N`, then one indented sentence per line)
+// to `table` as the column diag503.evidence, joined by '|' as tshark joins them.
+void add_golden_evidence(const std::string& path, Table& table);
 
 // The columns `rows_of` can produce, in tshark's text form.
 const std::vector<std::string>& comparable_columns();

@@ -31,6 +31,7 @@ const Replay* replay_of(const std::string& stem, std::string& missing) {
     }
     Replay replay;
     replay.expected = diag503::test::read_golden_table(bundled->expected);
+    diag503::test::add_golden_evidence(bundled->evidence, replay.expected);
     const auto frames = diag503::test::read_capture_file(bundled->capture);
     diag503::CaptureAnalysis analysis{diag503::Settings{}};
     diag503::test::replay_capture(frames, diag503::test::rtsp_ports(bundled->args), analysis);
@@ -88,7 +89,10 @@ TEST_P(BundledCapture, EachFrameHasTsharksCauseConfidenceServerMethodRequestInci
     expect_columns_equal(false);
 }
 
-TEST_P(BundledCapture, EachVerdictRestsOnTsharksEvidenceSentences) { expect_columns_equal(true); }
+TEST_P(BundledCapture, EachVerdictRestsOnTsharksEvidenceSentences) {
+    ASSERT_TRUE(golden_has(replay_->expected, "diag503.evidence")) << GetParam() << ".evidence is missing or empty";
+    expect_columns_equal(true);
+}
 
 std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
     std::string name = info.param;

@@ -5,7 +5,7 @@
 
 How the seeds are made (deterministic: the same captures give the same files):
 
-- Frames are read straight from captures/*.pcapng (pcapng blocks parsed with struct; every bundled
+- Frames are read straight from captures/*/*.pcapng (pcapng blocks parsed with struct; every bundled
   capture is Ethernet, some with VLAN tags). tshark (`-T fields -e frame.number -e frame.protocols -e tcp.reassembled.data`,
   with the capture's .args file) says which protocols Wireshark found in each frame and gives the
   reassembled TCP data, exactly what the plugin gets from pinfo->layers and its data sources.
@@ -517,7 +517,9 @@ def main():
     parser.add_argument("--captures", type=Path, default=ROOT / "captures")
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "fuzz" / "corpus")
     options = parser.parse_args()
-    captures = [(path, read_capture(path)) for path in sorted(options.captures.glob("*.pcapng"))]
+    # Every family folder (captures/<family>/), in file-name order as when captures/ was flat: the same seeds.
+    paths = sorted(options.captures.rglob("*.pcapng"), key=lambda path: path.name)
+    captures = [(path, read_capture(path)) for path in paths]
 
     sip = [m for _, packets in captures for _, m in text_messages(packets, "sip")]
     sip_values = sip_header_values(sip, 12)

@@ -6,6 +6,13 @@
 # before it needs them, and may define cleanup_extra (run on exit before the logs are judged) and
 # IN_NS (a command prefix that start() runs processes under). Installs the EXIT/INT/TERM traps.
 
+# output_dir <family> [<outdir>]: the absolute path of <outdir>, made if missing; without one, the family's
+# folder of the bundled captures of this checkout (captures/<family>/, see captures/README.md).
+output_dir() {
+	local dir=${2:-$(dirname "${BASH_SOURCE[0]}")/../../captures/$1}
+	mkdir -p "$dir" && (cd "$dir" && pwd)
+}
+
 die() {
 	echo "record.sh: $*" >&2
 	exit 1

@@ -2,8 +2,9 @@
 # Records one diag503 scenario with real Kamailio and SIPp on loopback: a pcapng and its .truth.
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# usage: tools/record/record.sh <scenario> <outdir>  writes <outdir>/kam-<scenario>.pcapng, .truth
-#        tools/record/record.sh --list                prints the scenario names
+# usage: tools/record/record.sh <scenario> [<outdir>]  writes <outdir>/kam-<scenario>.pcapng, .truth
+#        tools/record/record.sh --list                  prints the scenario names
+# Without <outdir> it writes to captures/sip-kamailio/, the family folder of these recordings.
 #
 # Each role has its own loopback address, so the capture shows both hops of the proxy:
 #   127.0.0.10  callers, users, a peer: SIPp UACs (uac-call.xml, uac-register.xml, uac-options.xml,
@@ -95,12 +96,11 @@ if [[ ${1-} == --list ]]; then
 	printf '%s\n' "${SCENARIOS[@]}"
 	exit 0
 fi
-[[ $# -eq 2 ]] || die "usage: record.sh <scenario> <outdir> | record.sh --list"
+[[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
 SCENARIO=$1
 [[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
 need kamailio sipp dumpcap tshark
-mkdir -p "$2"
-OUTDIR=$(cd "$2" && pwd)
+OUTDIR=$(output_dir sip-kamailio "${2-}")
 PROXY_PORT=${BASE[$SCENARIO]}
 GW_PORT=$((PROXY_PORT + 1)) DEAD_PORT=$((PROXY_PORT + 2)) SERVER_PORT=$((PROXY_PORT + 3))
 TLS_PORT=$((PROXY_PORT + 4)) LAST_PORT=$((PROXY_PORT + 19))

@@ -2,8 +2,9 @@
 # Records one RTSP 503 scenario with real RTSP clients and the camera emulator on loopback.
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# usage: tools/rtsp/record.sh <scenario> <outdir>  writes <outdir>/rtsp-<scenario>.pcapng, .truth (and .args)
-#        tools/rtsp/record.sh --list                prints the scenario names
+# usage: tools/rtsp/record.sh <scenario> [<outdir>]  writes <outdir>/rtsp-<scenario>.pcapng, .truth (and .args)
+#        tools/rtsp/record.sh --list                  prints the scenario names
+# Without <outdir> it writes to captures/rtsp-gstreamer/, the family folder of these recordings.
 #
 # Each device is camera_emulator (GStreamer RTSP server, see camera_emulator.c) on an address of
 # its own in 127.0.55.0/24, so that dumpcap captures nothing but its RTSP port, its RTP/RTCP
@@ -41,7 +42,7 @@ if [[ ${1-} == --list ]]; then
 	printf '%s\n' "${SCENARIOS[@]}"
 	exit 0
 fi
-[[ $# -eq 2 ]] || die "usage: record.sh <scenario> <outdir> | record.sh --list"
+[[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
 SCENARIO=$1
 [[ " ${SCENARIOS[*]} " == *" $SCENARIO "* ]] ||
 	die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
@@ -57,8 +58,7 @@ pkg-config --exists gstreamer-rtsp-server-1.0 ||
 # second configure finds it cached (no C compiler enabled); --build still rebuilds what changed
 { cmake -S "$HERE" -B "$HERE/build" >/dev/null &&
 	cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
-mkdir -p "$2"
-OUTDIR=$(cd "$2" && pwd)
+OUTDIR=$(output_dir rtsp-gstreamer "${2-}")
 PCAP=$OUTDIR/rtsp-$SCENARIO.pcapng
 TRUTH=$OUTDIR/rtsp-$SCENARIO.truth
 
