@@ -5,10 +5,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string_view>
 
@@ -247,9 +247,16 @@ std::set<std::uint16_t> rtsp_ports(const std::string& args_path) {
     std::set<std::uint16_t> ports{554, 8554};  // Wireshark's RTSP TCP port range
     if (args_path.empty()) return ports;
     const std::string args = read_text(args_path);
-    static const std::regex decode_as(R"(tcp\.port==(\d+),rtsp)");
-    for (auto match = std::sregex_iterator(args.begin(), args.end(), decode_as); match != std::sregex_iterator(); ++match)
-        ports.insert(static_cast<std::uint16_t>(std::stoul((*match)[1].str())));
+    // Each "tcp.port==N,rtsp" (a Decode As rule) adds port N.
+    static constexpr std::string_view kRule = "tcp.port==";
+    for (std::size_t at = args.find(kRule); at != std::string::npos; at = args.find(kRule, at + 1)) {
+        std::size_t end = at + kRule.size();
+        unsigned long port = 0;
+        while (end < args.size() && std::isdigit(static_cast<unsigned char>(args[end])) && port <= 65535)
+            port = port * 10 + static_cast<unsigned long>(args[end++] - '0');
+        if (end > at + kRule.size() && port <= 65535 && args.compare(end, 5, ",rtsp") == 0)
+            ports.insert(static_cast<std::uint16_t>(port));
+    }
     return ports;
 }
 
