@@ -46,7 +46,8 @@ bool is_database_port(std::uint16_t port) {
 
 NetworkEvidence::NetworkEvidence(const Settings& settings)
     : settings_(settings), hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000),
-      forgotten_hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
+      forgotten_hosts_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000),
+      same_host_(settings.max_servers, static_cast<std::int64_t>(settings.context_lifetime_s) * 1000000) {}
 
 NetworkEvidence::Host& NetworkEvidence::host(const std::string& address, std::int64_t time_us) {
     return hosts_.get_or_insert(hash_text(address), time_us, [&](const std::uint64_t& evicted, const Host&) {
@@ -58,7 +59,74 @@ bool NetworkEvidence::host_forgotten(const std::string& address) const { return 
 
 NetworkEvidence::Host* NetworkEvidence::find_host(const std::string& address) { return hosts_.find(hash_text(address)); }
 
+void NetworkEvidence::note_activity(const std::string& address, std::int64_t time_us) {
+    if (!recent_activity_.empty() && recent_activity_.back().address == address) {
+        recent_activity_.back().time_us = std::max(recent_activity_.back().time_us, time_us);
+        return;
+    }
+    recent_activity_.push_back({time_us, address});
+    if (recent_activity_.size() > kRecentActivity) recent_activity_.pop_front();
+}
+
+std::vector<std::string> NetworkEvidence::hosts_active_between(std::int64_t since_us, std::int64_t now_us) const {
+    std::vector<std::string> found;
+    for (auto it = recent_activity_.rbegin(); it != recent_activity_.rend(); ++it) {
+        if (it->time_us < since_us) break;
+        if (it->time_us > now_us) continue;
+        if (std::find(found.begin(), found.end(), it->address) == found.end()) found.push_back(it->address);
+    }
+    return found;
+}
+
+std::vector<NetworkEvent> NetworkEvidence::failures_started_between(const std::string& address, std::int64_t since_us,
+                                                                   std::int64_t now_us) const {
+    std::vector<NetworkEvent> started = failures_of(address, since_us, now_us);
+    started.erase(std::remove_if(started.begin(), started.end(),
+                                 [&](const NetworkEvent& event) { return event.attempt_time_us < since_us; }),
+                  started.end());
+    for (NetworkEvent& event : started) event.tie = Tie::during_wait_elsewhere;
+    return started;
+}
+
+void NetworkEvidence::learn_same_host(const std::string& server_address, const std::string& other_address, std::int64_t time_us) {
+    SameHost& known = same_host_.get_or_insert(hash_text(server_address), time_us, [](auto&, auto&) {});
+    for (OtherAddress& other : known.others) {
+        if (other.address.empty()) other.address = other_address;
+        if (other.address != other_address) continue;
+        ++other.ties;
+        return;
+    }
+}
+
+std::vector<std::string> NetworkEvidence::other_addresses_of(const std::string& server_address) const {
+    std::vector<std::string> found;
+    if (const SameHost* known = same_host_.find(hash_text(server_address)))
+        for (const OtherAddress& other : known->others)
+            if (other.ties >= kTiesToLearn) found.push_back(other.address);
+    return found;
+}
+
+void NetworkEvidence::note_resolved(const std::string& address, const std::string& name, std::int64_t time_us) {
+    Host& owner = host(address, time_us);
+    const std::uint64_t key = hash_text(name);
+    auto known = std::find_if(owner.resolved.begin(), owner.resolved.end(), [&](const auto& entry) { return entry.first == key; });
+    if (known != owner.resolved.end()) owner.resolved.erase(known);
+    owner.resolved.emplace_back(key, time_us);
+    if (owner.resolved.size() > kResolvedNamesPerHost) owner.resolved.pop_front();
+}
+
+bool NetworkEvidence::resolved_since(const std::string& address, const std::string& name, std::int64_t after_us) const {
+    const Host* owner = hosts_.find(hash_text(address));
+    if (!owner) return false;
+    const std::uint64_t key = hash_text(name);
+    return std::any_of(owner->resolved.begin(), owner->resolved.end(),
+                       [&](const auto& entry) { return entry.first == key && entry.second > after_us; });
+}
+
 void NetworkEvidence::add_failure(const std::string& address, NetworkEvent event) {
+    if (event.attempt_time_us == 0) event.attempt_time_us = event.time_us;
+    event.host_address = address;
+    note_activity(address, event.time_us);
     Host& owner = host(address, event.time_us);
     owner.failures.push_back(std::move(event));
     if (owner.failures.size() > settings_.max_events_per_host) owner.failures.pop_front();
@@ -70,6 +138,7 @@ NetworkEvidence::Pending* NetworkEvidence::start_attempt(const PacketMeta& meta,
         return nullptr;
     }
     Host& owner = host(meta.source.address, meta.time_us);
+    note_activity(meta.source.address, meta.time_us);
     Pending& attempt = owner.pending.emplace_back();
     attempt.kind = kind;
     attempt.key = key;
@@ -111,11 +180,16 @@ void NetworkEvidence::observe_dns(const PacketMeta& meta, const DnsMessage& mess
         return;
     }
     const Pending query = finish_pending(meta.destination.address, EvidenceKind::dns, key);
-    if (!is_dns_failure(message.rcode)) return;
+    if (!is_dns_failure(message.rcode)) {
+        if (message.rcode == 0 && message.answer_count > 0)
+            note_resolved(meta.destination.address, message.question_name, meta.time_us);
+        return;
+    }
     NetworkEvent event;
     event.kind = EvidenceKind::dns;
     event.frame = meta.frame;
     event.attempt_frame = query.frame;
+    event.attempt_time_us = query.time_us;
     event.time_us = meta.time_us;
     event.peer_address = meta.source.address;
     event.peer_port = meta.source.port;
@@ -144,6 +218,7 @@ void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& reco
         const bool sent_by_server_end = as_server || (!as_client && meta.source.port < meta.destination.port);
         if (sent_by_server_end) {  // the server end refused the handshake
             event.attempt_frame = as_server ? as_server->frame : 0;
+            event.attempt_time_us = as_server ? as_server->time_us : 0;
             event.peer_address = meta.source.address;
             event.peer_port = meta.source.port;
             event.sentence = "TLS handshake with " + meta.source.text() + frame_ref(event.attempt_frame) + " refused: " +
@@ -152,6 +227,7 @@ void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& reco
             add_failure(meta.destination.address, std::move(event));
         } else {  // the client end rejected what the server presented
             event.attempt_frame = as_client ? as_client->frame : 0;
+            event.attempt_time_us = as_client ? as_client->time_us : 0;
             event.peer_address = meta.destination.address;
             event.peer_port = meta.destination.port;
             event.sentence = "TLS handshake with " + meta.destination.text() + frame_ref(event.attempt_frame) +
@@ -208,6 +284,7 @@ void NetworkEvidence::observe_tcp(const PacketMeta& meta, std::uint16_t flags) {
         event.kind = EvidenceKind::tls;
         event.frame = meta.frame;
         event.attempt_frame = hello.frame;
+        event.attempt_time_us = hello.time_us;
         event.time_us = meta.time_us;
         event.peer_address = server.address;
         event.peer_port = server.port;
@@ -224,6 +301,7 @@ void NetworkEvidence::observe_tcp(const PacketMeta& meta, std::uint16_t flags) {
     event.kind = kind_of_port(meta.source.port);
     event.frame = meta.frame;
     event.attempt_frame = refused.frame;
+    event.attempt_time_us = refused.time_us;
     event.time_us = meta.time_us;
     event.peer_address = meta.source.address;
     event.peer_port = meta.source.port;
@@ -261,7 +339,9 @@ std::vector<NetworkEvent> NetworkEvidence::failures_of(const std::string& addres
         event.kind = attempt.kind == EvidenceKind::transport ? kind_of_port(attempt.peer_port) : attempt.kind;
         event.frame = attempt.frame;
         event.attempt_frame = attempt.frame;
+        event.attempt_time_us = attempt.time_us;
         event.time_us = attempt.time_us;
+        event.host_address = address;
         event.peer_address = attempt.peer_address;
         event.peer_port = attempt.peer_port;
         event.subject = attempt.subject;

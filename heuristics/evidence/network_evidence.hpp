@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -17,11 +18,24 @@ namespace diag503 {
 // What a failure event is evidence of.
 enum class EvidenceKind { dns, tls, transport, database };
 
+// How a failure was tied to the server whose 503 is diagnosed. Servers send their DNS queries, database
+// connections and outgoing TLS/TCP connections from whatever local address the kernel picks, often not
+// the address of their SIP listener.
+enum class Tie {
+    same_address,             // met by the 503's own address
+    another_address_of_host,  // met by an address learned to be the same host (see learn_same_host)
+    during_wait_elsewhere,    // met by another address, started and failed while the request waited
+};
+
 struct NetworkEvent {
     EvidenceKind kind = EvidenceKind::transport;
     std::uint32_t frame = 0;          // where the failure showed (the answer, or the unanswered attempt)
     std::uint32_t attempt_frame = 0;  // the query, SYN or ClientHello it answers; 0 when not captured
+    std::int64_t attempt_time_us = 0; // when that attempt was sent; the failure's own time when not captured
     std::int64_t time_us = 0;
+    std::string host_address;  // this end: the host that met the failure
+    Tie tie = Tie::same_address;
+    bool recovered_since = false;  // DNS: the host resolved the same name after this failure
     std::string peer_address;  // the other end: DNS server, next hop, database ("" for DNS names)
     std::uint16_t peer_port = 0;
     std::string subject;       // what was asked for: a DNS name, "" otherwise
@@ -50,6 +64,22 @@ public:
     std::vector<NetworkEvent> failures_of(const std::string& address, std::int64_t since_us, std::int64_t now_us) const;
     // Whether this host's evidence was pushed out at the Settings::max_servers bound.
     bool host_forgotten(const std::string& address) const;
+    // Addresses that started an attempt or met a failure in [since_us, now_us], each once, newest first:
+    // the candidates for another address of a server whose request waited then.
+    std::vector<std::string> hosts_active_between(std::int64_t since_us, std::int64_t now_us) const;
+    // Failures of `address` whose attempt started in [since_us, now_us] (or, not captured, that showed
+    // then), tied as met during a wait of another address's request.
+    std::vector<NetworkEvent> failures_started_between(const std::string& address, std::int64_t since_us,
+                                                       std::int64_t now_us) const;
+    // Counts one request of `server_address` during whose wait `other_address` started and met a failure.
+    // After kTiesToLearn such requests the two addresses are taken for one host.
+    void learn_same_host(const std::string& server_address, const std::string& other_address, std::int64_t time_us);
+    // The addresses learned to be the same host as `server_address`.
+    std::vector<std::string> other_addresses_of(const std::string& server_address) const;
+    static constexpr std::uint32_t kTiesToLearn = 2;
+    // Whether the host resolved `name` successfully after `after_us`: its earlier failed lookup is no
+    // longer what it remembers.
+    bool resolved_since(const std::string& address, const std::string& name, std::int64_t after_us) const;
 
 private:
     // Something the host started and expects an answer to.
@@ -72,11 +102,22 @@ private:
     struct Host {
         std::deque<NetworkEvent> failures;
         std::deque<Pending> pending;
+        // Names this host resolved, with the time of the last answer that resolved each: at most
+        // kResolvedNamesPerHost, oldest dropped.
+        std::deque<std::pair<std::uint64_t, std::int64_t>> resolved;
+    };
+    static constexpr std::size_t kResolvedNamesPerHost = 16;
+    // A host that started an attempt or met a failure, at a time.
+    struct Activity {
+        std::int64_t time_us = 0;
+        std::string address;
     };
 
     Host& host(const std::string& address, std::int64_t time_us);
     Host* find_host(const std::string& address);
     void add_failure(const std::string& address, NetworkEvent event);
+    void note_activity(const std::string& address, std::int64_t time_us);
+    void note_resolved(const std::string& address, const std::string& name, std::int64_t time_us);
     // Records an attempt the sending host expects an answer to, or counts it as a repeat (then nullptr).
     Pending* start_attempt(const PacketMeta& meta, EvidenceKind kind, std::uint64_t key);
     // Removes the attempt and returns it; the returned frame is 0 when none was pending.
@@ -88,6 +129,23 @@ private:
     // Key: host address. Hosts pushed out of hosts_ at its count bound, so a verdict can say its network
     // evidence may be missing. Same bounds as hosts_.
     BoundedMap<std::uint64_t, bool> forgotten_hosts_;
+    struct OtherAddress {
+        std::string address;
+        std::uint32_t ties = 0;
+    };
+    static constexpr std::size_t kOtherAddressesPerHost = 4;
+    struct SameHost {
+        std::array<OtherAddress, kOtherAddressesPerHost> others{};  // the first ones seen; later ones are not learned
+    };
+    // Owner: NetworkEvidence. Key: a server's address. Value: other addresses whose failures fell inside its
+    // requests' waits. Lifetime: Settings::context_lifetime_s since last written. Bound: Settings::max_servers
+    // servers, kOtherAddressesPerHost addresses each.
+    BoundedMap<std::uint64_t, SameHost> same_host_;
+    // Owner: NetworkEvidence. The hosts behind the latest attempts and failures, in capture order, a host
+    // repeated only when another came between. Lifetime: until pushed out. Bound: kRecentActivity entries,
+    // oldest dropped (a 503 whose request waited longer than they cover sees fewer other addresses).
+    static constexpr std::size_t kRecentActivity = 1024;
+    std::deque<Activity> recent_activity_;
 };
 
 }  // namespace diag503

@@ -80,7 +80,13 @@ void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& fin
         if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", SipRule::reason_text_names_cause);
 }
 
-void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findings) {
+void q850_rules(const SipFacts& facts, Findings& findings) {
+    const SipMessage& response = *facts.response;
+    const std::uint32_t frame = facts.frame;
+    // A back-to-back agent that lost its own onward call writes its own Reason, its mapping of "the onward
+    // call failed" (Asterisk: 34 for any 503 it got). A proxy passes the next hop's 503 on unchanged, so
+    // there the Reason still names the cause where the 503 began.
+    const bool own_mapping_of_onward_failure = facts.downstream.own_call && facts.downstream.status == 503;
     for (const auto& reason : response.reasons) {
         if (!reason.cause) continue;
         const std::string label = "Reason: " + reason.protocol + " cause " + std::to_string(*reason.cause) +
@@ -90,9 +96,13 @@ void q850_rules(const SipMessage& response, std::uint32_t frame, Findings& findi
             continue;
         }
         if (auto cause = cause_of_q850(*reason.cause)) {
-            findings.add(rule(SipRule::q850_cause), *cause, label + ": " + (*cause == Cause::capacity_limit
-                                                          ? "the network had no free circuit or capacity."
-                                                          : "the next network or hop failed."), {frame});
+            if (*cause == Cause::capacity_limit && own_mapping_of_onward_failure)
+                findings.note(label + ": this server's own wording for the failed onward call; it says nothing of its own circuits.", {frame});
+            else if (*cause == Cause::capacity_limit)
+                findings.add(rule(SipRule::q850_congestion), label + ": no free circuit or congestion, as the server maps it "
+                                                             "(some send it for any failed call).", {frame});
+            else
+                findings.add(rule(SipRule::q850_network_failure), label + ": the next network or hop failed.", {frame});
         } else if (*reason.cause == 0 || *reason.cause > 127) {
             findings.note(label + " is not a defined Q.850 cause value; ignored.", {frame});
         } else {
@@ -160,6 +170,19 @@ void eviction_notes(const SipFacts& facts, Findings& findings) {
                       std::to_string(facts.bounds.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
 }
 
+bool hops_marked_down_rule(const SipFacts& facts, Findings& findings) {
+    const SipFacts::HopFailure& failure = facts.hop_failure;
+    if (failure.frame == 0 || failure.succeeded_since || !facts.forwarded.empty()) return false;
+    const std::int64_t age = facts.request.time_us - failure.time_us;
+    if (age < 0 || age > std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000) return false;
+    findings.add(rule(SipRule::hops_marked_down),
+                 "Its next hop " + failure.hop + " failed " + format_duration(age) + " before this request (frame " +
+                     std::to_string(failure.frame) + ") and no onward request of this server was answered since: "
+                     "it refused without sending the request on, as a server does that holds its next hops as down.",
+                 {failure.frame, facts.frame});
+    return true;
+}
+
 void timing_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     const bool cut = facts.response_cut_after_bytes != 0;
     if (cut)
@@ -200,9 +223,10 @@ void timing_rules(const SipFacts& facts, const Settings& settings, Findings& fin
         // Mild: a server that already knows its next hops are down (e.g. all gateways marked
         // inactive) also refuses at once.
         const std::string sentence = when + ": refused at once, without trying any other hop.";
+        const bool hops_down = hops_marked_down_rule(facts, findings);
         for (SipRule local : {SipRule::immediate_not_downstream, SipRule::immediate_overload, SipRule::immediate_capacity,
                               SipRule::immediate_maintenance})
-            findings.add(rule(local), sentence, frames);
+            if (!(hops_down && local == SipRule::immediate_not_downstream)) findings.add(rule(local), sentence, frames);
     } else if (elapsed >= static_cast<std::int64_t>(settings.delayed_response_ms) * 1000) {
         std::string sentence = when;
         std::vector<std::uint32_t> delayed_frames = frames;
@@ -210,8 +234,14 @@ void timing_rules(const SipFacts& facts, const Settings& settings, Findings& fin
             sentence += ", after a provisional answer in frame " + std::to_string(facts.request.provisional_frame);
             delayed_frames.insert(delayed_frames.begin() + 1, facts.request.provisional_frame);
         }
-        findings.add(rule(facts.request.provisional_frame ? SipRule::delayed_after_provisional : SipRule::delayed),
-                     sentence + ": the server waited on a downstream hop that failed or did not answer.", delayed_frames);
+        const bool not_forwarded = facts.forwarded.empty() && facts.downstream.frame == 0 && facts.onward_requests_seen;
+        if (not_forwarded)
+            findings.add(rule(SipRule::delayed_not_forwarded),
+                         sentence + ": the server waited, yet no onward copy of this request is in the capture while its "
+                                    "other onward requests are; it waited on something it did not forward to.", delayed_frames);
+        else
+            findings.add(rule(facts.request.provisional_frame ? SipRule::delayed_after_provisional : SipRule::delayed),
+                         sentence + ": the server waited on a downstream hop that failed or did not answer.", delayed_frames);
         findings.add(rule(SipRule::delayed_not_capacity), "A capacity refusal would be immediate.", frames);
         findings.add(rule(SipRule::delayed_not_maintenance), "A server in maintenance refuses at once.", frames);
     } else {
@@ -242,9 +272,20 @@ void load_rules(const SipFacts& facts, const Settings& settings, Findings& findi
 // A call ceiling shows as refusals at one count that calls never exceed; it is confirmed when the
 // count dipped (a call ended) and the refusals resumed at the same count. Consecutive refusals in a
 // burst, with no dip, show nothing more than the first.
+bool names_own_circuit_shortage(const SipFacts& facts) {
+    if (facts.downstream.frame != 0) return false;
+    for (const auto& reason : facts.response->reasons)
+        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) == Cause::capacity_limit) return true;
+    return false;
+}
+
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     if (!iequals(facts.method, "INVITE") || facts.calls.active_dialogs < settings.min_dialogs_for_ceiling) return;
-    if (facts.calls.lowest_dialogs_503_frame != 0 && facts.calls.lowest_dialogs_at_a_503 < facts.calls.active_dialogs) {
+    // A call ceiling refuses before placing the onward call: the count says nothing of a call it placed.
+    if (facts.downstream.own_call) return;
+    // A server-wide count cannot judge a shortage the server names on one route (Q.850 34, 42).
+    if (facts.calls.lowest_dialogs_503_frame != 0 && facts.calls.lowest_dialogs_at_a_503 < facts.calls.active_dialogs &&
+        !names_own_circuit_shortage(facts)) {
         findings.add(rule(SipRule::calls_beyond_earlier_refusal),
                      "Calls were admitted beyond the " + std::to_string(facts.calls.lowest_dialogs_at_a_503) +
                          " active at an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) +
@@ -332,8 +373,27 @@ void onset_note(const SipFacts& facts, Findings& findings) {
     findings.note(sentence + ".", frames);
 }
 
+void own_call_relay_rules(const SipFacts& facts, Findings& findings) {
+    const DownstreamFacts& onward = facts.downstream;
+    const std::vector<std::uint32_t> frames = {onward.onward_request_frame, onward.frame, facts.frame};
+    const std::string whom = onward.same_callee ? "to the same callee" + (onward.callee.empty() ? std::string() : " (" + onward.callee + ")")
+                                                : "to another callee" + (onward.callee.empty() ? std::string() : " (" + onward.callee + ")");
+    findings.add(rule(onward.same_callee ? SipRule::relayed_failure_own_call : SipRule::relayed_failure_own_call_timing),
+                 "This server placed its own " + facts.method + " " + whom + " in frame " +
+                     std::to_string(onward.onward_request_frame) + ", " + format_duration(onward.onward_request_after_us) +
+                     " after this request arrived, and the next hop " + onward.hop + " answered it " +
+                     std::to_string(onward.status) + " in frame " + std::to_string(onward.frame) +
+                     ": this 503 passes that failure on" + (onward.same_callee ? "." : ", tied by timing only."),
+                 frames);
+    add_forwarded_not_refused(findings, frames);
+}
+
 void relay_rules(const SipFacts& facts, Findings& findings) {
     if (facts.downstream.frame == 0) return;
+    if (facts.downstream.own_call) {
+        own_call_relay_rules(facts, findings);
+        return;
+    }
     const std::vector<std::uint32_t> frames = {facts.downstream.frame, facts.frame};
     findings.add(rule(SipRule::relayed_failure),
                  "The next hop " + facts.downstream.hop + " answered " + std::to_string(facts.downstream.status) +
@@ -382,7 +442,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     Findings findings;
     const SipMessage& response = *facts.response;
     phrase_rules(response, facts.frame, findings);
-    q850_rules(response, facts.frame, findings);
+    q850_rules(facts, findings);
     // A cut 503 may have had a Retry-After among the headers the capture lost: no claim about its absence.
     if (response.retry_after.present || facts.response_cut_after_bytes == 0) retry_after_rules(response, facts.frame, settings, findings);
     overload_control_rules(facts, findings);

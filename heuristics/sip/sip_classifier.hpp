@@ -37,13 +37,19 @@ struct BoundFacts {
     bool network_evidence_forgotten = false;        // the server host's network evidence was forgotten at max_servers
 };
 
-// A failure answered to this server, for the same call, by the hop it forwarded to.
+// A failure answered to this server by the hop it sent the request on to: for the same call (a proxy),
+// or for a call of its own that it started while this request waited (a back-to-back agent).
 struct DownstreamFacts {
     std::uint32_t frame = 0;  // 0: none
     int status = 0;
     std::string hop;
     std::string origin_hop;   // for a downstream 503: who generated it
     std::uint32_t origin_frame = 0;
+    bool own_call = false;            // the server's own onward call, under another Call-ID
+    bool same_callee = false;         // that onward call went to this request's callee
+    std::string callee;
+    std::uint32_t onward_request_frame = 0;
+    std::int64_t onward_request_after_us = 0;  // how long after this request the onward one left
 };
 
 // Everything the rules may look at, gathered at the moment the 503 was seen: snapshots from the
@@ -69,6 +75,15 @@ struct SipFacts {
 
     DownstreamFacts downstream;
 
+    // The latest failure of this server's next hops before this request (a hop's 5xx/408, or an earlier
+    // 503 of this server explained by its hops), and whether any onward request succeeded since.
+    struct HopFailure {
+        std::uint32_t frame = 0;  // 0: none known
+        std::int64_t time_us = 0;
+        std::string hop;
+        bool succeeded_since = false;
+    } hop_failure;
+
     // The request as this server sent it onward, and what became of each attempt.
     struct Forwarded {
         std::string hop;                     // "address:port"
@@ -85,6 +100,7 @@ struct SipFacts {
     // Failures the server met in DNS, TLS, ICMP, TCP or database traffic within the evidence window.
     std::vector<NetworkEvent> network_events;
     std::string client_address;              // where the 503 went: its own transport events are not a next hop
+    bool onward_requests_seen = false;       // the capture shows this server sending requests onward lately
 
     // The server's own Server/User-Agent, from its 100 Trying.
     std::string own_agent;

@@ -72,6 +72,9 @@ SipEngine::SipEngine(const Settings& settings)
       downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      last_onward_request_us_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      onward_failures_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      hop_health_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       network_(settings) {}
 
 SipEngine::Counters SipEngine::counters() const {
@@ -142,6 +145,7 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
 
 void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
     if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
+    last_onward_request_us_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {}) = meta.time_us;
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
     if (forwarding.count < kMaxForwardedAttempts)
@@ -221,8 +225,11 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
             server.lowest_dialogs_503_frame = meta.frame;
         }
     }
-    if (is_failure_worth_relaying(response.status_code))
+    note_hop_outcome(meta, response, transaction);
+    if (is_failure_worth_relaying(response.status_code)) {
         remember_downstream_failure(meta, response, response.status_code == 503 ? verdict ? &*verdict : transaction.verdict_503.get() : nullptr);
+        remember_onward_failure(meta, response, transaction);
+    }
     return verdict;
 }
 
@@ -299,6 +306,88 @@ void SipEngine::remember_downstream_failure(const PacketMeta& meta, const SipMes
     failure.origin_frame = relayed_further ? verdict_503->origin_frame : meta.frame;
 }
 
+DownstreamFacts SipEngine::downstream_facts(const DownstreamFailure& failure) {
+    DownstreamFacts facts;
+    facts.frame = failure.frame;
+    facts.status = failure.status;
+    facts.hop = failure.hop;
+    facts.origin_hop = failure.origin_hop;
+    facts.origin_frame = failure.origin_frame;
+    return facts;
+}
+
+// A 503 whose request this server sent on and whose hops failed or stayed silent (no failure on the wire
+// when the hop never answered) marks its hops as failed just like a hop's own 5xx would.
+void SipEngine::note_failed_hops(const PacketMeta& meta, const std::string& hop) {
+    HopHealth& health = hop_health_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {});
+    if (health.failed_us >= meta.time_us) return;
+    health.failed_us = meta.time_us;
+    health.failed_frame = meta.frame;
+    health.failed_hop = hop;
+}
+
+void SipEngine::note_hop_outcome(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction) {
+    const bool failed = is_failure_worth_relaying(response.status_code);
+    const bool succeeded = response.status_code >= 200 && response.status_code < 300;
+    if ((!failed && !succeeded) || transaction.request_frame == 0) return;
+    if (!receivers_.find(hash_text(meta.destination.address))) return;  // a client's own request, not a server's onward one
+    HopHealth& health = hop_health_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
+    if (succeeded) {
+        health.succeeded_us = meta.time_us;
+        return;
+    }
+    health.failed_us = meta.time_us;
+    health.failed_frame = meta.frame;
+    health.failed_hop = meta.source.text();
+}
+
+void SipEngine::remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction) {
+    // Only a host that is itself asked for service sends requests of its own on behalf of its callers.
+    if (!has_identity(response) || transaction.request_frame == 0) return;
+    if (!receivers_.find(hash_text(meta.destination.address))) return;
+    const DownstreamFailure* failure = downstream_failures_.find(cseq_identity(response));
+    if (!failure) return;
+    OnwardFailures& failures = onward_failures_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
+    OnwardFailure& slot = failures.latest[failures.next++ % kOnwardFailuresPerServer];
+    slot.call = hash_text(response.call_id);
+    slot.method = hash_text(response.cseq_method);
+    slot.callee = user_key(response.to_user);
+    slot.callee_name = response.to_user;
+    slot.request_time_us = transaction.request_time_us;
+    slot.request_frame = transaction.request_frame;
+    slot.time_us = meta.time_us;
+    slot.failure = *failure;
+}
+
+// A back-to-back agent (Asterisk, FreeSWITCH, an SBC) answers its caller with the failure of the call it
+// placed itself: under a new Call-ID, placed after this request arrived, failed before this 503.
+std::optional<DownstreamFacts> SipEngine::failed_onward_call(const PacketMeta& meta, const SipMessage& response,
+                                                             const Transaction& transaction) const {
+    if (transaction.request_frame == 0 || !has_identity(response)) return std::nullopt;
+    const OnwardFailures* failures = onward_failures_.find(hash_text(meta.source.address));
+    if (!failures) return std::nullopt;
+    const std::uint64_t call = hash_text(response.call_id);
+    const std::uint64_t method = hash_text(response.cseq_method);
+    const std::uint64_t callee = user_key(response.to_user);
+    const OnwardFailure* best = nullptr;
+    for (const OnwardFailure& candidate : failures->latest) {
+        if (candidate.request_frame == 0 || candidate.call == call || candidate.method != method) continue;
+        if (candidate.request_time_us < transaction.request_time_us || candidate.time_us > meta.time_us) continue;
+        const bool same_callee = callee != 0 && candidate.callee == callee;
+        const bool best_same_callee = best && callee != 0 && best->callee == callee;
+        if (!best || (same_callee && !best_same_callee) || (same_callee == best_same_callee && candidate.time_us > best->time_us))
+            best = &candidate;
+    }
+    if (!best) return std::nullopt;
+    DownstreamFacts facts = downstream_facts(best->failure);
+    facts.own_call = true;
+    facts.same_callee = callee != 0 && best->callee == callee;
+    facts.callee = best->callee_name;
+    facts.onward_request_frame = best->request_frame;
+    facts.onward_request_after_us = best->request_time_us - transaction.request_time_us;
+    return facts;
+}
+
 void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts) {
     if (!has_identity(response)) return;
     const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
@@ -344,6 +433,43 @@ BoundFacts SipEngine::bound_facts(const ServerContext& server, const PacketMeta&
     return bounds;
 }
 
+// Another address may be this server's own when it is neither the client nor a host that receives SIP
+// requests itself (a SIP server's failures are its own).
+bool SipEngine::may_be_another_address_of(const std::string& address, const PacketMeta& meta_503) const {
+    return address != meta_503.source.address && address != meta_503.destination.address &&
+           !receivers_.find(hash_text(address));
+}
+
+std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const Transaction& transaction) {
+    const std::int64_t now = meta.time_us;
+    const std::int64_t since = now - seconds_to_us(settings_.evidence_window_s);
+    const std::string& server = meta.source.address;
+    std::vector<NetworkEvent> tied = network_.failures_of(server, since, now);
+    const std::vector<std::string> same_host = network_.other_addresses_of(server);
+    for (const std::string& other : same_host) {
+        for (NetworkEvent& event : network_.failures_of(other, since, now)) {
+            event.tie = Tie::another_address_of_host;
+            tied.push_back(std::move(event));
+        }
+    }
+    if (transaction.request_frame != 0 && transaction.request_time_us <= now) {
+        for (const std::string& other : network_.hosts_active_between(transaction.request_time_us, now)) {
+            if (!may_be_another_address_of(other, meta) ||
+                std::find(same_host.begin(), same_host.end(), other) != same_host.end())
+                continue;
+            std::vector<NetworkEvent> started = network_.failures_started_between(other, transaction.request_time_us, now);
+            if (started.empty()) continue;
+            network_.learn_same_host(server, other, now);
+            tied.insert(tied.end(), std::make_move_iterator(started.begin()), std::make_move_iterator(started.end()));
+        }
+    }
+    for (NetworkEvent& event : tied)
+        if (event.kind == EvidenceKind::dns && !event.subject.empty())
+            event.recovered_since = network_.resolved_since(event.host_address, event.subject, event.time_us);
+    std::stable_sort(tied.begin(), tied.end(), [](const NetworkEvent& a, const NetworkEvent& b) { return a.time_us < b.time_us; });
+    return tied;
+}
+
 Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
                          ServerContext& server) {
     const std::int64_t now = meta.time_us;
@@ -373,16 +499,28 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     if (failure) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
         if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
-            facts.downstream = {failure->frame, failure->status, failure->hop, failure->origin_hop, failure->origin_frame};
+            facts.downstream = downstream_facts(*failure);
         }
     }
     gather_forwarding(meta, response, facts);
-    facts.network_events = network_.failures_of(meta.source.address, now - seconds_to_us(settings_.evidence_window_s), now);
+    if (facts.downstream.frame == 0 && facts.forwarded.empty())
+        if (auto own_call = failed_onward_call(meta, response, transaction)) facts.downstream = std::move(*own_call);
+    facts.network_events = tied_failures(meta, transaction);
+    if (const HopHealth* health = hop_health_.find(hash_text(meta.source.address)); health && health->failed_frame != 0) {
+        facts.hop_failure.frame = health->failed_frame;
+        facts.hop_failure.time_us = health->failed_us;
+        facts.hop_failure.hop = health->failed_hop;
+        facts.hop_failure.succeeded_since = health->succeeded_us > health->failed_us;
+    }
+    if (const std::int64_t* onward = last_onward_request_us_.find(hash_text(meta.source.address)))
+        facts.onward_requests_seen = now - *onward <= seconds_to_us(settings_.evidence_window_s);
     facts.client_address = meta.destination.address;
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;
 
     Verdict verdict = classify_sip(facts, settings_);
+    if (verdict.cause == Cause::upstream_failure && facts.downstream.frame == 0 && !facts.forwarded.empty())
+        note_failed_hops(meta, facts.forwarded.back().hop);
     const bool relays_503 = verdict.sip() && verdict.sip()->relays_503;
     verdict.frame = meta.frame;
     verdict.request_frame = transaction.request_frame;

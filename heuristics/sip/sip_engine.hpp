@@ -63,6 +63,30 @@ private:
         std::string origin_hop;                   // for a 503: the hop that generated it (hop itself or further on)
         std::uint32_t origin_frame = 0;
     };
+    // A failure answered to a request that a server sent itself, under any Call-ID: a back-to-back
+    // agent's onward call.
+    struct OnwardFailure {
+        std::uint64_t call = 0;                  // hash of its Call-ID
+        std::uint64_t method = 0;
+        std::uint64_t callee = 0;
+        std::string callee_name;
+        std::int64_t request_time_us = 0;
+        std::uint32_t request_frame = 0;
+        std::int64_t time_us = 0;
+        DownstreamFailure failure;
+    };
+    static constexpr std::size_t kOnwardFailuresPerServer = 8;
+    struct OnwardFailures {
+        std::array<OnwardFailure, kOnwardFailuresPerServer> latest{};  // a ring, the newest overwriting the oldest
+        std::size_t next = 0;
+    };
+    // How a server's next hops fared lately, by its address.
+    struct HopHealth {
+        std::int64_t failed_us = 0;
+        std::uint32_t failed_frame = 0;
+        std::string failed_hop;
+        std::int64_t succeeded_us = 0;
+    };
     // A request a host sent onward: one transaction of the forwarding.
     struct ForwardedAttempt {
         std::uint64_t transaction = 0;           // key into transactions_
@@ -95,6 +119,16 @@ private:
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
     void gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts);
+    static DownstreamFacts downstream_facts(const DownstreamFailure& failure);
+    void note_failed_hops(const PacketMeta& meta, const std::string& hop);
+    void note_hop_outcome(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction);
+    void remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction);
+    std::optional<DownstreamFacts> failed_onward_call(const PacketMeta& meta, const SipMessage& response,
+                                                      const Transaction& transaction) const;
+    // The server's DNS, TLS, TCP, ICMP and database failures in the evidence window, from its own address,
+    // from addresses learned to be the same host, and from other addresses while the request waited.
+    std::vector<NetworkEvent> tied_failures(const PacketMeta& meta, const Transaction& transaction);
+    bool may_be_another_address_of(const std::string& address, const PacketMeta& meta_503) const;
 
     Settings settings_;
     // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
@@ -117,6 +151,17 @@ private:
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
     // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
+    // Key: address of a host that receives requests and sent one onward. Value: when it last did, so a
+    // 503 can tell a request that was not forwarded from onward legs the capture does not show.
+    // Lifetime: Settings::context_lifetime_s. Bound: max_servers.
+    BoundedMap<std::uint64_t, std::int64_t> last_onward_request_us_;
+    // Key: address of a host that receives requests. The last kOnwardFailuresPerServer failures answered
+    // to requests it sent. Lifetime: Settings::context_lifetime_s since the last one. Bound: max_servers.
+    BoundedMap<std::uint64_t, OnwardFailures> onward_failures_;
+    // Key: address of a host that receives requests. Its next hops' latest failure and success, so a
+    // later refusal at once can be read as "its hops are marked down". Lifetime: Settings::context_lifetime_s.
+    // Bound: max_servers.
+    BoundedMap<std::uint64_t, HopHealth> hop_health_;
     NetworkEvidence network_;
 };
 

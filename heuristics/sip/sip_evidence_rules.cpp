@@ -142,28 +142,81 @@ const char* kind_label(EvidenceKind kind) {
     return "connection";
 }
 
+// How the failure was tied to this server, for the user to check: "" when it is the 503 sender's own.
+std::string tie_text(const NetworkEvent& event, const SipFacts& facts) {
+    switch (event.tie) {
+        case Tie::same_address: return "";
+        case Tie::another_address_of_host:
+            return ", met by " + event.host_address + ", another address of this server (its failures fell inside this "
+                   "server's earlier requests' waits)";
+        case Tie::during_wait_elsewhere:
+            return ", met by " + event.host_address + ", another address than this server's SIP address, started " +
+                   format_duration(event.attempt_time_us - facts.request.time_us) + " after this request arrived and failed " +
+                   format_duration(facts.time_us - event.time_us) + " before this 503: taken as this server's own";
+    }
+    return "";
+}
+
+// A failure met, not retried since, and then the request refused at once without going anywhere: the
+// server answered from what it remembered (a negative DNS cache, a destination set marked down).
+const NetworkEvent* remembered_failure(const SipFacts& facts, const Settings& settings) {
+    if (facts.request.frame == 0 || !facts.forwarded.empty() || facts.downstream.frame != 0) return nullptr;
+    const std::int64_t elapsed = facts.time_us - facts.request.time_us;
+    if (elapsed < 0 || elapsed > static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) return nullptr;
+    const std::int64_t oldest = facts.request.time_us - std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
+    const NetworkEvent* latest = nullptr;
+    for (const NetworkEvent& event : facts.network_events)
+        if (counts_as_evidence(event, facts) && !event.recovered_since && event.time_us >= oldest &&
+            event.time_us < facts.request.time_us)
+            latest = &event;
+    return latest;
+}
+
+void started_work_rules(const SipFacts& facts, const std::vector<std::uint32_t>& frames, Findings& findings) {
+    if (!facts.forwarded.empty() || facts.downstream.frame != 0) return;  // forwarding already says so
+    for (SipRule local : {SipRule::started_work_not_overload, SipRule::started_work_not_capacity,
+                          SipRule::started_work_not_maintenance})
+        findings.add(rule(local), "This server started work on the request (a lookup, connection or query) instead of refusing it.",
+                     frames);
+}
+
 void network_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     constexpr int kKinds = 4;
     std::array<std::uint32_t, kKinds> explaining{};
     std::array<std::vector<std::uint32_t>, kKinds> further_frames;  // failures beyond kSentencesPerKind
     std::array<std::uint32_t, kKinds> earlier{};
     std::array<std::uint32_t, kKinds> first_earlier_frame{};
-    const SipRule first = facts.request.frame == 0 ? SipRule::failure_request_unseen : SipRule::failure_while_waiting;
+    std::uint32_t first_explaining_frame = 0;
     for (const NetworkEvent& event : facts.network_events) {
         const int kind = static_cast<int>(event.kind);
         if (!explains_this_request(event, facts)) {
             if (counts_as_evidence(event, facts) && earlier[kind]++ == 0) first_earlier_frame[kind] = event.frame;
             continue;
         }
+        if (first_explaining_frame == 0) first_explaining_frame = event.frame;
         if (++explaining[kind] > kSentencesPerKind) {
             further_frames[kind].push_back(event.frame);
             continue;
         }
         const std::string hop = event.kind == EvidenceKind::transport && concerns_some_attempt(event, facts)
                                     ? ", the hop this request was forwarded to" : "";
+        const SipRule first = facts.request.frame == 0                    ? SipRule::failure_request_unseen
+                              : event.tie == Tie::during_wait_elsewhere   ? SipRule::failure_while_waiting_elsewhere
+                                                                          : SipRule::failure_while_waiting;
         findings.add(rule(explaining[kind] == 1 ? first : SipRule::further_failure), cause_of(event.kind, facts, settings),
-                     event.sentence + hop + consequence(event.kind, facts, settings), frames_of(event));
+                     event.sentence + hop + tie_text(event, facts) + consequence(event.kind, facts, settings),
+                     frames_of(event));
     }
+    if (first_explaining_frame != 0 && facts.request.frame != 0)
+        started_work_rules(facts, {first_explaining_frame}, findings);
+    if (first_explaining_frame == 0)
+        if (const NetworkEvent* remembered = remembered_failure(facts, settings))
+            findings.add(rule(SipRule::failure_remembered), cause_of(remembered->kind, facts, settings),
+                         remembered->sentence + tie_text(*remembered, facts) + ", " +
+                             format_duration(facts.request.time_us - remembered->time_us) +
+                             " before this request and not retried since; the request was refused at once without "
+                             "going anywhere: the server answered from the failure it remembered.",
+                         frames_of(*remembered));
     for (int kind = 0; kind < kKinds; ++kind) {
         if (explaining[kind] == 0) continue;
         const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings);
@@ -196,8 +249,10 @@ OriginFinding origin_rules(const SipFacts& facts, Findings& findings) {
         if (facts.downstream.origin_frame != facts.downstream.frame)
             sentence += ", itself generated by " + facts.downstream.origin_hop + " in frame " +
                         std::to_string(facts.downstream.origin_frame);
-        findings.note(sentence + ". RFC 3261 §16.7 asks a proxy to answer 500 instead, so that callers do not "
-                                 "back off from this server for a failure beyond it.",
+        // A back-to-back agent is the caller's server, not a proxy: §16.7 is not its rule.
+        findings.note(sentence + (facts.downstream.own_call ? " on its own onward call."
+                                                            : ". RFC 3261 §16.7 asks a proxy to answer 500 instead, so that callers do not "
+                                                              "back off from this server for a failure beyond it."),
                       {facts.downstream.origin_frame, facts.downstream.frame, facts.frame});
         return origin;
     }

@@ -451,5 +451,137 @@ TEST(EvidenceRules, EarlierFailuresOfAnotherKindAreMentionedApart) {
     EXPECT_FALSE(HasEvidence(*verdict, "earlier TLS failure")) << "no TLS failure explains this request, so none is listed";
 }
 
+// ---- a server's traffic from its other addresses, and the calls it places itself ----
+
+const Endpoint kProxyOtherAddress = test::endpoint("192.0.2.99", 40002);  // e.g. the kernel's choice of source
+
+TEST(EvidenceRules, LookupFromAnotherAddressInsideTheRequestsWaitIsDnsFailureSayingHowItWasTied) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.dns(0.001, kProxyOtherAddress, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.011, kResolver, kProxyOtherAddress, dns_answer(dns::srv, kSrvName, dns::servfail));
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "another address than this server's SIP address")) << test::all_evidence(*verdict);
+
+    Capture same_address;
+    same_address.request(0, call(1));
+    same_address.servfail(0.001);
+    const auto tied_by_address = same_address.respond(0.02, call(1), 503);
+    ASSERT_TRUE(tied_by_address);
+    EXPECT_LT(verdict->confidence, tied_by_address->confidence) << "a tie by timing alone is weaker than one by address";
+}
+
+TEST(EvidenceRules, LookupFromAnotherAddressThatBeganBeforeTheRequestIsNotTiedToIt) {
+    Capture capture;
+    capture.dns(0, kProxyOtherAddress, kResolver, dns_query(dns::srv, kSrvName));
+    capture.request(0.001, call(1));
+    capture.dns(0.011, kResolver, kProxyOtherAddress, dns_answer(dns::srv, kSrvName, dns::servfail));
+    const auto verdict = capture.respond(0.02, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "SERVFAIL")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ImmediateRefusalSecondsAfterTheServersOwnLookupFailedIsThatFailureRemembered) {
+    Capture capture;
+    capture.dns(0, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.01, kResolver, kProxyClientPort, dns_answer(dns::srv, kSrvName, dns::nxdomain));
+    capture.request(2, call(1));
+    const auto verdict = capture.respond(2.001, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
+}
+
+TEST(EvidenceRules, ALookupFailureOlderThanANegativeCacheHoldsIsHistoryNotTheReason) {
+    Capture capture;
+    capture.dns(0, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.01, kResolver, kProxyClientPort, dns_answer(dns::srv, kSrvName, dns::nxdomain));
+    capture.request(30, call(1));
+    const auto verdict = capture.respond(30.001, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+}
+
+// A back-to-back agent (Asterisk, FreeSWITCH) places a call of its own, under a new Call-ID.
+Txn own_call(int n, const std::string& to) {
+    Txn txn = call(n, "pbx", to);
+    txn.call_id = "own-" + std::to_string(n) + "@192.0.2.20";
+    txn.vias = {test::via("192.0.2.20:5060", "z9hG4bK-own-" + std::to_string(n))};
+    return txn;
+}
+
+TEST(EvidenceRules, BackToBackAgentPassingOnTheFailureOfItsOwnCallToTheSameCalleeIsUpstreamFailure) {
+    Capture capture;
+    capture.request(0, call(1, "alice", "bob"));                                              // frame 1
+    capture.request(0.002, own_call(2, "bob"), kProxy, kNextHop);                              // frame 2
+    capture.respond(0.004, own_call(2, "bob"), 503, {"Reason: Q.850;cause=34"}, kNextHop, kProxy);  // frame 3
+    const auto verdict = capture.respond(0.006, call(1, "alice", "bob"), 503, {"Reason: Q.850;cause=34"});
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    const Evidence* relayed = test::evidence_with(*verdict, "placed its own INVITE to the same callee (bob) in frame 2");
+    ASSERT_NE(relayed, nullptr) << test::all_evidence(*verdict);
+    EXPECT_EQ(relayed->frames, (std::vector<std::uint32_t>{2, 3, 4}));
+    EXPECT_TRUE(HasEvidence(*verdict, "this server's own wording for the failed onward call"))
+        << "its Q.850 34 is its mapping of the failed call, not a shortage of its own";
+}
+
+TEST(EvidenceRules, OwnCallToAnotherCalleeIsTiedByTimingOnlyAndWeighsLess) {
+    Capture same_callee;
+    same_callee.request(0, call(1, "alice", "bob"));
+    same_callee.request(0.002, own_call(2, "bob"), kProxy, kNextHop);
+    same_callee.respond(0.004, own_call(2, "bob"), 503, {}, kNextHop, kProxy);
+    const auto strong = same_callee.respond(0.006, call(1, "alice", "bob"), 503);
+
+    Capture other_callee;
+    other_callee.request(0, call(1, "alice", "bob"));
+    other_callee.request(0.002, own_call(2, "carol"), kProxy, kNextHop);
+    other_callee.respond(0.004, own_call(2, "carol"), 503, {}, kNextHop, kProxy);
+    const auto weak = other_callee.respond(0.006, call(1, "alice", "bob"), 503);
+    ASSERT_TRUE(strong && weak);
+    EXPECT_TRUE(HasEvidence(*weak, "tied by timing only")) << test::all_evidence(*weak);
+    EXPECT_LT(weak->confidence, strong->confidence);
+}
+
+TEST(EvidenceRules, OwnCallPlacedBeforeTheRequestArrivedIsNotItsOnwardLeg) {
+    Capture capture;
+    capture.request(0, own_call(2, "bob"), kProxy, kNextHop);
+    capture.request(0.001, call(1, "alice", "bob"));
+    capture.respond(0.004, own_call(2, "bob"), 503, {}, kNextHop, kProxy);
+    const auto verdict = capture.respond(0.006, call(1, "alice", "bob"), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "placed its own")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ImmediateUnforwardedRefusalRightAfterItsNextHopFailedHoldsTheHopsAsDown) {
+    Capture capture;
+    capture.request(0, call(1));                                       // frame 1
+    capture.request(0.001, onward(call(1)), kProxy, kNextHop);         // frame 2
+    capture.respond(0.003, onward(call(1)), 500, {}, kNextHop, kProxy);  // frame 3
+    capture.respond(0.004, call(1), 503);                              // frame 4
+    capture.request(1, call(5));                                       // frame 5
+    const auto verdict = capture.respond(1.001, call(5), 503);         // frame 6
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "holds its next hops as down"));
+}
+
+TEST(EvidenceRules, AHopThatAnsweredSinceItsFailureIsNotHeldAsDown) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.request(0.001, onward(call(1)), kProxy, kNextHop);
+    capture.respond(0.003, onward(call(1)), 500, {}, kNextHop, kProxy);
+    capture.respond(0.004, call(1), 503);
+    capture.request(0.5, call(2));
+    const Txn second_onward = test::forwarded(call(2), "192.0.2.20:5060", "z9hG4bK-proxy-2");
+    capture.request(0.501, second_onward, kProxy, kNextHop);
+    capture.respond(0.502, second_onward, 200, {}, kNextHop, kProxy);
+    capture.request(1, call(5));
+    const auto verdict = capture.respond(1.001, call(5), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "holds its next hops as down")) << test::all_evidence(*verdict);
+}
+
 }  // namespace
 }  // namespace diag503

@@ -161,12 +161,19 @@ TEST(Classifier, ReasonTextWithoutCauseIsReadAsAPhrase) {
 
 // ---- Q.850 ----
 
-TEST(ClassifierQ850, NoCircuitOrCongestionIsCapacityLimit) {
+TEST(ClassifierQ850, NoCircuitOrCongestionAloneIsTooWeakToNameACause) {
+    // Asterisk sends 34 for every failed dial and 42 for its load limit: a vendor mapping, not the cause.
     for (int q850 : {34, 42}) {
         const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
-        EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << "Q.850 cause " << q850;
-        EXPECT_TRUE(HasEvidence(verdict, "no free circuit or capacity"));
+        EXPECT_TRUE(IsCause(verdict, Cause::unknown)) << "Q.850 cause " << q850;
+        EXPECT_TRUE(HasEvidence(verdict, "no free circuit or congestion, as the server maps it"));
     }
+}
+
+TEST(ClassifierQ850, NoCircuitWithARefusalAtOnceAtTheCallPeakIsCapacityLimit) {
+    const Verdict verdict =
+        Case({"Reason: Q.850;cause=34"}).request_answered_after(0.001).dialogs(8, 8).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << test::all_evidence(verdict);
 }
 
 TEST(ClassifierQ850, NetworkFailuresAreUpstreamFailure) {
