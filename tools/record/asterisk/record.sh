@@ -1,0 +1,340 @@
+#!/bin/bash
+# Records one diag503 scenario with a real Asterisk 22 PBX (Debian sid chroot) in a network namespace.
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# usage: tools/record/asterisk/record.sh <scenario> [<outdir>]  writes <outdir>/ast-<scenario>.pcapng, .truth
+#        tools/record/asterisk/record.sh --list                  prints the scenario names
+# Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
+#
+# Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
+# $DIAG503_ASTERISK_CHROOT (default /var/tmp/diag503/sid-asterisk), made when absent (about
+# a minute or four and 350-750 MB) and reused after. Its peers are the host's own programs:
+# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl.
+#
+# Topology, on the loopback of a network namespace made for the recording, laid out as a
+# PBX host on a LAN with phones on another and a carrier on a third (each /24 on lo, so the
+# kernel picks each subnet's first address as the source towards it):
+#   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
+#                   without binding (DNS queries, ODBC/PostgreSQL, TCP and TLS connections)
+#   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
+#                   (UDP and TCP) and 5061 (TLS)
+#   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
+#   10.20.0.60      PostgreSQL (odbc_down)
+#   192.168.50.11+  the callers (SIPp UACs), one address each
+#   198.51.100.30   the carrier's gateway (a SIPp UAS, uas-carrier.xml)
+#   198.51.100.40   a carrier gateway that is down: nothing listens (trunk_down)
+#   198.51.100.50   the carrier's SIP over TLS: openssl s_server with a certificate the PBX
+#                   does not trust (trunk_tls)
+# No route or rule is added: where traffic leaves from is the kernel's choice.
+#
+# The truth is the recorder's: the dialplan (extensions.conf) logs every call it refused or
+# whose Dial() failed with the caller's Call-ID and what it saw; the gateway's message log
+# (SIPp -trace_msg) names the calls it refused; Asterisk's own log names calls refused before
+# the dialplan (maxcalls, graceful_stop). Each 503 of the capture must be joined by Call-ID
+# to one of those, and the scenario's own evidence must be there (a NXDOMAIN, a failed
+# certificate check, a stopped database...), or the recording fails and writes nothing.
+# Work files are in a temp dir and in the chroot's /tmp, removed on success and kept, with
+# every log, on failure or when KEEP_WORK=1.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down)
+# The cause of the PBX's 503s in each scenario
+declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
+	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
+	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure)
+# The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
+GATEWAY_CAUSE=capacity_limit
+PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
+CALLER_NET=192.168.50 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
+MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+GROUP_MAX=3 # group_limit: calls at once on the trunk
+MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
+declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
+	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
+	[mmdebstrap]=mmdebstrap [flock]=util-linux)
+
+# shellcheck source=tools/lib/recording.sh
+source "$HERE/../../lib/recording.sh"
+
+if [[ ${1-} == --list ]]; then
+	printf '%s\n' "${SCENARIOS[@]}"
+	exit 0
+fi
+[[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
+SCENARIO=$1
+[[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
+(($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
+need sipp dumpcap tshark ip flock
+OUTDIR=$(output_dir sip-asterisk "${2-}")
+
+# ---------------------------------------------------------------- the chroot
+
+make_chroot() { # make_chroot: Debian sid with Asterisk 22, built aside and moved in when whole
+	need mmdebstrap
+	echo "record.sh: making the Asterisk chroot $CHROOT (a few minutes)" >&2
+	mkdir -p "$(dirname "$CHROOT")"
+	rm -rf "$CHROOT.new"
+	# sid's Release files may be older than apt's freshness check allows on a snapshot mirror
+	timeout 1800 mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
+		--include=asterisk,asterisk-modules,asterisk-config,unixodbc,odbc-postgresql,ca-certificates \
+		sid "$CHROOT.new" "$MIRROR" >"$(dirname "$CHROOT")/mmdebstrap.log" 2>&1 ||
+		die "mmdebstrap failed, see $(dirname "$CHROOT")/mmdebstrap.log"
+	mv "$CHROOT.new" "$CHROOT"
+}
+
+# One recording at a time per chroot: they share its /etc/resolv.conf.
+mkdir -p "$(dirname "$CHROOT")"
+exec 9>"$CHROOT.lock"
+flock -w 600 9 || die "another recording holds $CHROOT.lock"
+[[ -x $CHROOT/usr/sbin/asterisk ]] || make_chroot
+AST_VERSION=$(chroot "$CHROOT" /usr/sbin/asterisk -V | awk '{ print $2 }')
+
+# ---------------------------------------------------------------- work dirs and cleanup
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/diag503-record-ast-$SCENARIO.XXXXXX")
+AST_RUN=/tmp/diag503-$SCENARIO-$$ # Asterisk's run dir as Asterisk sees it, in the chroot
+AST_DIR=$CHROOT$AST_RUN            # and as the host sees it
+NS=''
+
+cleanup_extra() { # run by the shared cleanup on exit, before the logs are judged
+	if [[ -n $NS ]]; then ip netns del "$NS" 2>/dev/null || true; fi
+	# rc is the exit status of the shared cleanup() that calls this
+	# shellcheck disable=SC2154
+	if [[ $rc == 0 && ${KEEP_WORK-} != 1 ]]; then
+		rm -rf "$AST_DIR"
+	elif [[ -d $AST_DIR ]]; then
+		echo "record.sh: Asterisk's run dir kept in $AST_DIR" >&2
+	fi
+}
+
+netns_create() { # netns_create: the namespace, lo up with the addresses of the topology
+	NS=diag503-ast-$SCENARIO-$$
+	ip netns add "$NS"
+	IN_NS=(ip netns exec "$NS")
+	ip -n "$NS" link set lo up
+	local addr
+	for addr in "$PBX_HOST_IP/24" "$SIP_IP/32" "$CALLER_NET.1/24" "${GW_IP%.*}.1/24"; do
+		ip -n "$NS" addr add "$addr" dev lo
+	done
+}
+
+# The prefix that runs a command (in the namespace) in the chroot, with the chroot's own
+# /proc: ip netns exec gives each run a mount namespace of its own, so the mount ends with it.
+# shellcheck disable=SC2016 # a shell program with its own arguments
+IN_CHROOT=(/bin/sh -c 'mount -t proc proc "$1/proc" && root=$1 && shift &&
+	exec chroot "$root" /usr/bin/env ODBCSYSINI="$0" ODBCINI="$0/odbc.ini" "$@"'
+	"$AST_RUN/etc" "$CHROOT")
+
+listening() { # listening <ip> <port> [tcp]: in the namespace, a UDP socket bound there (or TCP)
+	local table=/proc/net/udp state='.*' a b c d
+	[[ ${3-} == tcp ]] && table=/proc/net/tcp state=0A
+	IFS=. read -r a b c d <<<"$1"
+	# /proc/net shows an IPv4 address as a little-endian hex number
+	# shellcheck disable=SC2016 # an awk program
+	"${IN_NS[@]}" awk -v sock="$(printf '%02X%02X%02X%02X:%04X' "$d" "$c" "$b" "$a" "$2")" \
+		-v state="$state" '$2 == sock && $4 ~ "^" state "$" { found = 1 }
+		END { exit !found }' "$table"
+}
+
+# ---------------------------------------------------------------- the parts
+
+capture_start() { # everything on the namespace's lo: only the recording's traffic runs there
+	start dumpcap dumpcap -q -i lo -w "$WORK/capture.pcapng"
+	CAPTURE_PID=$LAST_PID
+	wait_for 5 "dumpcap to capture" grep -qs "Capturing on" "$WORK/dumpcap.log"
+}
+
+gateway_start() { # the carrier's gateway; its message log says which calls it refused
+	start gateway sipp -sf "$HERE/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
+		-trace_msg -message_file "$WORK/gateway-messages.log" -timeout 300s
+	wait_for 5 "the carrier's gateway" listening "$GW_IP" 5060
+}
+
+configure() { # configure: Asterisk's configuration, from this folder into the run dir
+	mkdir -p "$AST_DIR"/{etc,lib,spool,run,log,cache}
+	local file options='' odbc=no
+	[[ $SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
+	[[ $SCENARIO == odbc_down ]] && odbc=yes
+	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
+		res_odbc.conf func_odbc.conf odbc.ini; do
+		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
+			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" \
+			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$SCENARIO|g" \
+			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
+			"$HERE/$file" >"$AST_DIR/etc/$file"
+	done
+	: >"$AST_DIR/etc/odbcinst.ini"
+	# the rest as the package ships it (the Congestion() tones are in indications.conf)
+	for file in indications.conf ccss.conf features.conf cdr.conf cel.conf acl.conf udptl.conf \
+		pjproject.conf; do
+		cp "$CHROOT/etc/asterisk/$file" "$AST_DIR/etc/$file"
+	done
+	# no name server but the recording's: a lookup cannot leave the namespace anyway
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$DNS_IP" >"$CHROOT/etc/resolv.conf"
+}
+
+asterisk_start() {
+	start asterisk "${IN_CHROOT[@]}" /usr/sbin/asterisk -f -C "$AST_RUN/etc/asterisk.conf"
+	ASTERISK_PID=$LAST_PID
+	wait_for 20 "Asterisk's SIP on $SIP_IP:5060" listening "$SIP_IP" 5060
+	wait_for 20 "Asterisk fully booted" grep -qs "Asterisk Ready" "$AST_DIR/log/full"
+}
+
+asterisk_cli() { # asterisk_cli <command>: a CLI command to the running Asterisk
+	timeout 20 "${IN_NS[@]}" "${IN_CHROOT[@]}" /usr/sbin/asterisk \
+		-C "$AST_RUN/etc/asterisk.conf" -rx "$1" >>"$WORK/cli.log" 2>&1
+}
+
+csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, read in order
+	local file=$WORK/$1
+	shift
+	printf '%s\n' SEQUENTIAL "$@" >"$file"
+}
+
+UACS=()
+UAC_RUNS=0
+calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
+	local ip=$CALLER_NET.$1 inf=$2
+	shift 2
+	start "uac-$((++UAC_RUNS))" sipp "$SIP_IP:5060" -sf "$HERE/uac-call.xml" \
+		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
+	UACS+=("$LAST_PID")
+}
+
+uacs_done() { # uacs_done: wait for the UACs started; a failed SIPp run fails the recording
+	local pid rc
+	for pid in "${UACS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		((rc == 0)) || die "SIPp UAC exited $rc, see $WORK/${RUNNING[$pid]}.log"
+		unset "RUNNING[$pid]"
+	done
+	UACS=()
+}
+
+# ---------------------------------------------------------------- the scenarios
+# traffic_<scenario> makes the calls; intended_<scenario> prints "<Call-ID> <cause>" for each
+# call the scenario meant Asterisk to refuse, from the logs; prepare_<scenario> (optional)
+# runs before Asterisk starts, check_<scenario> (optional) looks for the cause's evidence.
+
+dial_failed() { # dial_failed <trunk regexp>: Call-IDs whose Dial() to such a trunk failed
+	grep -o "diag503-dial callid=[^ ]* trunk=[^ ]* dialstatus=[A-Z]*" "$AST_DIR/log/full" |
+		awk -v trunk="^trunk=($1)\$" '$3 ~ trunk && $4 != "dialstatus=ANSWER" {
+			sub(/^callid=/, "", $2); print $2 }'
+}
+
+refused() { # refused <why>: Call-IDs the dialplan refused for that reason
+	grep -o "diag503-refused callid=[^ ]* why=$1\( \|\$\).*" "$AST_DIR/log/full" |
+		awk '{ sub(/^callid=/, "", $2); print $2 }'
+}
+
+prepare_relayed_503() {
+	ALSO+=", the gateway refusing callees 2xxx with 503 and Reason Q.850 cause 34"
+}
+
+traffic_relayed_503() { # 2 calls/s of 2 s, every third to a 2xxx number the carrier refuses
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;2101;" "4004;1103;" "4005;1104;" \
+		"4006;2102;" "4007;1105;" "4008;1106;" "4009;2103;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_relayed_503() { # the trunk leg ended with the gateway's 503
+	grep -o "diag503-dial callid=[^ ]* trunk=carrier .*leg_cause=SIP 503 .*" "$AST_DIR/log/full" |
+		awk '{ sub(/^callid=/, "", $2); print $2, "upstream_failure" }'
+}
+
+check_relayed_503() { # the gateway refused with 503 itself
+	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 503") > 0)) ||
+		die "the gateway sent no 503"
+}
+
+# ---------------------------------------------------------------- checks and truth
+
+count() { # count <pcap> <display filter>: how many frames match
+	tshark -r "$1" -Y "$2" 2>>"$WORK/tshark.log" | wc -l
+}
+
+gateway_refused() { # Call-IDs of the INVITEs the gateway answered 503, from its message log
+	awk '/^SIP\/2.0 503 / { r = 1 } r && /^Call-ID:/ { print $2; r = 0 }' \
+		"$WORK/gateway-messages.log" 2>/dev/null | tr -d '\r' | sort -u
+}
+
+write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checking it was meant
+	local pcap=$1 truth=$2 frame src sport callid cause sipp wireshark
+	"intended_$SCENARIO" | sort -u >"$WORK/intended"
+	gateway_refused >"$WORK/gateway-refused"
+	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
+		-e ip.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
+		>"$WORK/503s" 2>>"$WORK/tshark.log"
+	[[ -s $WORK/503s ]] || die "the capture has no 503"
+	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
+	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
+	{
+		echo "# how: tools/record/asterisk/record.sh $SCENARIO: Asterisk $AST_VERSION (Debian" \
+			"sid, PJSIP, tools/record/asterisk/*.conf) between SIPp ${sipp#v} callers and a" \
+			"SIPp gateway on the loopback of a network namespace$ALSO, captured by dumpcap" \
+			"$wireshark"
+		echo "# scenario: $SCENARIO"
+		while IFS='|' read -r frame src udp tcp callid; do
+			[[ $callid != *,* ]] || die "frame $frame holds more than one 503"
+			sport=$udp$tcp
+			if [[ $src == "$GW_IP" ]]; then
+				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
+					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
+				cause=$GATEWAY_CAUSE
+			elif [[ $src == "$SIP_IP" ]]; then
+				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
+				[[ -n $cause ]] ||
+					die "frame $frame: a 503 the scenario did not mean (Call-ID $callid)"
+			else
+				die "frame $frame: a 503 from $src:$sport, not from the PBX or the gateway"
+			fi
+			printf '%s\t%s\n' "$frame" "$cause"
+		done <"$WORK/503s"
+	} >"$truth"
+}
+
+check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
+	local pcap=$1 answered others
+	answered=$(count "$pcap" "ip.src == $SIP_IP && ip.dst == $CALLER_NET.0/24 \
+&& sip.Status-Code == 200 && sip.CSeq.method == INVITE")
+	((answered > 0)) || die "no call was answered"
+	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
+		-e ip.src -e sip.Status-Line 2>>"$WORK/tshark.log" | sort | uniq -c | sed 's/^ *//' |
+		paste -sd ';' -)
+	if declare -F "check_$SCENARIO" >/dev/null; then "check_$SCENARIO" "$pcap"; fi
+	echo "$answered calls answered${others:+; other error answers: $others}"
+}
+
+# ---------------------------------------------------------------- main
+
+ALSO='' # what else took part, for the .truth
+IN_NS=()
+netns_create
+configure
+if declare -F "prepare_$SCENARIO" >/dev/null; then "prepare_$SCENARIO"; fi
+capture_start
+gateway_start
+asterisk_start
+"traffic_$SCENARIO"
+sleep 1 # the last BYEs and their answers
+for pid in "${!RUNNING[@]}"; do
+	[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
+done
+sleep 0.2
+stop "$CAPTURE_PID"
+grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
+	die "dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap.log")"
+
+PCAP=$OUTDIR/ast-$SCENARIO.pcapng
+TRUTH=$OUTDIR/ast-$SCENARIO.truth
+answered=$(check_capture "$WORK/capture.pcapng")
+write_truth "$WORK/capture.pcapng" "$WORK/truth"
+chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
+mv "$WORK/capture.pcapng" "$PCAP"
+mv "$WORK/truth" "$TRUTH"
+echo "record.sh: $SCENARIO: $(($(wc -l <"$TRUTH") - 2)) 503s ($(cut -f2 "$TRUTH" |
+	grep -v '^#' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')), $answered: $PCAP"
