@@ -121,9 +121,12 @@ netns_create() { # netns_create: the namespace, lo up with the addresses of the 
 }
 
 # The prefix that runs a command (in the namespace) in the chroot, with the chroot's own
-# /proc: ip netns exec gives each run a mount namespace of its own, so the mount ends with it.
+# /proc and the host name pbx (in /etc/hosts there: Asterisk looks its own name up at start,
+# and that lookup must not reach the wire): ip netns exec gives each run a mount namespace of
+# its own and unshare a UTS one, so the mount and the name end with it.
 # shellcheck disable=SC2016 # a shell program with its own arguments
-IN_CHROOT=(/bin/sh -c 'mount -t proc proc "$1/proc" && root=$1 && shift &&
+IN_CHROOT=(unshare --uts /bin/sh -c 'hostname pbx && mount -t proc proc "$1/proc" &&
+	root=$1 && shift &&
 	exec chroot "$root" /usr/bin/env ODBCSYSINI="$0" ODBCINI="$0/odbc.ini" "$@"'
 	"$AST_RUN/etc" "$CHROOT")
 
@@ -173,6 +176,9 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	done
 	# no name server but the recording's: a lookup cannot leave the namespace anyway
 	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$DNS_IP" >"$CHROOT/etc/resolv.conf"
+	# both families: a name with an IPv4 address only is still asked for its IPv6 one
+	printf '127.0.0.1\tlocalhost\n%s\tpbx.lan.test pbx\nfd00:20::2\tpbx.lan.test pbx\n' \
+		"$PBX_HOST_IP" >"$CHROOT/etc/hosts"
 }
 
 asterisk_start() {
@@ -249,6 +255,44 @@ intended_relayed_503() { # the trunk leg ended with the gateway's 503
 check_relayed_503() { # the gateway refused with 503 itself
 	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 503") > 0)) ||
 		die "the gateway sent no 503"
+}
+
+prepare_trunk_dns() { # the resolver, before Asterisk starts
+	need dnsmasq
+	# it listens on lo as a whole (a wildcard socket), so 10.20.0.53 need not be an address
+	# of its own: the PBX host's address stays the kernel's source for the queries. It has no
+	# upstream for carrier-c.test, so it refuses those (an upstream that is down instead makes
+	# dnsmasq 2.90 resend to it in a tight loop: hundreds of thousands of packets).
+	start dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--interface=lo --pid-file= --log-queries=extra --log-facility=- \
+		--local=/carrier-a.test/ --host-record="sbc.carrier-a.test,$GW_IP" \
+		--local=/carrier-b.test/
+	wait_for 5 "dnsmasq" listening 0.0.0.0 53
+	ALSO+=", dnsmasq $(dnsmasq --version | awk 'NR == 1 { print $3 }') as its resolver"
+	ALSO+=" (sbc.carrier-a.test: the gateway; carrier-b.test: NXDOMAIN; carrier-c.test:"
+	ALSO+=" REFUSED)"
+}
+
+traffic_trunk_dns() { # 2 calls/s; 1xxx to the carrier by name, 2xxx and 3xxx to names that fail
+	csv calls.csv "4001;1101;" "4002;2101;" "4003;1102;" "4004;3101;" "4005;1103;" \
+		"4006;2102;" "4007;1104;" "4008;3102;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_trunk_dns() {
+	dial_failed 'carrier-b|carrier-c' | awk '{ print $1, "dns_failure" }'
+}
+
+check_trunk_dns() { # the resolver said one name does not exist and refused the other
+	grep -q "sbc.carrier-b.test is NXDOMAIN" "$WORK/dnsmasq.log" ||
+		die "dnsmasq did not answer NXDOMAIN for sbc.carrier-b.test"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 3 && dns.qry.name contains "carrier-b"') > 0)) ||
+		die "no DNS answer says sbc.carrier-b.test does not exist"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 5 && dns.qry.name contains "carrier-c"') > 0)) ||
+		die "no DNS answer refuses to look sbc.carrier-c.test up"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 0 && dns.qry.name contains "carrier-c"') == 0)) ||
+		die "a lookup of sbc.carrier-c.test was answered"
 }
 
 # ---------------------------------------------------------------- checks and truth
