@@ -169,6 +169,10 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 			"$HERE/$file" >"$AST_DIR/etc/$file"
 	done
 	: >"$AST_DIR/etc/odbcinst.ini"
+	if [[ $SCENARIO == trunk_tls ]]; then
+		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
+			>"$AST_DIR/etc/pjsip_tls.conf"
+	fi
 	# the rest as the package ships it (the Congestion() tones are in indications.conf)
 	for file in indications.conf ccss.conf features.conf cdr.conf cel.conf acl.conf udptl.conf \
 		pjproject.conf; do
@@ -293,6 +297,40 @@ check_trunk_dns() { # the resolver said one name does not exist and refused the 
 		die "no DNS answer refuses to look sbc.carrier-c.test up"
 	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 0 && dns.qry.name contains "carrier-c"') == 0)) ||
 		die "a lookup of sbc.carrier-c.test was answered"
+}
+
+prepare_trunk_tls() { # certificates: the PBX trusts its own CA; the carrier's is self-signed
+	need openssl
+	local etc=$AST_DIR/etc
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=PBX Ltd/CN=PBX Ltd CA" \
+		-keyout "$WORK/pbx-ca.key" -out "$etc/pbx-ca.crt" 2>>"$WORK/openssl.log"
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=pbx.lan.test" -keyout "$etc/pbx.key" \
+		-out "$WORK/pbx.csr" 2>>"$WORK/openssl.log"
+	openssl x509 -req -in "$WORK/pbx.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
+		-CAcreateserial -days 2 -out "$etc/pbx.crt" 2>>"$WORK/openssl.log"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sbc.carrier.test" \
+		-keyout "$WORK/carrier.key" -out "$WORK/carrier.crt" 2>>"$WORK/openssl.log"
+	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
+		-key "$WORK/carrier.key" -www
+	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
+	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as the carrier's SIP"
+	ALSO+=" over TLS (2xxx) with a self-signed certificate the PBX does not trust"
+}
+
+traffic_trunk_tls() { # 2 calls/s; 2xxx over TLS to the carrier the PBX does not trust
+	traffic_relayed_503
+}
+
+intended_trunk_tls() {
+	dial_failed carrier-tls | awk '{ print $1, "tls_failure" }'
+}
+
+check_trunk_tls() { # Asterisk refused the certificate, and closed the connection with an alert
+	grep -q "Transport 'transport-tls' to remote '$TLS_PEER_IP' .* The certificate is untrusted" \
+		"$AST_DIR/log/full" || die "Asterisk did not log the carrier's certificate as untrusted"
+	# PJSIP checks the certificate after the handshake, so its alert is encrypted
+	(($(count "$1" "ip.dst == $TLS_PEER_IP && tls.record.content_type == 21") > 0)) ||
+		die "the capture holds no TLS alert from the PBX to the carrier"
 }
 
 # ---------------------------------------------------------------- checks and truth
