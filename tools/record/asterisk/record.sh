@@ -333,6 +333,65 @@ check_trunk_tls() { # Asterisk refused the certificate, and closed the connectio
 		die "the capture holds no TLS alert from the PBX to the carrier"
 }
 
+prepare_maxcalls() {
+	ALSO+=", asterisk.conf maxcalls = $MAXCALLS"
+}
+
+traffic_maxcalls() { # 2 calls/s of 3.25 s each: a 4th call finds 3 up, off and on
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;" \
+		"4006;1106;" "4007;1107;"
+	calls 11 calls.csv -d 3250 -r 2 -m 14
+	uacs_done
+}
+
+# logged_refusal <log message>: Call-IDs of the SIP answers Asterisk sent right after logging
+# that message, in the same thread (a PJSIP serializer task: the refusal and its answer are
+# one task, and the pjsip logger copies the answer into the log before the task ends); each
+# must be a 503, or the refusal is not what the scenario meant
+logged_refusal() {
+	awk -v what="$1" '
+		/^\[/ {
+			body = 0
+			tid = $3; sub(/^[A-Z]*\[/, "", tid); sub(/\].*/, "", tid)
+			if (index($0, what)) pending[tid] = 1
+			else if (pending[tid] && /res_pjsip_logger.c: <--- Transmitting SIP response/) {
+				delete pending[tid]; body = 1; status = ""
+			}
+			next
+		}
+		body && status == "" { status = $0; next }
+		body && /^Call-ID:/ {
+			sub(/\r$/, ""); if (status ~ /^SIP\/2.0 503 /) print $2; else print "not-503", $2
+			body = 0
+		}' "$AST_DIR/log/full"
+}
+
+intended_maxcalls() {
+	logged_refusal "Failed to start PBX (call limit reached)" |
+		awk '$1 != "not-503" { print $1, "capacity_limit" }'
+}
+
+check_maxcalls() { # Asterisk logged the limit it enforced
+	grep -q "Maximum call limit of $MAXCALLS calls exceeded" "$AST_DIR/log/full" ||
+		die "Asterisk did not log its call limit of $MAXCALLS"
+	logged_refusal "Failed to start PBX (call limit reached)" | grep -q . ||
+		die "no answer to a refused call is in Asterisk's log"
+	! logged_refusal "Failed to start PBX (call limit reached)" | grep -q '^not-503' ||
+		die "Asterisk answered a call over the limit with another code than 503"
+}
+
+prepare_group_limit() {
+	ALSO+=", the dialplan allowing $GROUP_MAX calls at once on the trunk (GROUP_COUNT, Congestion())"
+}
+
+traffic_group_limit() {
+	traffic_maxcalls
+}
+
+intended_group_limit() {
+	refused group_limit | awk '{ print $1, "capacity_limit" }'
+}
+
 # ---------------------------------------------------------------- checks and truth
 
 count() { # count <pcap> <display filter>: how many frames match
