@@ -392,6 +392,77 @@ intended_group_limit() {
 	refused group_limit | awk '{ print $1, "capacity_limit" }'
 }
 
+PG_BIN=''  # odbc_down: PostgreSQL's programs
+PG_DATA='' # and its data directory
+as_postgres() { # as_postgres <command...>: run a command as user postgres
+	setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+}
+
+prepare_odbc_down() { # the routing database, filled before Asterisk connects to it
+	need setpriv
+	PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V |
+		tail -n 1)
+	[[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/psql ]] ||
+		die "no PostgreSQL server in /usr/lib/postgresql (Debian package postgresql)"
+	id postgres >/dev/null 2>&1 || die "no user postgres (Debian package postgresql)"
+	chmod 0711 "$WORK" # user postgres may reach its own folder in it
+	mkdir "$WORK/pg"
+	chown postgres: "$WORK/pg"
+	PG_DATA=$WORK/pg/data
+	as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U asterisk -A trust -E UTF8 --no-sync \
+		>"$WORK/initdb.log" 2>&1 || die "initdb failed, see $WORK/initdb.log"
+	# whoever reaches the namespace's loopback may connect: no rule names an address
+	echo "host all all all trust" >>"$PG_DATA/pg_hba.conf"
+	start postgres setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/postgres" -D "$PG_DATA" -c listen_addresses="$DB_IP" -c port=5432 \
+		-c unix_socket_directories="$WORK/pg" -c fsync=off -c log_connections=on \
+		-c log_disconnections=on
+	PG_PID=$LAST_PID
+	wait_for 10 "PostgreSQL on $DB_IP:5432" "${IN_NS[@]}" "$PG_BIN/pg_isready" -q -h "$DB_IP"
+	"${IN_NS[@]}" "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$DB_IP" -U asterisk -d postgres \
+		>>"$WORK/psql.log" 2>&1 <<-SQL ||
+		CREATE DATABASE routing;
+		\c routing
+		CREATE TABLE routes (prefix text PRIMARY KEY, trunk text NOT NULL);
+		INSERT INTO routes VALUES ('1', 'carrier');
+	SQL
+		die "could not fill the database, see $WORK/psql.log"
+	ALSO+=", PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') as its routing"
+	ALSO+=" database (func_odbc, res_odbc, psqlODBC), stopped (pg_ctl stop -m fast) midway"
+}
+
+traffic_odbc_down() { # calls while the database is up, then after it stopped
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;" "4006;1106;"
+	calls 11 calls.csv -d 1000 -r 2 -m 5
+	uacs_done
+	sleep 0.5
+	as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w >>"$WORK/pg_ctl.log" 2>&1 ||
+		die "pg_ctl stop failed, see $WORK/pg_ctl.log"
+	stop "$PG_PID"
+	sleep 0.5
+	calls 12 calls.csv -d 1000 -r 2 -m 5
+	uacs_done
+}
+
+intended_odbc_down() { # refusals right after func_odbc failed to query, in the same thread
+	# (a call's dialplan runs in one thread, whose priority 1 is logged after the query):
+	# the lookup failed, not merely found nothing
+	awk '/^\[/ { tid = $3; sub(/^[A-Z]*\[/, "", tid); sub(/\].*/, "", tid) }
+		/func_odbc.c: Unable to execute query/ { failed[tid] = 1 }
+		/ NOTICE\[.*diag503-refused callid=.* why=odbc / {
+			id = $0; sub(/.*callid=/, "", id); sub(/ .*/, "", id)
+			if (failed[tid]) print id, "database_failure"
+			delete failed[tid]
+		}' "$AST_DIR/log/full"
+}
+
+check_odbc_down() { # the database went away under Asterisk's connection, then refused new ones
+	(($(count "$1" "ip.src == $DB_IP && tcp.srcport == 5432 && pgsql.type == \"Error\"") > 0)) ||
+		die "PostgreSQL sent Asterisk no error"
+	(($(count "$1" "ip.src == $DB_IP && tcp.srcport == 5432 && tcp.flags.reset == 1 \
+&& tcp.seq == 1 && tcp.ack == 1") > 0)) || die "PostgreSQL's address refused no connection"
+}
+
 # ---------------------------------------------------------------- checks and truth
 
 count() { # count <pcap> <display filter>: how many frames match
