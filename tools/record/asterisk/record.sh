@@ -392,6 +392,36 @@ intended_group_limit() {
 	refused group_limit | awk '{ print $1, "capacity_limit" }'
 }
 
+prepare_graceful_stop() {
+	ALSO+=", 'core stop gracefully' given with 4 calls up while 6 more came in"
+}
+
+traffic_graceful_stop() { # 4 calls of 8 s; then core stop gracefully while others call
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;"
+	csv late.csv "5001;1201;" "5002;1202;" "5003;1203;" "5004;1204;" "5005;1205;" "5006;1206;"
+	calls 11 calls.csv -d 8000 -r 2 -m 4
+	sleep 2.5
+	# the command returns only when Asterisk has stopped: it runs alongside
+	start cli "${IN_CHROOT[@]}" /usr/sbin/asterisk -C "$AST_RUN/etc/asterisk.conf" \
+		-rx "core stop gracefully"
+	sleep 0.5
+	calls 12 late.csv -d 1000 -r 2 -m 6
+	uacs_done
+	# the last call ended: Asterisk ends itself
+	wait_for 10 "Asterisk to stop" bash -c "[[ \$(cat /proc/$ASTERISK_PID/stat 2>/dev/null |
+		awk '{ print \$3 }') =~ ^(Z|)\$ ]]"
+}
+
+intended_graceful_stop() { # Asterisk refused to make a channel for the call: shutting down
+	logged_refusal "Channel allocation failed: Refusing due to active shutdown" |
+		awk '$1 != "not-503" { print $1, "maintenance" }'
+}
+
+check_graceful_stop() { # the refusals were 503s, and the calls up before were not cut
+	! logged_refusal "Channel allocation failed: Refusing due to active shutdown" |
+		grep -q '^not-503' || die "Asterisk refused a call during shutdown with another code"
+}
+
 PG_BIN=''  # odbc_down: PostgreSQL's programs
 PG_DATA='' # and its data directory
 as_postgres() { # as_postgres <command...>: run a command as user postgres
