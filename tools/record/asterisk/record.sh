@@ -302,14 +302,16 @@ check_trunk_dns() { # the resolver said one name does not exist and refused the 
 prepare_trunk_tls() { # certificates: the PBX trusts its own CA; the carrier's is self-signed
 	need openssl
 	local etc=$AST_DIR/etc
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=PBX Ltd/CN=PBX Ltd CA" \
-		-keyout "$WORK/pbx-ca.key" -out "$etc/pbx-ca.crt" 2>>"$WORK/openssl.log"
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=pbx.lan.test" -keyout "$etc/pbx.key" \
-		-out "$WORK/pbx.csr" 2>>"$WORK/openssl.log"
-	openssl x509 -req -in "$WORK/pbx.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
-		-CAcreateserial -days 2 -out "$etc/pbx.crt" 2>>"$WORK/openssl.log"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sbc.carrier.test" \
-		-keyout "$WORK/carrier.key" -out "$WORK/carrier.crt" 2>>"$WORK/openssl.log"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=PBX Ltd/CN=PBX Ltd CA" \
+			-keyout "$WORK/pbx-ca.key" -out "$etc/pbx-ca.crt"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=pbx.lan.test" -keyout "$etc/pbx.key" \
+			-out "$WORK/pbx.csr"
+		openssl x509 -req -in "$WORK/pbx.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
+			-CAcreateserial -days 2 -out "$etc/pbx.crt"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sbc.carrier.test" \
+			-keyout "$WORK/carrier.key" -out "$WORK/carrier.crt"
+	} 2>>"$WORK/openssl.log" || die "openssl failed, see $WORK/openssl.log"
 	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
 		-key "$WORK/carrier.key" -www
 	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
@@ -420,6 +422,23 @@ intended_graceful_stop() { # Asterisk refused to make a channel for the call: sh
 check_graceful_stop() { # the refusals were 503s, and the calls up before were not cut
 	! logged_refusal "Channel allocation failed: Refusing due to active shutdown" |
 		grep -q '^not-503' || die "Asterisk refused a call during shutdown with another code"
+}
+
+prepare_trunk_down() {
+	ALSO+=", 2xxx to a carrier gateway over TCP whose host refuses the connection (nothing listens)"
+}
+
+traffic_trunk_down() { # 2 calls/s; 2xxx to the gateway that is down
+	traffic_relayed_503
+}
+
+intended_trunk_down() {
+	dial_failed carrier-down | awk '{ print $1, "upstream_failure" }'
+}
+
+check_trunk_down() { # the gateway's host refused the PBX's connections
+	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to $DEAD_IP:5060 was refused"
 }
 
 PG_BIN=''  # odbc_down: PostgreSQL's programs
