@@ -15,9 +15,10 @@
 # PBX host on a LAN with phones on another and a carrier on a third (each /24 on lo, so the
 # kernel picks each subnet's first address as the source towards it):
 #   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
-#                   without binding (DNS queries, ODBC/PostgreSQL, TCP and TLS connections)
+#                   without binding (DNS queries, ODBC/PostgreSQL connections)
 #   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
-#                   (UDP and TCP) and 5061 (TLS)
+#                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
+#                   connections here too
 #   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
 #   10.20.0.60      PostgreSQL (odbc_down)
 #   192.168.50.11+  the callers (SIPp UACs), one address each
@@ -190,11 +191,6 @@ asterisk_start() {
 	ASTERISK_PID=$LAST_PID
 	wait_for 20 "Asterisk's SIP on $SIP_IP:5060" listening "$SIP_IP" 5060
 	wait_for 20 "Asterisk fully booted" grep -qs "Asterisk Ready" "$AST_DIR/log/full"
-}
-
-asterisk_cli() { # asterisk_cli <command>: a CLI command to the running Asterisk
-	timeout 20 "${IN_NS[@]}" "${IN_CHROOT[@]}" /usr/sbin/asterisk \
-		-C "$AST_RUN/etc/asterisk.conf" -rx "$1" >>"$WORK/cli.log" 2>&1
 }
 
 csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, read in order
