@@ -1,0 +1,597 @@
+#!/bin/bash
+# Records one diag503 scenario with a real Asterisk 22 PBX (Debian sid chroot) in a network namespace.
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# usage: tools/record/asterisk/record.sh <scenario> [<outdir>]  writes <outdir>/ast-<scenario>.pcapng, .truth
+#        tools/record/asterisk/record.sh --list                  prints the scenario names
+# Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
+#
+# Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
+# $DIAG503_ASTERISK_CHROOT (default /var/tmp/diag503/sid-asterisk), made when absent (about
+# a minute or four and 350-750 MB) and reused after. Its peers are the host's own programs:
+# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl.
+#
+# Topology, on the loopback of a network namespace made for the recording, laid out as a
+# PBX host on a LAN with phones on another and a carrier on a third (each /24 on lo, so the
+# kernel picks each subnet's first address as the source towards it):
+#   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
+#                   without binding (DNS queries, ODBC/PostgreSQL connections)
+#   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
+#                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
+#                   connections here too
+#   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
+#   10.20.0.60      PostgreSQL (odbc_down)
+#   192.168.50.11+  the callers (SIPp UACs), one address each
+#   198.51.100.30   the carrier's gateway (a SIPp UAS, uas-carrier.xml)
+#   198.51.100.40   a carrier gateway that is down: nothing listens (trunk_down)
+#   198.51.100.50   the carrier's SIP over TLS: openssl s_server with a certificate the PBX
+#                   does not trust (trunk_tls)
+# No route or rule is added: where traffic leaves from is the kernel's choice.
+#
+# The truth is the recorder's: the dialplan (extensions.conf) logs every call it refused or
+# whose Dial() failed with the caller's Call-ID and what it saw; the gateway's message log
+# (SIPp -trace_msg) names the calls it refused; Asterisk's own log names calls refused before
+# the dialplan (maxcalls, graceful_stop). Each 503 of the capture must be joined by Call-ID
+# to one of those, and the scenario's own evidence must be there (a NXDOMAIN, a failed
+# certificate check, a stopped database...), or the recording fails and writes nothing.
+# Work files are in a temp dir and in the chroot's /tmp, removed on success and kept, with
+# every log, on failure or when KEEP_WORK=1.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down)
+# The cause of the PBX's 503s in each scenario
+declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
+	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
+	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure)
+# The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
+GATEWAY_CAUSE=capacity_limit
+PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
+CALLER_NET=192.168.50 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
+MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+GROUP_MAX=3 # group_limit: calls at once on the trunk
+MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
+declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
+	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
+	[mmdebstrap]=mmdebstrap [flock]=util-linux)
+
+# shellcheck source=tools/lib/recording.sh
+source "$HERE/../../lib/recording.sh"
+
+if [[ ${1-} == --list ]]; then
+	printf '%s\n' "${SCENARIOS[@]}"
+	exit 0
+fi
+[[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
+SCENARIO=$1
+[[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
+(($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
+need sipp dumpcap tshark ip flock
+OUTDIR=$(output_dir sip-asterisk "${2-}")
+
+# ---------------------------------------------------------------- the chroot
+
+make_chroot() { # make_chroot: Debian sid with Asterisk 22, built aside and moved in when whole
+	need mmdebstrap
+	echo "record.sh: making the Asterisk chroot $CHROOT (a few minutes)" >&2
+	mkdir -p "$(dirname "$CHROOT")"
+	rm -rf "$CHROOT.new"
+	# sid's Release files may be older than apt's freshness check allows on a snapshot mirror
+	timeout 1800 mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
+		--include=asterisk,asterisk-modules,asterisk-config,unixodbc,odbc-postgresql,ca-certificates \
+		sid "$CHROOT.new" "$MIRROR" >"$(dirname "$CHROOT")/mmdebstrap.log" 2>&1 ||
+		die "mmdebstrap failed, see $(dirname "$CHROOT")/mmdebstrap.log"
+	mv "$CHROOT.new" "$CHROOT"
+}
+
+# One recording at a time per chroot: they share its /etc/resolv.conf.
+mkdir -p "$(dirname "$CHROOT")"
+exec 9>"$CHROOT.lock"
+flock -w 600 9 || die "another recording holds $CHROOT.lock"
+[[ -x $CHROOT/usr/sbin/asterisk ]] || make_chroot
+AST_VERSION=$(chroot "$CHROOT" /usr/sbin/asterisk -V | awk '{ print $2 }')
+
+# ---------------------------------------------------------------- work dirs and cleanup
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/diag503-record-ast-$SCENARIO.XXXXXX")
+AST_RUN=/tmp/diag503-$SCENARIO-$$ # Asterisk's run dir as Asterisk sees it, in the chroot
+AST_DIR=$CHROOT$AST_RUN            # and as the host sees it
+NS=''
+
+cleanup_extra() { # run by the shared cleanup on exit, before the logs are judged
+	if [[ -n $NS ]]; then ip netns del "$NS" 2>/dev/null || true; fi
+	# rc is the exit status of the shared cleanup() that calls this
+	# shellcheck disable=SC2154
+	if [[ $rc == 0 && ${KEEP_WORK-} != 1 ]]; then
+		rm -rf "$AST_DIR"
+	elif [[ -d $AST_DIR ]]; then
+		echo "record.sh: Asterisk's run dir kept in $AST_DIR" >&2
+	fi
+}
+
+netns_create() { # netns_create: the namespace, lo up with the addresses of the topology
+	NS=diag503-ast-$SCENARIO-$$
+	ip netns add "$NS"
+	IN_NS=(ip netns exec "$NS")
+	ip -n "$NS" link set lo up
+	local addr
+	for addr in "$PBX_HOST_IP/24" "$SIP_IP/32" "$CALLER_NET.1/24" "${GW_IP%.*}.1/24"; do
+		ip -n "$NS" addr add "$addr" dev lo
+	done
+}
+
+# The prefix that runs a command (in the namespace) in the chroot, with the chroot's own
+# /proc and the host name pbx (in /etc/hosts there: Asterisk looks its own name up at start,
+# and that lookup must not reach the wire): ip netns exec gives each run a mount namespace of
+# its own and unshare a UTS one, so the mount and the name end with it.
+# shellcheck disable=SC2016 # a shell program with its own arguments
+IN_CHROOT=(unshare --uts /bin/sh -c 'hostname pbx && mount -t proc proc "$1/proc" &&
+	root=$1 && shift &&
+	exec chroot "$root" /usr/bin/env ODBCSYSINI="$0" ODBCINI="$0/odbc.ini" "$@"'
+	"$AST_RUN/etc" "$CHROOT")
+
+listening() { # listening <ip> <port> [tcp]: in the namespace, a UDP socket bound there (or TCP)
+	local table=/proc/net/udp state='.*' a b c d
+	[[ ${3-} == tcp ]] && table=/proc/net/tcp state=0A
+	IFS=. read -r a b c d <<<"$1"
+	# /proc/net shows an IPv4 address as a little-endian hex number
+	# shellcheck disable=SC2016 # an awk program
+	"${IN_NS[@]}" awk -v sock="$(printf '%02X%02X%02X%02X:%04X' "$d" "$c" "$b" "$a" "$2")" \
+		-v state="$state" '$2 == sock && $4 ~ "^" state "$" { found = 1 }
+		END { exit !found }' "$table"
+}
+
+# ---------------------------------------------------------------- the parts
+
+capture_start() { # everything on the namespace's lo: only the recording's traffic runs there
+	start dumpcap dumpcap -q -i lo -w "$WORK/capture.pcapng"
+	CAPTURE_PID=$LAST_PID
+	wait_for 5 "dumpcap to capture" grep -qs "Capturing on" "$WORK/dumpcap.log"
+}
+
+gateway_start() { # the carrier's gateway; its message log says which calls it refused
+	start gateway sipp -sf "$HERE/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
+		-trace_msg -message_file "$WORK/gateway-messages.log" -timeout 300s
+	wait_for 5 "the carrier's gateway" listening "$GW_IP" 5060
+}
+
+configure() { # configure: Asterisk's configuration, from this folder into the run dir
+	mkdir -p "$AST_DIR"/{etc,lib,spool,run,log,cache}
+	local file options='' odbc=no
+	[[ $SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
+	[[ $SCENARIO == odbc_down ]] && odbc=yes
+	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
+		res_odbc.conf func_odbc.conf odbc.ini; do
+		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
+			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" \
+			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$SCENARIO|g" \
+			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
+			"$HERE/$file" >"$AST_DIR/etc/$file"
+	done
+	: >"$AST_DIR/etc/odbcinst.ini"
+	if [[ $SCENARIO == trunk_tls ]]; then
+		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
+			>"$AST_DIR/etc/pjsip_tls.conf"
+	fi
+	# the rest as the package ships it (the Congestion() tones are in indications.conf)
+	for file in indications.conf ccss.conf features.conf cdr.conf cel.conf acl.conf udptl.conf \
+		pjproject.conf; do
+		cp "$CHROOT/etc/asterisk/$file" "$AST_DIR/etc/$file"
+	done
+	# no name server but the recording's: a lookup cannot leave the namespace anyway
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$DNS_IP" >"$CHROOT/etc/resolv.conf"
+	# both families: a name with an IPv4 address only is still asked for its IPv6 one
+	printf '127.0.0.1\tlocalhost\n%s\tpbx.lan.test pbx\nfd00:20::2\tpbx.lan.test pbx\n' \
+		"$PBX_HOST_IP" >"$CHROOT/etc/hosts"
+}
+
+asterisk_start() {
+	start asterisk "${IN_CHROOT[@]}" /usr/sbin/asterisk -f -C "$AST_RUN/etc/asterisk.conf"
+	ASTERISK_PID=$LAST_PID
+	wait_for 20 "Asterisk's SIP on $SIP_IP:5060" listening "$SIP_IP" 5060
+	wait_for 20 "Asterisk fully booted" grep -qs "Asterisk Ready" "$AST_DIR/log/full"
+}
+
+csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, read in order
+	local file=$WORK/$1
+	shift
+	printf '%s\n' SEQUENTIAL "$@" >"$file"
+}
+
+UACS=()
+UAC_RUNS=0
+calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
+	local ip=$CALLER_NET.$1 inf=$2
+	shift 2
+	start "uac-$((++UAC_RUNS))" sipp "$SIP_IP:5060" -sf "$HERE/uac-call.xml" \
+		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
+	UACS+=("$LAST_PID")
+}
+
+uacs_done() { # uacs_done: wait for the UACs started; a failed SIPp run fails the recording
+	local pid rc
+	for pid in "${UACS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		((rc == 0)) || die "SIPp UAC exited $rc, see $WORK/${RUNNING[$pid]}.log"
+		unset "RUNNING[$pid]"
+	done
+	UACS=()
+}
+
+# ---------------------------------------------------------------- the scenarios
+# traffic_<scenario> makes the calls; intended_<scenario> prints "<Call-ID> <cause>" for each
+# call the scenario meant Asterisk to refuse, from the logs; prepare_<scenario> (optional)
+# runs before Asterisk starts, check_<scenario> (optional) looks for the cause's evidence.
+
+dial_failed() { # dial_failed <trunk regexp>: Call-IDs whose Dial() to such a trunk failed
+	grep -o "diag503-dial callid=[^ ]* trunk=[^ ]* dialstatus=[A-Z]*" "$AST_DIR/log/full" |
+		awk -v trunk="^trunk=($1)\$" '$3 ~ trunk && $4 != "dialstatus=ANSWER" {
+			sub(/^callid=/, "", $2); print $2 }'
+}
+
+refused() { # refused <why>: Call-IDs the dialplan refused for that reason
+	grep -o "diag503-refused callid=[^ ]* why=$1\( \|\$\).*" "$AST_DIR/log/full" |
+		awk '{ sub(/^callid=/, "", $2); print $2 }'
+}
+
+prepare_relayed_503() {
+	ALSO+=", the gateway refusing callees 2xxx with 503 and Reason Q.850 cause 34"
+}
+
+traffic_relayed_503() { # 2 calls/s of 2 s, every third to a 2xxx number the carrier refuses
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;2101;" "4004;1103;" "4005;1104;" \
+		"4006;2102;" "4007;1105;" "4008;1106;" "4009;2103;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_relayed_503() { # the trunk leg ended with the gateway's 503
+	grep -o "diag503-dial callid=[^ ]* trunk=carrier .*leg_cause=SIP 503 .*" "$AST_DIR/log/full" |
+		awk '{ sub(/^callid=/, "", $2); print $2, "upstream_failure" }'
+}
+
+check_relayed_503() { # the gateway refused with 503 itself
+	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 503") > 0)) ||
+		die "the gateway sent no 503"
+}
+
+prepare_trunk_dns() { # the resolver, before Asterisk starts
+	need dnsmasq
+	# it listens on lo as a whole (a wildcard socket), so 10.20.0.53 need not be an address
+	# of its own: the PBX host's address stays the kernel's source for the queries. It has no
+	# upstream for carrier-c.test, so it refuses those (an upstream that is down instead makes
+	# dnsmasq 2.90 resend to it in a tight loop: hundreds of thousands of packets).
+	start dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--interface=lo --pid-file= --log-queries=extra --log-facility=- \
+		--local=/carrier-a.test/ --host-record="sbc.carrier-a.test,$GW_IP" \
+		--local=/carrier-b.test/
+	wait_for 5 "dnsmasq" listening 0.0.0.0 53
+	ALSO+=", dnsmasq $(dnsmasq --version | awk 'NR == 1 { print $3 }') as its resolver"
+	ALSO+=" (sbc.carrier-a.test: the gateway; carrier-b.test: NXDOMAIN; carrier-c.test:"
+	ALSO+=" REFUSED)"
+}
+
+traffic_trunk_dns() { # 2 calls/s; 1xxx to the carrier by name, 2xxx and 3xxx to names that fail
+	csv calls.csv "4001;1101;" "4002;2101;" "4003;1102;" "4004;3101;" "4005;1103;" \
+		"4006;2102;" "4007;1104;" "4008;3102;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_trunk_dns() {
+	dial_failed 'carrier-b|carrier-c' | awk '{ print $1, "dns_failure" }'
+}
+
+check_trunk_dns() { # the resolver said one name does not exist and refused the other
+	grep -q "sbc.carrier-b.test is NXDOMAIN" "$WORK/dnsmasq.log" ||
+		die "dnsmasq did not answer NXDOMAIN for sbc.carrier-b.test"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 3 && dns.qry.name contains "carrier-b"') > 0)) ||
+		die "no DNS answer says sbc.carrier-b.test does not exist"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 5 && dns.qry.name contains "carrier-c"') > 0)) ||
+		die "no DNS answer refuses to look sbc.carrier-c.test up"
+	(($(count "$1" 'dns.flags.response == 1 && dns.flags.rcode == 0 && dns.qry.name contains "carrier-c"') == 0)) ||
+		die "a lookup of sbc.carrier-c.test was answered"
+}
+
+prepare_trunk_tls() { # certificates: the PBX trusts its own CA; the carrier's is self-signed
+	need openssl
+	local etc=$AST_DIR/etc
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=PBX Ltd/CN=PBX Ltd CA" \
+			-keyout "$WORK/pbx-ca.key" -out "$etc/pbx-ca.crt"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=pbx.lan.test" -keyout "$etc/pbx.key" \
+			-out "$WORK/pbx.csr"
+		openssl x509 -req -in "$WORK/pbx.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
+			-CAcreateserial -days 2 -out "$etc/pbx.crt"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sbc.carrier.test" \
+			-keyout "$WORK/carrier.key" -out "$WORK/carrier.crt"
+	} 2>>"$WORK/openssl.log" || die "openssl failed, see $WORK/openssl.log"
+	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
+		-key "$WORK/carrier.key" -www
+	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
+	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as the carrier's SIP"
+	ALSO+=" over TLS (2xxx) with a self-signed certificate the PBX does not trust"
+}
+
+traffic_trunk_tls() { # 2 calls/s; 2xxx over TLS to the carrier the PBX does not trust
+	traffic_relayed_503
+}
+
+intended_trunk_tls() {
+	dial_failed carrier-tls | awk '{ print $1, "tls_failure" }'
+}
+
+check_trunk_tls() { # Asterisk refused the certificate, and closed the connection with an alert
+	grep -q "Transport 'transport-tls' to remote '$TLS_PEER_IP' .* The certificate is untrusted" \
+		"$AST_DIR/log/full" || die "Asterisk did not log the carrier's certificate as untrusted"
+	# PJSIP checks the certificate after the handshake, so its alert is encrypted
+	(($(count "$1" "ip.dst == $TLS_PEER_IP && tls.record.content_type == 21") > 0)) ||
+		die "the capture holds no TLS alert from the PBX to the carrier"
+}
+
+prepare_maxcalls() {
+	ALSO+=", asterisk.conf maxcalls = $MAXCALLS"
+}
+
+traffic_maxcalls() { # 2 calls/s of 3.25 s each: a 4th call finds 3 up, off and on
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;" \
+		"4006;1106;" "4007;1107;"
+	calls 11 calls.csv -d 3250 -r 2 -m 14
+	uacs_done
+}
+
+# logged_refusal <log message>: Call-IDs of the SIP answers Asterisk sent right after logging
+# that message, in the same thread (a PJSIP serializer task: the refusal and its answer are
+# one task, and the pjsip logger copies the answer into the log before the task ends); each
+# must be a 503, or the refusal is not what the scenario meant
+logged_refusal() {
+	awk -v what="$1" '
+		/^\[/ {
+			body = 0
+			tid = $3; sub(/^[A-Z]*\[/, "", tid); sub(/\].*/, "", tid)
+			if (index($0, what)) pending[tid] = 1
+			else if (pending[tid] && /res_pjsip_logger.c: <--- Transmitting SIP response/) {
+				delete pending[tid]; body = 1; status = ""
+			}
+			next
+		}
+		body && status == "" { status = $0; next }
+		body && /^Call-ID:/ {
+			sub(/\r$/, ""); if (status ~ /^SIP\/2.0 503 /) print $2; else print "not-503", $2
+			body = 0
+		}' "$AST_DIR/log/full"
+}
+
+intended_maxcalls() {
+	logged_refusal "Failed to start PBX (call limit reached)" |
+		awk '$1 != "not-503" { print $1, "capacity_limit" }'
+}
+
+check_maxcalls() { # Asterisk logged the limit it enforced
+	grep -q "Maximum call limit of $MAXCALLS calls exceeded" "$AST_DIR/log/full" ||
+		die "Asterisk did not log its call limit of $MAXCALLS"
+	logged_refusal "Failed to start PBX (call limit reached)" | grep -q . ||
+		die "no answer to a refused call is in Asterisk's log"
+	! logged_refusal "Failed to start PBX (call limit reached)" | grep -q '^not-503' ||
+		die "Asterisk answered a call over the limit with another code than 503"
+}
+
+prepare_group_limit() {
+	ALSO+=", the dialplan allowing $GROUP_MAX calls at once on the trunk (GROUP_COUNT, Congestion())"
+}
+
+traffic_group_limit() {
+	traffic_maxcalls
+}
+
+intended_group_limit() {
+	refused group_limit | awk '{ print $1, "capacity_limit" }'
+}
+
+prepare_graceful_stop() {
+	ALSO+=", 'core stop gracefully' given with 4 calls up while 6 more came in"
+}
+
+traffic_graceful_stop() { # 4 calls of 8 s; then core stop gracefully while others call
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;"
+	csv late.csv "5001;1201;" "5002;1202;" "5003;1203;" "5004;1204;" "5005;1205;" "5006;1206;"
+	calls 11 calls.csv -d 8000 -r 2 -m 4
+	sleep 2.5
+	# the command returns only when Asterisk has stopped: it runs alongside
+	start cli "${IN_CHROOT[@]}" /usr/sbin/asterisk -C "$AST_RUN/etc/asterisk.conf" \
+		-rx "core stop gracefully"
+	sleep 0.5
+	calls 12 late.csv -d 1000 -r 2 -m 6
+	uacs_done
+	# the last call ended: Asterisk ends itself
+	wait_for 10 "Asterisk to stop" bash -c "[[ \$(cat /proc/$ASTERISK_PID/stat 2>/dev/null |
+		awk '{ print \$3 }') =~ ^(Z|)\$ ]]"
+}
+
+intended_graceful_stop() { # Asterisk refused to make a channel for the call: shutting down
+	logged_refusal "Channel allocation failed: Refusing due to active shutdown" |
+		awk '$1 != "not-503" { print $1, "maintenance" }'
+}
+
+check_graceful_stop() { # the refusals were 503s, and the calls up before were not cut
+	! logged_refusal "Channel allocation failed: Refusing due to active shutdown" |
+		grep -q '^not-503' || die "Asterisk refused a call during shutdown with another code"
+}
+
+prepare_trunk_down() {
+	ALSO+=", 2xxx to a carrier gateway over TCP whose host refuses the connection (nothing listens)"
+}
+
+traffic_trunk_down() { # 2 calls/s; 2xxx to the gateway that is down
+	traffic_relayed_503
+}
+
+intended_trunk_down() {
+	dial_failed carrier-down | awk '{ print $1, "upstream_failure" }'
+}
+
+check_trunk_down() { # the gateway's host refused the PBX's connections
+	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to $DEAD_IP:5060 was refused"
+}
+
+PG_BIN=''  # odbc_down: PostgreSQL's programs
+PG_DATA='' # and its data directory
+as_postgres() { # as_postgres <command...>: run a command as user postgres
+	setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+}
+
+prepare_odbc_down() { # the routing database, filled before Asterisk connects to it
+	need setpriv
+	PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V |
+		tail -n 1)
+	[[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/psql ]] ||
+		die "no PostgreSQL server in /usr/lib/postgresql (Debian package postgresql)"
+	id postgres >/dev/null 2>&1 || die "no user postgres (Debian package postgresql)"
+	chmod 0711 "$WORK" # user postgres may reach its own folder in it
+	mkdir "$WORK/pg"
+	chown postgres: "$WORK/pg"
+	PG_DATA=$WORK/pg/data
+	as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U asterisk -A trust -E UTF8 --no-sync \
+		>"$WORK/initdb.log" 2>&1 || die "initdb failed, see $WORK/initdb.log"
+	# whoever reaches the namespace's loopback may connect: no rule names an address
+	echo "host all all all trust" >>"$PG_DATA/pg_hba.conf"
+	start postgres setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/postgres" -D "$PG_DATA" -c listen_addresses="$DB_IP" -c port=5432 \
+		-c unix_socket_directories="$WORK/pg" -c fsync=off -c log_connections=on \
+		-c log_disconnections=on
+	PG_PID=$LAST_PID
+	wait_for 10 "PostgreSQL on $DB_IP:5432" "${IN_NS[@]}" "$PG_BIN/pg_isready" -q -h "$DB_IP"
+	"${IN_NS[@]}" "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$DB_IP" -U asterisk -d postgres \
+		>>"$WORK/psql.log" 2>&1 <<-SQL ||
+		CREATE DATABASE routing;
+		\c routing
+		CREATE TABLE routes (prefix text PRIMARY KEY, trunk text NOT NULL);
+		INSERT INTO routes VALUES ('1', 'carrier');
+	SQL
+		die "could not fill the database, see $WORK/psql.log"
+	ALSO+=", PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') as its routing"
+	ALSO+=" database (func_odbc, res_odbc, psqlODBC), stopped (pg_ctl stop -m fast) midway"
+}
+
+traffic_odbc_down() { # calls while the database is up, then after it stopped
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;" "4006;1106;"
+	calls 11 calls.csv -d 1000 -r 2 -m 5
+	uacs_done
+	sleep 0.5
+	as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w >>"$WORK/pg_ctl.log" 2>&1 ||
+		die "pg_ctl stop failed, see $WORK/pg_ctl.log"
+	stop "$PG_PID"
+	sleep 0.5
+	calls 12 calls.csv -d 1000 -r 2 -m 5
+	uacs_done
+}
+
+intended_odbc_down() { # refusals right after func_odbc failed to query, in the same thread
+	# (a call's dialplan runs in one thread, whose priority 1 is logged after the query):
+	# the lookup failed, not merely found nothing
+	awk '/^\[/ { tid = $3; sub(/^[A-Z]*\[/, "", tid); sub(/\].*/, "", tid) }
+		/func_odbc.c: Unable to execute query/ { failed[tid] = 1 }
+		/ NOTICE\[.*diag503-refused callid=.* why=odbc / {
+			id = $0; sub(/.*callid=/, "", id); sub(/ .*/, "", id)
+			if (failed[tid]) print id, "database_failure"
+			delete failed[tid]
+		}' "$AST_DIR/log/full"
+}
+
+check_odbc_down() { # the database went away under Asterisk's connection, then refused new ones
+	(($(count "$1" "ip.src == $DB_IP && tcp.srcport == 5432 && pgsql.type == \"Error\"") > 0)) ||
+		die "PostgreSQL sent Asterisk no error"
+	(($(count "$1" "ip.src == $DB_IP && tcp.srcport == 5432 && tcp.flags.reset == 1 \
+&& tcp.seq == 1 && tcp.ack == 1") > 0)) || die "PostgreSQL's address refused no connection"
+}
+
+# ---------------------------------------------------------------- checks and truth
+
+count() { # count <pcap> <display filter>: how many frames match
+	tshark -r "$1" -Y "$2" 2>>"$WORK/tshark.log" | wc -l
+}
+
+gateway_refused() { # Call-IDs of the INVITEs the gateway answered 503, from its message log
+	awk '/^SIP\/2.0 503 / { r = 1 } r && /^Call-ID:/ { print $2; r = 0 }' \
+		"$WORK/gateway-messages.log" 2>/dev/null | tr -d '\r' | sort -u
+}
+
+write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checking it was meant
+	local pcap=$1 truth=$2 frame src sport callid cause sipp wireshark
+	"intended_$SCENARIO" | sort -u >"$WORK/intended"
+	gateway_refused >"$WORK/gateway-refused"
+	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
+		-e ip.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
+		>"$WORK/503s" 2>>"$WORK/tshark.log"
+	[[ -s $WORK/503s ]] || die "the capture has no 503"
+	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
+	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
+	{
+		echo "# how: tools/record/asterisk/record.sh $SCENARIO: Asterisk $AST_VERSION (Debian" \
+			"sid, PJSIP, tools/record/asterisk/*.conf) between SIPp ${sipp#v} callers and a" \
+			"SIPp gateway on the loopback of a network namespace$ALSO, captured by dumpcap" \
+			"$wireshark"
+		echo "# scenario: $SCENARIO"
+		while IFS='|' read -r frame src udp tcp callid; do
+			[[ $callid != *,* ]] || die "frame $frame holds more than one 503"
+			sport=$udp$tcp
+			if [[ $src == "$GW_IP" ]]; then
+				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
+					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
+				cause=$GATEWAY_CAUSE
+			elif [[ $src == "$SIP_IP" ]]; then
+				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
+				[[ -n $cause ]] ||
+					die "frame $frame: a 503 the scenario did not mean (Call-ID $callid)"
+			else
+				die "frame $frame: a 503 from $src:$sport, not from the PBX or the gateway"
+			fi
+			printf '%s\t%s\n' "$frame" "$cause"
+		done <"$WORK/503s"
+	} >"$truth"
+}
+
+check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
+	local pcap=$1 answered others
+	answered=$(count "$pcap" "ip.src == $SIP_IP && ip.dst == $CALLER_NET.0/24 \
+&& sip.Status-Code == 200 && sip.CSeq.method == INVITE")
+	((answered > 0)) || die "no call was answered"
+	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
+		-e ip.src -e sip.Status-Line 2>>"$WORK/tshark.log" | sort | uniq -c | sed 's/^ *//' |
+		paste -sd ';' -)
+	if declare -F "check_$SCENARIO" >/dev/null; then "check_$SCENARIO" "$pcap"; fi
+	echo "$answered calls answered${others:+; other error answers: $others}"
+}
+
+# ---------------------------------------------------------------- main
+
+ALSO='' # what else took part, for the .truth
+IN_NS=()
+netns_create
+configure
+if declare -F "prepare_$SCENARIO" >/dev/null; then "prepare_$SCENARIO"; fi
+capture_start
+gateway_start
+asterisk_start
+"traffic_$SCENARIO"
+sleep 1 # the last BYEs and their answers
+for pid in "${!RUNNING[@]}"; do
+	[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
+done
+sleep 0.2
+stop "$CAPTURE_PID"
+grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
+	die "dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap.log")"
+
+PCAP=$OUTDIR/ast-$SCENARIO.pcapng
+TRUTH=$OUTDIR/ast-$SCENARIO.truth
+answered=$(check_capture "$WORK/capture.pcapng")
+write_truth "$WORK/capture.pcapng" "$WORK/truth"
+chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
+mv "$WORK/capture.pcapng" "$PCAP"
+mv "$WORK/truth" "$TRUTH"
+echo "record.sh: $SCENARIO: $(($(wc -l <"$TRUTH") - 2)) 503s ($(cut -f2 "$TRUTH" |
+	grep -v '^#' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')), $answered: $PCAP"
