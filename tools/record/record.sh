@@ -53,7 +53,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(overload capacity capacity_phrase upstream maintenance registration
 	overload_tcp overload_ipv6 dns_failure tls_failure chain retransmit responses_only
 	capacity_q850_tcp upstream_gateways dns_failure_quiet tls_failure_quiet dead_tcp
-	database_failure retry_early failover)
+	database_failure retry_early failover dns_failure_other_address
+	database_failure_other_address tls_failure_other_address client_side_only sbc_chain_dns)
 # The cause of the proxy's 503s; chain's inner proxy has its own (prepare_chain).
 declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase]=capacity_limit
 	[upstream]=upstream_failure [maintenance]=maintenance [registration]=registration_routing
@@ -62,18 +63,24 @@ declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase
 	[responses_only]=capacity_limit [capacity_q850_tcp]=capacity_limit
 	[upstream_gateways]=upstream_failure [dns_failure_quiet]=dns_failure
 	[tls_failure_quiet]=tls_failure [dead_tcp]=upstream_failure
-	[database_failure]=database_failure [retry_early]=overload [failover]=maintenance)
+	[database_failure]=database_failure [retry_early]=overload [failover]=maintenance
+	[dns_failure_other_address]=dns_failure [database_failure_other_address]=database_failure
+	[tls_failure_other_address]=tls_failure [client_side_only]=upstream_failure
+	[sbc_chain_dns]=upstream_failure)
 # Not 26000: Wireshark decodes UDP port 26000 as Quake, not SIP.
 declare -A BASE=([overload]=25100 [capacity]=25200 [capacity_phrase]=25300
 	[upstream]=25400 [maintenance]=25500 [registration]=25600 [overload_tcp]=25700
 	[overload_ipv6]=25800 [dns_failure]=25900 [tls_failure]=26100 [chain]=26200
 	[retransmit]=26300 [responses_only]=26400 [capacity_q850_tcp]=26500
 	[upstream_gateways]=26600 [dns_failure_quiet]=26700 [tls_failure_quiet]=26800
-	[dead_tcp]=26900 [database_failure]=27100 [retry_early]=27200 [failover]=27300)
-# Not 27000-27019 either: Wireshark decodes TCP port 27017 as TLS.
+	[dead_tcp]=26900 [database_failure]=27100 [retry_early]=27200 [failover]=27300
+	[dns_failure_other_address]=27400 [database_failure_other_address]=27600
+	[tls_failure_other_address]=27700 [client_side_only]=27800 [sbc_chain_dns]=28000)
+# Not 27000-27019 either: Wireshark decodes TCP port 27017 as TLS; nor 27500 (QuakeWorld).
 UAC_IP=127.0.0.10 PROXY_IP=127.0.0.20 INNER_IP=127.0.0.21 GW_IP=127.0.0.30 DEAD_IP=127.0.0.40
 PEER_IP=127.0.0.50 DNS_IP=127.0.0.53 BACKUP_IP=127.0.0.22 DB_IP=127.0.0.60 DB_PORT=5432
 CARRIER=carrier.invalid # dns_failure: the domain its resolver cannot resolve
+GW_DOMAIN=gateway.diag503.test # dns_failure_other_address: the gateway's, which resolves
 declare -A PACKAGE=([kamailio]=kamailio [sipp]=sip-tester [dumpcap]=wireshark-common
 	[tshark]=tshark [ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl
 	[setpriv]=util-linux)
@@ -117,6 +124,8 @@ ANSWERER=''        # "<ip> <port>" of the server whose 200s to INVITEs show call
                    # if not the proxy
 REACTIONS=0        # 1: the .truth also lists the callers' reactions (captures/FORMAT.md)
 REACTION=''        # the reaction the scenario is about: there must be some
+SIDE_IP=''         # the *_other_address and sbc_chain_dns scenarios: the address the kernel
+                   # picks for the proxy's DNS, database or TLS traffic (kernel_source)
 declare -A SENDER_CAUSE=() # "<ip> <port>" of each server whose 503s are meant -> cause
 
 hook() { # hook <kind> [args...]: run <kind>_<scenario> [args...] if the scenario has one
@@ -159,6 +168,20 @@ netns_create() { # netns_create: a network namespace with only lo, its resolver 
 
 netns_source() { # netns_source <ip>: in the namespace, reach the address from the proxy's
 	ip -n "$NS" route add local "$1/32" dev lo table local src "$PROXY_IP"
+}
+
+kernel_source() { # kernel_source <ip>: the source address the kernel picks to reach the address
+	local src
+	src=$("${IN_NS[@]}" ip route get "$1" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }')
+	[[ -n $src ]] || die "the kernel names no source address for $1"
+	echo "$src"
+}
+
+other_address() { # other_address <ip>: SIDE_IP, the kernel's source address for <ip>, not the proxy's
+	need ip
+	SIDE_IP=$(kernel_source "$1")
+	[[ $SIDE_IP != "$PROXY_IP" ]] || die "the kernel picks the proxy's own address $PROXY_IP for $1"
 }
 
 netns_remove() {
@@ -366,10 +389,11 @@ prepare_dns_failure() {
 	ALSO+=" (NXDOMAIN for $CARRIER)"
 }
 
+DNSMASQ_MORE=() # dns_failure_other_address: the gateway's records
 traffic_dns_failure() { # 2 calls/s, every third to a 2xxx number of the carrier
 	start dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 		--bind-interfaces --listen-address="$DNS_IP" --pid-file= --log-queries \
-		--log-facility=- --local="/$CARRIER/"
+		--log-facility=- --local="/$CARRIER/" ${DNSMASQ_MORE[@]+"${DNSMASQ_MORE[@]}"}
 	wait_until "dnsmasq on $DNS_IP" listening 53
 	traffic_upstream 12
 }
@@ -391,10 +415,12 @@ prepare_tls_failure() {
 			-subj "/CN=$who.diag503.invalid" -keyout "$WORK/$who.key" -out "$WORK/$who.crt" \
 			2>>"$WORK/openssl.log"
 	done
-	PROXY_ARGS+=(-A "PROXY_LISTEN_TLS=tls:$PROXY_IP:$TLS_PORT" -A "PROXY_ADDR=$PROXY_IP"
+	PROXY_ARGS+=(-A "PROXY_LISTEN_TLS=tls:$PROXY_IP:$TLS_PORT"
 		-A "PEER_URI=\"sip:$PEER_IP:$SERVER_PORT;transport=tls\""
 		-A "TLS_CERT=\"$WORK/proxy.crt\"" -A "TLS_KEY=\"$WORK/proxy.key\""
 		-A "TLS_CA=\"$WORK/proxy.crt\"")
+	# the proxy connects from its own address (tcp_source_ipv4), unless the kernel is to choose
+	[[ $SCENARIO == tls_failure_other_address ]] || PROXY_ARGS+=(-A "PROXY_ADDR=$PROXY_IP")
 	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as a TLS partner"
 	ALSO+=" with a self-signed certificate"
 }
@@ -495,9 +521,9 @@ traffic_upstream_gateways() { # calls, the gateway goes down and comes back, cal
 	done
 }
 
-check_quiet() { # check_quiet <pcap>: the proxy's 503s name no cause, not even in their phrase
-	local loud
-	loud=$(count "$1" "$(sent_by "$PROXY_IP" "$PROXY_PORT") && sip.Status-Code == 503 \
+check_quiet() { # check_quiet <pcap> [<ip> <port>]: the proxy's (or that server's) 503s name no
+	local loud  # cause, not even in their phrase
+	loud=$(count "$1" "$(sent_by "${2:-$PROXY_IP}" "${3:-$PROXY_PORT}") && sip.Status-Code == 503 \
 && (sip.Warning || sip.Reason || sip.Reason-Phrase != \"Service Unavailable\")")
 	((loud == 0)) || die "$loud of the proxy's 503s name a cause (Warning, Reason or phrase)"
 }
@@ -530,7 +556,8 @@ traffic_tls_failure_quiet() {
 
 check_tls_failure_quiet() { # the handshakes and their alerts are all that tell the cause
 	check_tls_failure "$1"
-	(($(count "$1" "ip.src == $PROXY_IP && ip.dst == $PEER_IP && tls.alert_message") > 0)) ||
+	(($(count "$1" "ip.src == ${SIDE_IP:-$PROXY_IP} && ip.dst == $PEER_IP \
+&& tls.alert_message") > 0)) ||
 		die "the capture holds no TLS alert from the proxy to the partner"
 	check_quiet "$1"
 }
@@ -568,14 +595,18 @@ prepare_database_failure() {
 		die "no PostgreSQL server in /usr/lib/postgresql (Debian package postgresql)"
 	id postgres >/dev/null 2>&1 || die "no user postgres (Debian package postgresql)"
 	netns_create
-	netns_source "$DB_IP"
+	if [[ $SCENARIO == database_failure_other_address ]]; then
+		other_address "$DB_IP"
+	else
+		netns_source "$DB_IP"
+	fi
 	chmod 0711 "$WORK" # user postgres may reach its own folder in it
 	mkdir "$WORK/pg"
 	chown postgres: "$WORK/pg"
 	PG_DATA=$WORK/pg/data
 	as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U kamailio -A trust -E UTF8 --no-sync \
 		>"$WORK/initdb.log" 2>&1 || die "initdb failed, see $WORK/initdb.log"
-	echo "host all all $PROXY_IP/32 trust" >>"$PG_DATA/pg_hba.conf"
+	echo "host all all ${SIDE_IP:-$PROXY_IP}/32 trust" >>"$PG_DATA/pg_hba.conf"
 	start postgres setpriv --reuid=postgres --regid=postgres --init-groups -- \
 		"$PG_BIN/postgres" -D "$PG_DATA" -c listen_addresses="$DB_IP" -c port="$DB_PORT" \
 		-c unix_socket_directories="$WORK/pg" -c fsync=off -c log_connections=on \
@@ -611,7 +642,7 @@ traffic_database_failure() { # calls while the database is up, then after it sto
 }
 
 check_database_failure() { # the database told the proxy it went away, then refused it
-	local from_db="ip.src == $DB_IP && tcp.srcport == $DB_PORT && ip.dst == $PROXY_IP"
+	local from_db="ip.src == $DB_IP && tcp.srcport == $DB_PORT && ip.dst == ${SIDE_IP:-$PROXY_IP}"
 	(($(count "$1" "$from_db && pgsql.type == \"Error\" && pgsql.severity == \"FATAL\"") > 0)) ||
 		die "PostgreSQL sent the proxy no FATAL error"
 	# the answer to a SYN: RST with the SYN's sequence number + 1 acknowledged
@@ -653,6 +684,148 @@ traffic_failover() { # 4 callers, one call each, 0.5 s apart
 		sleep 0.5
 	done
 	uacs_done
+}
+
+# ---------------------------------------------------------------- real servers' topologies
+# A real server's DNS, database and TLS client traffic leaves from the address the kernel
+# picks, not from its SIP listener (other_address); a capture may hold only one side of a
+# proxy (client_side_only); an SBC may relay an inner server's 503 (sbc_chain_dns).
+
+check_side() { # check_side <pcap> <what> <display filter>: the proxy's <what> left from SIDE_IP only
+	local from_side elsewhere
+	from_side=$(count "$1" "($3) && ip.src == $SIDE_IP")
+	((from_side > 0)) || die "none of the proxy's $2 left from $SIDE_IP"
+	elsewhere=$(count "$1" "($3) && ip.src != $SIDE_IP")
+	((elsewhere == 0)) || die "$elsewhere of the proxy's $2 did not leave from $SIDE_IP"
+}
+
+relayed() { # relayed <pcap> <ip> <port> <pcap'>: the proxy's 503s in <pcap'> relay that server's
+	local origin copies
+	origin=$(tshark -r "$1" -Y "$(sent_by "$2" "$3") && sip.Status-Code == 503" -T fields \
+		-e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	copies=$(tshark -r "$4" -Y "$(sent_by "$PROXY_IP" "$PROXY_PORT") && sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	[[ -n $origin ]] || die "$2:$3 sent no 503"
+	[[ $origin == "$copies" ]] || die "the proxy's 503s are not those of $2:$3 relayed"
+}
+
+prepare_dns_failure_other_address() {
+	REACTIONS=1
+	prepare_dns_failure
+	other_address "$DNS_IP"
+	PROXY_ARGS+=(-A "GW_DOMAIN=\"$GW_DOMAIN\"")
+	# the gateway by name: NAPTR -> SRV (its port) -> A, valid for 2 s (Kamailio's DNS cache
+	# drops records of TTL 0, dnsmasq's default for its own, before it uses them)
+	DNSMASQ_MORE=(--local="/${GW_DOMAIN#*.}/" --local-ttl=2
+		--naptr-record="$GW_DOMAIN,10,10,S,SIP+D2U,,_sip._udp.$GW_DOMAIN"
+		--srv-host="_sip._udp.$GW_DOMAIN,gw1.$GW_DOMAIN,$GW_PORT,10,10"
+		--host-record="gw1.$GW_DOMAIN,$GW_IP")
+	ALSO+=", which resolves the gateway's $GW_DOMAIN (NAPTR, SRV, A); the proxy's lookups"
+	ALSO+=" leave from $SIDE_IP (the kernel's choice), not from its SIP address"
+}
+
+traffic_dns_failure_other_address() {
+	traffic_dns_failure
+}
+
+check_dns_failure_other_address() { # failed lookups of the carrier, good ones of the gateway
+	check_dns_failure_quiet "$1"
+	(($(count "$1" "dns.flags.response == 1 && dns.flags.rcode == 0 && dns.a == $GW_IP") > 0)) ||
+		die "no DNS answer resolved $GW_DOMAIN to $GW_IP"
+	check_side "$1" "DNS queries" "dns.flags.response == 0"
+}
+
+prepare_database_failure_other_address() {
+	prepare_database_failure
+	ALSO+="; the proxy's connections to it leave from $SIDE_IP (the kernel's choice), not from"
+	ALSO+=" its SIP address"
+}
+
+traffic_database_failure_other_address() {
+	traffic_database_failure
+}
+
+check_database_failure_other_address() {
+	check_database_failure "$1"
+	check_side "$1" "database connections" "ip.dst == $DB_IP && tcp.dstport == $DB_PORT"
+}
+
+prepare_tls_failure_other_address() {
+	REACTIONS=1
+	prepare_tls_failure
+	other_address "$PEER_IP"
+	ALSO+="; the proxy's TLS connections leave from $SIDE_IP (the kernel's choice, no"
+	ALSO+=" tcp_source_ipv4), not from its SIP address"
+}
+
+traffic_tls_failure_other_address() {
+	traffic_tls_failure
+}
+
+check_tls_failure_other_address() {
+	check_tls_failure_quiet "$1"
+	check_side "$1" "TLS connections" "ip.dst == $PEER_IP && tcp.dstport == $SERVER_PORT"
+}
+
+FULL_PID=''  # client_side_only: the second dumpcap, which sees both sides of the proxy
+prepare_client_side_only() {
+	REACTIONS=1
+	PROXY_ARGS+=(-A "GW_503_URI=\"sip:$GW_IP:$SERVER_PORT\"")
+	CAPTURE_FILTER="host $UAC_IP and host $PROXY_IP"
+	ALSO+=", a second SIPp UAS (uas-gateway-503.xml) as the gateway of 2xxx, which answers"
+	ALSO+=" each call with a bare 503 the proxy relays; only the callers' side of the proxy"
+	ALSO+=" captured (host $UAC_IP and host $PROXY_IP), not the gateways'"
+}
+
+traffic_client_side_only() { # upstream's traffic; a second capture of everything checks it
+	start dumpcap-full dumpcap -q -i lo -w "$WORK/full.pcapng" -f "portrange $PROXY_PORT-$LAST_PORT"
+	FULL_PID=$LAST_PID
+	wait_until "the second dumpcap to capture" grep -qs "Capturing on" "$WORK/dumpcap-full.log"
+	start gateway-503 sipp -sf "$HERE/uas-gateway-503.xml" -i "$GW_IP" -p "$SERVER_PORT" \
+		-nostdin -timeout 60s
+	wait_until "the SIPp UAS on port $SERVER_PORT" listening "$SERVER_PORT"
+	traffic_upstream 12
+	sleep 0.5 # the last relayed ACKs and 200s
+	stop "$FULL_PID"
+	grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap-full.log" ||
+		die "the second dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap-full.log")"
+}
+
+check_client_side_only() { # the gateway's 503s, relayed, and none of the proxy's onward legs
+	(($(count "$1" "ip.addr == $GW_IP") == 0)) || die "the capture holds the gateways' side"
+	(($(count "$WORK/full.pcapng" "sip.Status-Code >= 300 && sip.Status-Code != 503") == 0)) ||
+		die "the gateways' side holds error answers other than 503"
+	relayed "$WORK/full.pcapng" "$GW_IP" "$SERVER_PORT" "$1"
+	check_quiet "$1"
+}
+
+prepare_sbc_chain_dns() {
+	REACTIONS=1
+	need dnsmasq
+	netns_create
+	other_address "$DNS_IP"
+	PROXY_ARGS+=(-A "INNER_URI=\"sip:$INNER_IP:$SERVER_PORT\"")
+	SENDER_CAUSE["$INNER_IP $SERVER_PORT"]=dns_failure
+	CAPTURE_MORE=" or port 53"
+	ALSO+=", a second Kamailio (dns_failure_quiet.cfg) as the inner proxy, dnsmasq"
+	ALSO+=" $(dnsmasq --version | awk 'NR == 1 { print $3 }') as the inner's resolver (NXDOMAIN"
+	ALSO+=" for $CARRIER), its lookups leaving from $SIDE_IP (the kernel's choice), not from"
+	ALSO+=" its SIP address"
+}
+
+traffic_sbc_chain_dns() {
+	kamailio_start dns_failure_quiet "$INNER_IP" "$SERVER_PORT" -A "CARRIER_DOMAIN=\"$CARRIER\""
+	traffic_dns_failure
+}
+
+check_sbc_chain_dns() { # the inner's failed lookups and bare 503s, relayed as they are
+	check_dns_failure "$1"
+	(($(count "$1" "dns.flags.response == 1 && dns.qry.type == 35") > 0)) ||
+		die "the inner proxy looked up no NAPTR record"
+	check_side "$1" "DNS queries" "dns.flags.response == 0"
+	check_quiet "$1" "$INNER_IP" "$SERVER_PORT"
+	check_quiet "$1"
+	relayed "$1" "$INNER_IP" "$SERVER_PORT" "$1"
 }
 
 # ---------------------------------------------------------------- checks and truth
