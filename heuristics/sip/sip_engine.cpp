@@ -440,7 +440,7 @@ bool SipEngine::may_be_another_address_of(const std::string& address, const Pack
            !receivers_.find(hash_text(address));
 }
 
-std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const Transaction& transaction) {
+std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const Transaction& transaction, bool relays_a_503) {
     const std::int64_t now = meta.time_us;
     const std::int64_t since = now - seconds_to_us(settings_.evidence_window_s);
     const std::string& server = meta.source.address;
@@ -452,7 +452,9 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
             tied.push_back(std::move(event));
         }
     }
-    if (transaction.request_frame != 0 && transaction.request_time_us <= now) {
+    // A 503 passed on from the next hop began there: a failure tied by timing alone belongs to that hop
+    // as much as to this server, and must not teach that its address is this server's.
+    if (!relays_a_503 && transaction.request_frame != 0 && transaction.request_time_us <= now) {
         for (const std::string& other : network_.hosts_active_between(transaction.request_time_us, now)) {
             if (!may_be_another_address_of(other, meta) ||
                 std::find(same_host.begin(), same_host.end(), other) != same_host.end())
@@ -505,7 +507,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     gather_forwarding(meta, response, facts);
     if (facts.downstream.frame == 0 && facts.forwarded.empty())
         if (auto own_call = failed_onward_call(meta, response, transaction)) facts.downstream = std::move(*own_call);
-    facts.network_events = tied_failures(meta, transaction);
+    facts.network_events = tied_failures(meta, transaction, facts.downstream.frame != 0 && facts.downstream.status == 503);
     if (const HopHealth* health = hop_health_.find(hash_text(meta.source.address)); health && health->failed_frame != 0) {
         facts.hop_failure.frame = health->failed_frame;
         facts.hop_failure.time_us = health->failed_us;

@@ -126,8 +126,9 @@ private:
     std::optional<DownstreamFacts> failed_onward_call(const PacketMeta& meta, const SipMessage& response,
                                                       const Transaction& transaction) const;
     // The server's DNS, TLS, TCP, ICMP and database failures in the evidence window, from its own address,
-    // from addresses learned to be the same host, and from other addresses while the request waited.
-    std::vector<NetworkEvent> tied_failures(const PacketMeta& meta, const Transaction& transaction);
+    // from addresses learned to be the same host, and, unless it relays a next hop's 503, from other
+    // addresses while the request waited.
+    std::vector<NetworkEvent> tied_failures(const PacketMeta& meta, const Transaction& transaction, bool relays_a_503);
     bool may_be_another_address_of(const std::string& address, const PacketMeta& meta_503) const;
 
     Settings settings_;
