@@ -114,16 +114,19 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 // with retransmissions, cut frames, VLAN tags, ICMP, DNS, TLS, PostgreSQL and MySQL evidence.
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
-    ::testing::Values("gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",
+    ::testing::Values("ast-graceful_stop", "ast-group_limit", "ast-maxcalls", "ast-odbc_down", "ast-relayed_503",
+                      "ast-trunk_dns", "ast-trunk_down", "ast-trunk_tls", "gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",
                       "gen-database_failure", "gen-dns_evidence", "gen-dns_failure", "gen-duplicates", "gen-failover",
                       "gen-maintenance_drain", "gen-malformed", "gen-missing_requests", "gen-multihop",
                       "gen-out_of_order", "gen-overload_rfc7339", "gen-overload_udp", "gen-registration_routing",
                       "gen-relay_origin", "gen-retry_storm", "gen-snaplen", "gen-tls_evidence", "gen-tls_failure",
                       "gen-unknown_plain", "gen-unreachable_hop", "gen-vlan", "kam-capacity", "kam-capacity_phrase",
-                      "kam-capacity_q850_tcp", "kam-chain", "kam-database_failure", "kam-dead_tcp", "kam-dns_failure",
+                      "kam-capacity_q850_tcp", "kam-chain", "kam-client_side_only", "kam-database_failure",
+                      "kam-database_failure_other_address", "kam-dead_tcp", "kam-dns_failure", "kam-dns_failure_other_address",
                       "kam-dns_failure_quiet", "kam-failover", "kam-maintenance", "kam-overload", "kam-overload_ipv6",
                       "kam-overload_tcp", "kam-registration", "kam-responses_only", "kam-retransmit",
-                      "kam-retry_early", "kam-tls_failure", "kam-tls_failure_quiet", "kam-upstream",
+                      "kam-retry_early", "kam-sbc_chain_dns", "kam-tls_failure", "kam-tls_failure_other_address",
+                      "kam-tls_failure_quiet", "kam-upstream",
                       "kam-upstream_gateways", "pcapplusplus-sip_resp"),
     test_name);
 
