@@ -29,7 +29,7 @@ const std::array<PhraseRule, 7> kPhraseRules = {{
     {Cause::capacity_limit, {"maximum calls", "max calls", "call limit", "calls limit", "too many calls",
                              "concurrent", "licen", "limit reached", "channel", "circuit", "capacity",
                              "congestion"}},
-    {Cause::overload, {"overload", "too busy", "server busy", "rate limit", "ratelimit", "throttl",
+    {Cause::overload, {"overload", "too busy", "server busy", "system busy", "rate limit", "ratelimit", "throttl",
                        "too many requests", "load shed", "flood", "cps", "calls per second"}},
     {Cause::upstream_failure, {"gateway", "trunk", "no route", "unreachable", "timed out", "timeout",
                                "out of order", "temporary failure", "no response", "next hop", "carrier",
@@ -111,6 +111,18 @@ void q850_rules(const SipFacts& facts, Findings& findings) {
     }
 }
 
+// The cause the server's words name (reason phrase, Warning, Reason text, vendor headers); codes excluded.
+std::optional<Cause> cause_named_in_words(const SipMessage& response) {
+    if (auto cause = cause_of_phrase(response.reason_phrase)) return cause;
+    for (const auto& warning : response.warnings)
+        if (auto cause = cause_of_phrase(warning.text)) return cause;
+    for (const auto& reason : response.reasons)
+        if (auto cause = cause_of_phrase(reason.text)) return cause;
+    for (const auto& header : response.reason_headers)
+        if (auto cause = cause_of_phrase(header)) return cause;
+    return std::nullopt;
+}
+
 void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Settings& settings, Findings& findings) {
     const auto& retry = response.retry_after;
     if (!retry.present) {
@@ -129,7 +141,15 @@ void retry_after_rules(const SipMessage& response, std::uint32_t frame, const Se
     if (retry.clamped) label += " (sent as " + quoted(retry.raw) + ", beyond 2^32-1)";
     if (retry.duration_seconds) label += " (duration " + std::to_string(*retry.duration_seconds) + " s)";
     if (!retry.comment.empty()) label += " " + quoted(retry.comment);
-    if (retry.seconds <= settings.short_retry_after_s) {
+    const std::optional<Cause> named = cause_named_in_words(response);
+    const Cause suggested = retry.seconds <= settings.short_retry_after_s ? Cause::overload : Cause::maintenance;
+    if (named && *named != suggested && (retry.seconds <= settings.short_retry_after_s || retry.seconds >= settings.long_retry_after_s)) {
+        findings.add(rule(SipRule::retry_after_beside_own_words), suggested,
+                     label + " weighs little beside the server's own words naming " + std::string(cause_name(*named)) +
+                         ": a fixed back-off policy of the server, not a statement of the cause.", {frame});
+        findings.add(rule(SipRule::retry_after_against_own_words), *named,
+                     label + " does not fit " + std::string(cause_name(*named)) + ", which lowers the confidence.", {frame});
+    } else if (retry.seconds <= settings.short_retry_after_s) {
         findings.add(rule(retry.seconds == 0 ? SipRule::retry_after_zero : SipRule::retry_after_short),
                      label + " is short: the server expects to recover within seconds (transient load).", {frame});
     } else if (retry.seconds >= settings.long_retry_after_s) {

@@ -447,12 +447,20 @@ TEST(Classifier, ImmediateRefusalNamingADownGatewayIsStillUpstreamFailure) {
 }
 
 TEST(Classifier, ConflictingEvidenceLowersConfidenceAndNamesTheRunnerUp) {
-    const Verdict clear = Case({"Retry-After: 3600"}).verdict();
-    const Verdict conflicting = Case({"Retry-After: 3600"}, "Server Overloaded").verdict();
-    EXPECT_TRUE(IsCause(conflicting, Cause::maintenance));
+    const Verdict clear = Case({"Retry-After: 5"}, "Server Overloaded").verdict();
+    const Verdict conflicting = Case({"Retry-After: 5", "Warning: 399 sbc \"maintenance window\""}, "Server Overloaded").verdict();
     EXPECT_LT(conflicting.confidence, clear.confidence);
-    EXPECT_TRUE(HasEvidence(conflicting, "Also consistent with overload"));
+    EXPECT_TRUE(HasEvidence(conflicting, "Also consistent with"));
     EXPECT_FALSE(HasEvidence(clear, "Also consistent with"));
+}
+
+TEST(Classifier, RetryAfterAgainstTheServersOwnWordsLosesButLowersTheConfidence) {
+    // Retry-After is a vendor's fixed policy; the words name the cause, and the conflict is said.
+    const Verdict words = Case({}, "Server Overloaded").verdict();
+    const Verdict conflicting = Case({"Retry-After: 3600"}, "Server Overloaded").verdict();
+    EXPECT_TRUE(IsCause(conflicting, Cause::overload)) << test::all_evidence(conflicting);
+    EXPECT_LT(conflicting.confidence, words.confidence);
+    EXPECT_TRUE(HasEvidence(conflicting, "weighs little beside the server's own words naming overload"));
 }
 
 TEST(Classifier, ConfidenceNeverExceeds95) {
@@ -509,6 +517,24 @@ TEST(Classifier, EveryCauseHasANameAndARecommendation) {
         EXPECT_FALSE(cause_name(cause).empty());
         EXPECT_FALSE(cause_recommendation(cause).empty());
     }
+}
+
+// ---- what vendors attach, weighed against the rest (docs/vendor_503.md) ----
+
+TEST(ClassifierVendors, FreeswitchSessionLimitWithItsFixedRetryAfterIsCapacityLimit) {
+    // mod_sofia answers "Maximum Calls In Progress" with Retry-After 300 whatever the limit: the value is policy.
+    const Verdict verdict = Case({"Retry-After: 300"}, "Maximum Calls In Progress").request_answered_after(0.001).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << test::all_evidence(verdict);
+}
+
+TEST(ClassifierVendors, FreeswitchSystemBusyWithItsFixedRetryAfterIsOverload) {
+    const Verdict verdict = Case({"Retry-After: 300"}, "System Busy").request_answered_after(0.001).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::overload)) << test::all_evidence(verdict);
+}
+
+TEST(ClassifierVendors, AsteriskEndpointMaintenanceWithRetryAfter300IsMaintenance) {
+    const Verdict verdict = Case({"Retry-After: 300"}).request_answered_after(0.001).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::maintenance)) << test::all_evidence(verdict);
 }
 
 }  // namespace
