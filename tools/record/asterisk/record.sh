@@ -39,11 +39,13 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down)
+SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
+	dialplan_congestion)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
-	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure)
+	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
+	[dialplan_congestion]=registration_routing)
 # The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
 GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
@@ -435,6 +437,33 @@ intended_trunk_down() {
 check_trunk_down() { # the gateway's host refused the PBX's connections
 	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
 		die "no TCP connection to $DEAD_IP:5060 was refused"
+}
+
+# The dialplan has no route for the callee: the PBX's routing, not a next hop (none was
+# tried), not its load. Of diag503's causes that is registration_routing (the callee cannot
+# be located or routed), not upstream_failure (a next hop that was tried and failed).
+prepare_dialplan_congestion() {
+	ALSO+=", the dialplan routing 1xxx to the carrier and ending every other callee (no route)"
+	ALSO+=" with Congestion(); labelled registration_routing: the PBX had no route for the"
+	ALSO+=" callee and tried no next hop, so neither upstream_failure nor a load or limit"
+}
+
+traffic_dialplan_congestion() { # 2 calls/s of 2 s; every third to a number with no route
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;5101;" "4004;1103;" "4005;1104;" \
+		"4006;7102;" "4007;1105;" "4008;1106;" "4009;5103;"
+	calls 11 calls.csv -d 2000 -r 2 -m 9
+	csv more.csv "4011;1107;" "4012;9104;" "4013;1108;" "4014;5101;"
+	calls 12 more.csv -d 2000 -r 2 -m 4
+	uacs_done
+}
+
+intended_dialplan_congestion() {
+	refused no_route | awk '{ print $1, "registration_routing" }'
+}
+
+check_dialplan_congestion() { # no INVITE of a callee without a route went to the carrier
+	(($(count "$1" "ip.dst == $GW_IP && sip.Method == INVITE && !(sip.r-uri.user matches \"^1\")") == 0)) ||
+		die "a callee without a route reached the carrier"
 }
 
 PG_BIN=''  # odbc_down: PostgreSQL's programs
