@@ -31,7 +31,7 @@
 # The truth is the recorder's: the dialplan (extensions.conf) logs every call it refused or
 # whose Dial() failed with the caller's Call-ID and what it saw; the gateway's message log
 # (SIPp -trace_msg) names the calls it refused; Asterisk's own log names calls refused before
-# the dialplan (maxcalls, graceful_stop). Each 503 of the capture must be joined by Call-ID
+# the dialplan (maxcalls, maxload, graceful_stop). Each 503 of the capture must be joined by Call-ID
 # to one of those, and the scenario's own evidence must be there (a NXDOMAIN, a failed
 # certificate check, a stopped database...), or the recording fails and writes nothing.
 # Work files are in a temp dir and in the chroot's /tmp, removed on success and kept, with
@@ -40,12 +40,12 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion)
+	dialplan_congestion maxload)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
-	[dialplan_congestion]=registration_routing)
+	[dialplan_congestion]=registration_routing [maxload]=overload)
 # The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
 GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
@@ -54,6 +54,9 @@ CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
 MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
+MAXLOAD=''  # maxload: asterisk.conf maxload, the host's 1-minute load average at start + MAXLOAD_OVER
+MAXLOAD_OVER=1.0
+BURNERS=8   # maxload: busy loops that raise the load average over it
 declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
 	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
 	[mmdebstrap]=mmdebstrap [flock]=util-linux)
@@ -162,6 +165,11 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	mkdir -p "$AST_DIR"/{etc,lib,spool,run,log,cache}
 	local file options='' odbc=no
 	[[ $SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
+	if [[ $SCENARIO == maxload ]]; then
+		# the load average is the host's (not the namespace's): the limit sits above it
+		MAXLOAD=$(awk -v over="$MAXLOAD_OVER" '{ printf "%.2f", $1 + over }' /proc/loadavg)
+		options="maxload = $MAXLOAD"
+	fi
 	[[ $SCENARIO == odbc_down ]] && odbc=yes
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
@@ -378,6 +386,45 @@ check_maxcalls() { # Asterisk logged the limit it enforced
 		die "no answer to a refused call is in Asterisk's log"
 	! logged_refusal "Failed to start PBX (call limit reached)" | grep -q '^not-503' ||
 		die "Asterisk answered a call over the limit with another code than 503"
+}
+
+prepare_maxload() {
+	ALSO+=", asterisk.conf maxload = $MAXLOAD (the host's 1-minute load average at start"
+	ALSO+=" + $MAXLOAD_OVER), pushed over it midway by $BURNERS busy loops on a $(nproc)-CPU host"
+}
+
+load1() { awk '{ print $1 }' /proc/loadavg; }
+
+traffic_maxload() { # calls below the limit; then busy loops until the load is over it, calls
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;"
+	calls 11 calls.csv -d 1000 -r 2 -m 4
+	uacs_done
+	local i
+	for ((i = 0; i < BURNERS; i++)); do
+		start "burner-$i" timeout 120 sh -c 'while :; do :; done'
+	done
+	# the kernel updates the load average every 5 s
+	wait_for 90 "the load average over $MAXLOAD" awk -v max="$MAXLOAD" \
+		'{ exit !($1 > max + 0.1) }' /proc/loadavg
+	echo "load average $(load1) over maxload $MAXLOAD" >>"$WORK/load.log"
+	csv over.csv "4011;1111;" "4012;1112;" "4013;1113;" "4014;1114;" "4015;1115;" "4016;1116;"
+	calls 12 over.csv -d 1000 -r 2 -m 6
+	uacs_done
+	for pid in "${!RUNNING[@]}"; do
+		[[ ${RUNNING[$pid]} == burner-* ]] && stop "$pid"
+	done
+	echo "load average $(load1) after the calls" >>"$WORK/load.log"
+}
+
+intended_maxload() { # Asterisk's own warning, then the answer its PJSIP thread sent
+	logged_refusal "Maximum loadavg limit of" | awk '$1 != "not-503" { print $1, "overload" }'
+}
+
+check_maxload() { # Asterisk logged its load limit, and answered each refusal with a 503
+	grep -q "Maximum loadavg limit of $MAXLOAD[0-9]* load exceeded" "$AST_DIR/log/full" ||
+		die "Asterisk did not log its load limit of $MAXLOAD"
+	! logged_refusal "Maximum loadavg limit of" | grep -q '^not-503' ||
+		die "Asterisk answered a call over the load limit with another code than 503"
 }
 
 prepare_group_limit() {
