@@ -9,13 +9,15 @@
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
 # $DIAG503_ASTERISK_CHROOT (default /var/tmp/diag503/sid-asterisk), made when absent (about
 # a minute or four and 350-750 MB) and reused after. Its peers are the host's own programs:
-# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl.
+# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl,
+# Kamailio (an SBC in front of the PBX).
 #
 # Topology, on the loopback of a network namespace made for the recording, laid out as a
 # PBX host on a LAN with phones on another and a carrier on a third (each /24 on lo, so the
 # kernel picks each subnet's first address as the source towards it):
 #   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
 #                   without binding (DNS queries, ODBC/PostgreSQL connections)
+#   10.20.0.5       Kamailio, the SBC in front of the PBX (kamailio_front)
 #   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
 #                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
 #                   connections here too
@@ -40,16 +42,22 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion maxload)
+	dialplan_congestion maxload kamailio_front)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
-	[dialplan_congestion]=registration_routing [maxload]=overload)
+	[dialplan_congestion]=registration_routing [maxload]=overload
+	[kamailio_front]=dns_failure)
+# kamailio_front: the SBC's 503s, each relaying the PBX's for the same call: from the SBC's
+# side its next hop (the PBX) failed, as in the Kamailio recorder's chain and sbc_chain_dns
+SBC_CAUSE=upstream_failure
 # The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
 GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
 CALLER_NET=192.168.50 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
+TARGET_IP=$SIP_IP # where the callers send their calls (the SBC in kamailio_front)
 CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
@@ -59,7 +67,7 @@ MAXLOAD_OVER=1.0
 BURNERS=8   # maxload: busy loops that raise the load average over it
 declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
 	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
-	[mmdebstrap]=mmdebstrap [flock]=util-linux)
+	[mmdebstrap]=mmdebstrap [flock]=util-linux [kamailio]=kamailio)
 
 # shellcheck source=tools/lib/recording.sh
 source "$HERE/../../lib/recording.sh"
@@ -214,7 +222,7 @@ UAC_RUNS=0
 calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
 	local ip=$CALLER_NET.$1 inf=$2
 	shift 2
-	start "uac-$((++UAC_RUNS))" sipp "$SIP_IP:5060" -sf "$HERE/uac-call.xml" \
+	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" -sf "$HERE/uac-call.xml" \
 		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
 }
@@ -513,6 +521,47 @@ check_dialplan_congestion() { # no INVITE of a callee without a route went to th
 		die "a callee without a route reached the carrier"
 }
 
+prepare_kamailio_front() { # the resolver as in trunk_dns; Kamailio in front of the PBX
+	need kamailio
+	prepare_trunk_dns
+	ip -n "$NS" addr add "$SBC_IP/32" dev lo
+	TARGET_IP=$SBC_IP
+	ALSO+=", Kamailio $(kamailio -v | awk 'NR == 1 { print $3 }') as the SBC in front of the"
+	ALSO+=" PBX ($SBC_IP, tools/record/asterisk/kamailio_front.cfg) relaying the PBX's 503s as"
+	ALSO+=" they are; labels: the PBX's own 503 the cause where the failure began (dns_failure:"
+	ALSO+=" its trunk's name did not resolve, from its dialplan log and the resolver's answers),"
+	ALSO+=" the SBC's relayed 503 for the same call $SBC_CAUSE (its next hop, the PBX, failed,"
+	ALSO+=" as in the Kamailio recorder's chain and sbc_chain_dns)"
+}
+
+traffic_kamailio_front() { # the SBC, then 2 calls/s through it; half to names that fail
+	start sbc kamailio -f "$HERE/kamailio_front.cfg" -DD -E -m 32 -M 8 -P "$WORK/sbc.pid" \
+		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:5060" \
+		-A "INNER_URI=\"sip:$SIP_IP:5060\""
+	wait_for 10 "Kamailio on $SBC_IP:5060" listening "$SBC_IP" 5060
+	csv calls.csv "4001;1101;" "4002;2101;" "4003;1102;" "4004;3101;" "4005;1103;" \
+		"4006;2102;" "4007;1104;" "4008;3102;"
+	calls 11 calls.csv -d 2000 -r 2 -m 8
+	uacs_done
+}
+
+intended_kamailio_front() {
+	intended_trunk_dns
+}
+
+check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed the PBX's 503s
+	local pbx sbc
+	check_trunk_dns "$1"
+	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 && sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
+	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
+	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
+		die "a caller reached the PBX around the SBC"
+}
+
 PG_BIN=''  # odbc_down: PostgreSQL's programs
 PG_DATA='' # and its data directory
 as_postgres() { # as_postgres <command...>: run a command as user postgres
@@ -599,6 +648,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	local pcap=$1 truth=$2 frame src sport callid cause sipp wireshark
 	"intended_$SCENARIO" | sort -u >"$WORK/intended"
 	gateway_refused >"$WORK/gateway-refused"
+	grep -o 'intended-503 .*' "$WORK/sbc.log" 2>/dev/null | tr -d '\r' >"$WORK/sbc-intended" || true
 	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
 		-e ip.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
 		>"$WORK/503s" 2>>"$WORK/tshark.log"
@@ -618,6 +668,12 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
 				cause=$GATEWAY_CAUSE
+			elif [[ $SCENARIO == kamailio_front && $src == "$SBC_IP" ]]; then
+				grep -qxF -- "intended-503 $callid" "$WORK/sbc-intended" ||
+					die "frame $frame: a 503 of the SBC its log does not show (Call-ID $callid)"
+				awk -v id="$callid" '$1 == id { found = 1 } END { exit !found }' \
+					"$WORK/intended" || die "frame $frame: the SBC's 503 relays no 503 of the PBX"
+				cause=$SBC_CAUSE
 			elif [[ $src == "$SIP_IP" ]]; then
 				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
 				[[ -n $cause ]] ||
@@ -632,7 +688,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 
 check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
 	local pcap=$1 answered others
-	answered=$(count "$pcap" "ip.src == $SIP_IP && ip.dst == $CALLER_NET.0/24 \
+	answered=$(count "$pcap" "ip.src == $TARGET_IP && ip.dst == $CALLER_NET.0/24 \
 && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
