@@ -24,6 +24,7 @@
 #   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
 #   10.20.0.60      PostgreSQL (odbc_down)
 #   192.168.50.11+  the callers (SIPp UACs), one address each
+#   192.168.50.99   phone 5003's stale TCP contact, where nothing listens (unavailable_contact)
 #   198.51.100.30   the carrier's gateway (a SIPp UAS, uas-carrier.xml)
 #   198.51.100.40   a carrier gateway that is down: nothing listens (trunk_down)
 #   198.51.100.50   the carrier's SIP over TLS: openssl s_server with a certificate the PBX
@@ -42,20 +43,21 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion maxload kamailio_front)
+	dialplan_congestion maxload kamailio_front unavailable_contact)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
-	[kamailio_front]=dns_failure)
+	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing)
 # kamailio_front: the SBC's 503s, each relaying the PBX's for the same call: from the SBC's
 # side its next hop (the PBX) failed, as in the Kamailio recorder's chain and sbc_chain_dns
 SBC_CAUSE=upstream_failure
 # The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
 GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
-CALLER_NET=192.168.50 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+CALLER_NET=192.168.50 PHONE_IP=192.168.50.99
+GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
 SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
 TARGET_IP=$SIP_IP # where the callers send their calls (the SBC in kamailio_front)
 CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
@@ -182,7 +184,7 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
-			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" \
+			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
 			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$SCENARIO|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
@@ -560,6 +562,33 @@ check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed t
 	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
 	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
 		die "a caller reached the PBX around the SBC"
+}
+
+# A phone's registered contact that is stale: only that callee fails while others are
+# served (registration_routing). A phone with no contact, or one that failed the qualify,
+# gets 404 Not Found (Q.850 cause 3) from Asterisk 22, not a 503: not part of the scenario.
+prepare_unavailable_contact() {
+	ALSO+=", calls to 5003, the PBX's own phone provisioned over TCP at $PHONE_IP (not"
+	ALSO+=" qualified), whose host refuses the connection: its contact is stale; labelled"
+	ALSO+=" registration_routing, one callee's contact failing while the others are served"
+	ALSO+=" (a phone with no contact or a failed qualify gets 404, not 503, so none is called)"
+}
+
+traffic_unavailable_contact() { # 2 calls/s of 2 s, 5 of 12 to the phone that is gone
+	csv calls.csv "4001;1101;" "4002;5003;" "4003;1102;" "4004;1103;" "4005;5003;" \
+		"4006;1104;" "4007;5003;" "4008;1105;" "4009;1106;" "4010;5003;" "4011;1107;" \
+		"4012;5003;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_unavailable_contact() {
+	dial_failed phone-5003 | awk '{ print $1, "registration_routing" }'
+}
+
+check_unavailable_contact() { # the phone's host refused the PBX's connections
+	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to the phone $PHONE_IP:5060 was refused"
 }
 
 PG_BIN=''  # odbc_down: PostgreSQL's programs
