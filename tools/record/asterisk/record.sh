@@ -64,8 +64,8 @@ CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
 MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
-MAXLOAD=''  # maxload: asterisk.conf maxload, the host's 1-minute load average at start + MAXLOAD_OVER
-MAXLOAD_OVER=1.0
+MAXLOAD=''  # maxload: asterisk.conf maxload, the host's 1-minute load average at start
+MAXLOAD_OVER=1.0 # + this
 BURNERS=8   # maxload: busy loops that raise the load average over it
 declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
 	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
@@ -414,6 +414,7 @@ traffic_maxload() { # calls below the limit; then busy loops until the load is o
 		start "burner-$i" timeout 120 sh -c 'while :; do :; done'
 	done
 	# the kernel updates the load average every 5 s
+	# shellcheck disable=SC2016 # an awk program
 	wait_for 90 "the load average over $MAXLOAD" awk -v max="$MAXLOAD" \
 		'{ exit !($1 > max + 0.1) }' /proc/loadavg
 	echo "load average $(load1) over maxload $MAXLOAD" >>"$WORK/load.log"
@@ -431,7 +432,7 @@ intended_maxload() { # Asterisk's own warning, then the answer its PJSIP thread 
 }
 
 check_maxload() { # Asterisk logged its load limit, and answered each refusal with a 503
-	grep -q "Maximum loadavg limit of $MAXLOAD[0-9]* load exceeded" "$AST_DIR/log/full" ||
+	grep -q "Maximum loadavg limit of ${MAXLOAD}[0-9]* load exceeded" "$AST_DIR/log/full" ||
 		die "Asterisk did not log its load limit of $MAXLOAD"
 	! logged_refusal "Maximum loadavg limit of" | grep -q '^not-503' ||
 		die "Asterisk answered a call over the load limit with another code than 503"
@@ -519,7 +520,8 @@ intended_dialplan_congestion() {
 }
 
 check_dialplan_congestion() { # no INVITE of a callee without a route went to the carrier
-	(($(count "$1" "ip.dst == $GW_IP && sip.Method == INVITE && !(sip.r-uri.user matches \"^1\")") == 0)) ||
+	(($(count "$1" "ip.dst == $GW_IP && sip.Method == INVITE \
+&& !(sip.r-uri.user matches \"^1\")") == 0)) ||
 		die "a callee without a route reached the carrier"
 }
 
@@ -556,7 +558,8 @@ check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed t
 	check_trunk_dns "$1"
 	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
 		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
-	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 && sip.Status-Code == 503" \
+	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 \
+&& sip.Status-Code == 503" \
 		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
 	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
 	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
