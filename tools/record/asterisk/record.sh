@@ -9,19 +9,22 @@
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
 # $DIAG503_ASTERISK_CHROOT (default /var/tmp/diag503/sid-asterisk), made when absent (about
 # a minute or four and 350-750 MB) and reused after. Its peers are the host's own programs:
-# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl.
+# SIPp (sip-tester) as callers and as the carrier's gateway, dnsmasq, PostgreSQL, openssl,
+# Kamailio (an SBC in front of the PBX).
 #
 # Topology, on the loopback of a network namespace made for the recording, laid out as a
 # PBX host on a LAN with phones on another and a carrier on a third (each /24 on lo, so the
 # kernel picks each subnet's first address as the source towards it):
 #   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
 #                   without binding (DNS queries, ODBC/PostgreSQL connections)
+#   10.20.0.5       Kamailio, the SBC in front of the PBX (kamailio_front)
 #   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
 #                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
 #                   connections here too
 #   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
 #   10.20.0.60      PostgreSQL (odbc_down)
 #   192.168.50.11+  the callers (SIPp UACs), one address each
+#   192.168.50.99   phone 5003's stale TCP contact, where nothing listens (unavailable_contact)
 #   198.51.100.30   the carrier's gateway (a SIPp UAS, uas-carrier.xml)
 #   198.51.100.40   a carrier gateway that is down: nothing listens (trunk_down)
 #   198.51.100.50   the carrier's SIP over TLS: openssl s_server with a certificate the PBX
@@ -31,7 +34,7 @@
 # The truth is the recorder's: the dialplan (extensions.conf) logs every call it refused or
 # whose Dial() failed with the caller's Call-ID and what it saw; the gateway's message log
 # (SIPp -trace_msg) names the calls it refused; Asterisk's own log names calls refused before
-# the dialplan (maxcalls, graceful_stop). Each 503 of the capture must be joined by Call-ID
+# the dialplan (maxcalls, maxload, graceful_stop). Each 503 of the capture must be joined by Call-ID
 # to one of those, and the scenario's own evidence must be there (a NXDOMAIN, a failed
 # certificate check, a stopped database...), or the recording fails and writes nothing.
 # Work files are in a temp dir and in the chroot's /tmp, removed on success and kept, with
@@ -39,22 +42,34 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down)
+SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
+	dialplan_congestion maxload kamailio_front unavailable_contact)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
-	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure)
+	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
+	[dialplan_congestion]=registration_routing [maxload]=overload
+	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing)
+# kamailio_front: the SBC's 503s, each relaying the PBX's for the same call: from the SBC's
+# side its next hop (the PBX) failed, as in the Kamailio recorder's chain and sbc_chain_dns
+SBC_CAUSE=upstream_failure
 # The gateway's own 503s (callees 2xxx, relayed_503): no free circuit, Q.850 cause 34
 GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
-CALLER_NET=192.168.50 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+CALLER_NET=192.168.50 PHONE_IP=192.168.50.99
+GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
+TARGET_IP=$SIP_IP # where the callers send their calls (the SBC in kamailio_front)
 CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
 MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
+MAXLOAD=''  # maxload: asterisk.conf maxload, the host's 1-minute load average at start
+MAXLOAD_OVER=1.0 # + this
+BURNERS=8   # maxload: busy loops that raise the load average over it
 declare -A PACKAGE=([sipp]=sip-tester [dumpcap]=wireshark-common [tshark]=tshark
 	[ip]=iproute2 [dnsmasq]=dnsmasq-base [openssl]=openssl [setpriv]=util-linux
-	[mmdebstrap]=mmdebstrap [flock]=util-linux)
+	[mmdebstrap]=mmdebstrap [flock]=util-linux [kamailio]=kamailio)
 
 # shellcheck source=tools/lib/recording.sh
 source "$HERE/../../lib/recording.sh"
@@ -160,11 +175,16 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	mkdir -p "$AST_DIR"/{etc,lib,spool,run,log,cache}
 	local file options='' odbc=no
 	[[ $SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
+	if [[ $SCENARIO == maxload ]]; then
+		# the load average is the host's (not the namespace's): the limit sits above it
+		MAXLOAD=$(awk -v over="$MAXLOAD_OVER" '{ printf "%.2f", $1 + over }' /proc/loadavg)
+		options="maxload = $MAXLOAD"
+	fi
 	[[ $SCENARIO == odbc_down ]] && odbc=yes
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
-			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" \
+			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
 			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$SCENARIO|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
@@ -204,7 +224,7 @@ UAC_RUNS=0
 calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
 	local ip=$CALLER_NET.$1 inf=$2
 	shift 2
-	start "uac-$((++UAC_RUNS))" sipp "$SIP_IP:5060" -sf "$HERE/uac-call.xml" \
+	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" -sf "$HERE/uac-call.xml" \
 		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
 }
@@ -378,6 +398,46 @@ check_maxcalls() { # Asterisk logged the limit it enforced
 		die "Asterisk answered a call over the limit with another code than 503"
 }
 
+prepare_maxload() {
+	ALSO+=", asterisk.conf maxload = $MAXLOAD (the host's 1-minute load average at start"
+	ALSO+=" + $MAXLOAD_OVER), pushed over it midway by $BURNERS busy loops on a $(nproc)-CPU host"
+}
+
+load1() { awk '{ print $1 }' /proc/loadavg; }
+
+traffic_maxload() { # calls below the limit; then busy loops until the load is over it, calls
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;"
+	calls 11 calls.csv -d 1000 -r 2 -m 4
+	uacs_done
+	local i
+	for ((i = 0; i < BURNERS; i++)); do
+		start "burner-$i" timeout 120 sh -c 'while :; do :; done'
+	done
+	# the kernel updates the load average every 5 s
+	# shellcheck disable=SC2016 # an awk program
+	wait_for 90 "the load average over $MAXLOAD" awk -v max="$MAXLOAD" \
+		'{ exit !($1 > max + 0.1) }' /proc/loadavg
+	echo "load average $(load1) over maxload $MAXLOAD" >>"$WORK/load.log"
+	csv over.csv "4011;1111;" "4012;1112;" "4013;1113;" "4014;1114;" "4015;1115;" "4016;1116;"
+	calls 12 over.csv -d 1000 -r 2 -m 6
+	uacs_done
+	for pid in "${!RUNNING[@]}"; do
+		[[ ${RUNNING[$pid]} == burner-* ]] && stop "$pid"
+	done
+	echo "load average $(load1) after the calls" >>"$WORK/load.log"
+}
+
+intended_maxload() { # Asterisk's own warning, then the answer its PJSIP thread sent
+	logged_refusal "Maximum loadavg limit of" | awk '$1 != "not-503" { print $1, "overload" }'
+}
+
+check_maxload() { # Asterisk logged its load limit, and answered each refusal with a 503
+	grep -q "Maximum loadavg limit of ${MAXLOAD}[0-9]* load exceeded" "$AST_DIR/log/full" ||
+		die "Asterisk did not log its load limit of $MAXLOAD"
+	! logged_refusal "Maximum loadavg limit of" | grep -q '^not-503' ||
+		die "Asterisk answered a call over the load limit with another code than 503"
+}
+
 prepare_group_limit() {
 	ALSO+=", the dialplan allowing $GROUP_MAX calls at once on the trunk (GROUP_COUNT, Congestion())"
 }
@@ -435,6 +495,103 @@ intended_trunk_down() {
 check_trunk_down() { # the gateway's host refused the PBX's connections
 	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
 		die "no TCP connection to $DEAD_IP:5060 was refused"
+}
+
+# The dialplan has no route for the callee: the PBX's routing, not a next hop (none was
+# tried), not its load. Of diag503's causes that is registration_routing (the callee cannot
+# be located or routed), not upstream_failure (a next hop that was tried and failed).
+prepare_dialplan_congestion() {
+	ALSO+=", the dialplan routing 1xxx to the carrier and ending every other callee (no route)"
+	ALSO+=" with Congestion(); labelled registration_routing: the PBX had no route for the"
+	ALSO+=" callee and tried no next hop, so neither upstream_failure nor a load or limit"
+}
+
+traffic_dialplan_congestion() { # 2 calls/s of 2 s; every third to a number with no route
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;5101;" "4004;1103;" "4005;1104;" \
+		"4006;7102;" "4007;1105;" "4008;1106;" "4009;5103;"
+	calls 11 calls.csv -d 2000 -r 2 -m 9
+	csv more.csv "4011;1107;" "4012;9104;" "4013;1108;" "4014;5101;"
+	calls 12 more.csv -d 2000 -r 2 -m 4
+	uacs_done
+}
+
+intended_dialplan_congestion() {
+	refused no_route | awk '{ print $1, "registration_routing" }'
+}
+
+check_dialplan_congestion() { # no INVITE of a callee without a route went to the carrier
+	(($(count "$1" "ip.dst == $GW_IP && sip.Method == INVITE \
+&& !(sip.r-uri.user matches \"^1\")") == 0)) ||
+		die "a callee without a route reached the carrier"
+}
+
+prepare_kamailio_front() { # the resolver as in trunk_dns; Kamailio in front of the PBX
+	need kamailio
+	prepare_trunk_dns
+	ip -n "$NS" addr add "$SBC_IP/32" dev lo
+	TARGET_IP=$SBC_IP
+	ALSO+=", Kamailio $(kamailio -v | awk 'NR == 1 { print $3 }') as the SBC in front of the"
+	ALSO+=" PBX ($SBC_IP, tools/record/asterisk/kamailio_front.cfg) relaying the PBX's 503s as"
+	ALSO+=" they are; labels: the PBX's own 503 the cause where the failure began (dns_failure:"
+	ALSO+=" its trunk's name did not resolve, from its dialplan log and the resolver's answers),"
+	ALSO+=" the SBC's relayed 503 for the same call $SBC_CAUSE (its next hop, the PBX, failed,"
+	ALSO+=" as in the Kamailio recorder's chain and sbc_chain_dns)"
+}
+
+traffic_kamailio_front() { # the SBC, then 2 calls/s through it; half to names that fail
+	start sbc kamailio -f "$HERE/kamailio_front.cfg" -DD -E -m 32 -M 8 -P "$WORK/sbc.pid" \
+		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:5060" \
+		-A "INNER_URI=\"sip:$SIP_IP:5060\""
+	wait_for 10 "Kamailio on $SBC_IP:5060" listening "$SBC_IP" 5060
+	csv calls.csv "4001;1101;" "4002;2101;" "4003;1102;" "4004;3101;" "4005;1103;" \
+		"4006;2102;" "4007;1104;" "4008;3102;"
+	calls 11 calls.csv -d 2000 -r 2 -m 8
+	uacs_done
+}
+
+intended_kamailio_front() {
+	intended_trunk_dns
+}
+
+check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed the PBX's 503s
+	local pbx sbc
+	check_trunk_dns "$1"
+	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 \
+&& sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
+	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
+	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
+		die "a caller reached the PBX around the SBC"
+}
+
+# A phone's registered contact that is stale: only that callee fails while others are
+# served (registration_routing). A phone with no contact, or one that failed the qualify,
+# gets 404 Not Found (Q.850 cause 3) from Asterisk 22, not a 503: not part of the scenario.
+prepare_unavailable_contact() {
+	ALSO+=", calls to 5003, the PBX's own phone provisioned over TCP at $PHONE_IP (not"
+	ALSO+=" qualified), whose host refuses the connection: its contact is stale; labelled"
+	ALSO+=" registration_routing, one callee's contact failing while the others are served"
+	ALSO+=" (a phone with no contact or a failed qualify gets 404, not 503, so none is called)"
+}
+
+traffic_unavailable_contact() { # 2 calls/s of 2 s, 5 of 12 to the phone that is gone
+	csv calls.csv "4001;1101;" "4002;5003;" "4003;1102;" "4004;1103;" "4005;5003;" \
+		"4006;1104;" "4007;5003;" "4008;1105;" "4009;1106;" "4010;5003;" "4011;1107;" \
+		"4012;5003;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_unavailable_contact() {
+	dial_failed phone-5003 | awk '{ print $1, "registration_routing" }'
+}
+
+check_unavailable_contact() { # the phone's host refused the PBX's connections
+	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to the phone $PHONE_IP:5060 was refused"
 }
 
 PG_BIN=''  # odbc_down: PostgreSQL's programs
@@ -523,6 +680,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	local pcap=$1 truth=$2 frame src sport callid cause sipp wireshark
 	"intended_$SCENARIO" | sort -u >"$WORK/intended"
 	gateway_refused >"$WORK/gateway-refused"
+	grep -o 'intended-503 .*' "$WORK/sbc.log" 2>/dev/null | tr -d '\r' >"$WORK/sbc-intended" || true
 	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
 		-e ip.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
 		>"$WORK/503s" 2>>"$WORK/tshark.log"
@@ -542,6 +700,12 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
 				cause=$GATEWAY_CAUSE
+			elif [[ $SCENARIO == kamailio_front && $src == "$SBC_IP" ]]; then
+				grep -qxF -- "intended-503 $callid" "$WORK/sbc-intended" ||
+					die "frame $frame: a 503 of the SBC its log does not show (Call-ID $callid)"
+				awk -v id="$callid" '$1 == id { found = 1 } END { exit !found }' \
+					"$WORK/intended" || die "frame $frame: the SBC's 503 relays no 503 of the PBX"
+				cause=$SBC_CAUSE
 			elif [[ $src == "$SIP_IP" ]]; then
 				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
 				[[ -n $cause ]] ||
@@ -556,7 +720,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 
 check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
 	local pcap=$1 answered others
-	answered=$(count "$pcap" "ip.src == $SIP_IP && ip.dst == $CALLER_NET.0/24 \
+	answered=$(count "$pcap" "ip.src == $TARGET_IP && ip.dst == $CALLER_NET.0/24 \
 && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
