@@ -37,7 +37,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(too_many_clients encoder_busy unsupported_profile nvr_channel_unavailable
-	encoder_restart device_overload mixed hammer vlc_failover vlc_overload_failover)
+	encoder_restart device_overload mixed hammer vlc_failover vlc_overload_failover
+	vlc_restart_failover)
 EMULATOR=$HERE/build/camera_emulator
 declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [gst-launch-1.0]=gstreamer1.0-tools
 	[gst-inspect-1.0]=gstreamer1.0-tools [dumpcap]=wireshark-common [tshark]=tshark
@@ -95,6 +96,7 @@ listening() { # listening <ip> <port>: a TCP socket listens there
 
 DEVICES=()             # names, in order
 declare -A DEV_IP=() DEV_PORT=() DEV_HTTP=() DEV_RTP=() DEV_ARGS=() DEV_WHAT=() DEV_VLC=()
+declare -A DEV_VLC_INPUT=() # a VLC relay's input when not the test pattern
 
 device() { # device <name> <ip> <port> <what> <emulator args...>: declare one emulator
 	local name=$1 ip=$2 port=$3
@@ -133,7 +135,8 @@ vlc_start() { # vlc_start <name>: cvlc as nobody, looping a test pattern (openh2
 		chmod 644 "$dir/pattern.ts"
 	fi
 	start "$name" env HOME="$dir" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		cvlc -I dummy --no-video-title-show --loop "$dir/pattern.ts" --sout "${DEV_VLC[$name]}"
+		cvlc -I dummy --no-video-title-show --loop "${DEV_VLC_INPUT[$name]:-$dir/pattern.ts}" \
+		--sout "${DEV_VLC[$name]}"
 }
 
 devices_start() {
@@ -558,6 +561,39 @@ traffic_vlc_overload_failover() { # some clients wait Retry-After, others fail o
 	try_or_failover ffprobe cam "$HIK/101" ffmpeg-udp relay 1 && sleep 3
 	retry ffprobe cam "$HIK/102"
 	try_or_failover ffmpeg-udp cam "$HIK/102" gst-udp relay 1 || true
+}
+
+prepare_vlc_restart_failover() {
+	device cam 127.0.55.35 554 \
+		"a Hikvision-style camera whose encoder restarts for 8 s after a change over HTTP" \
+		--policy encoder_restart --http-port 80 --restart-seconds 8
+	vlc_device standby 127.0.55.36 8554 \
+		"a VLC relay of $HIK/101 and 102 whose input (RTP on udp://@127.0.55.36:5004) never sends, so it has no stream (DESCRIBE: 500)" \
+		"$HIK/101" "$HIK/102"
+	DEV_VLC_INPUT[standby]=udp://@127.0.55.36:5004
+	vlc_device relay 127.0.55.37 8554 \
+		"a VLC relay of the camera's paths $HIK/101 and 102 (a test pattern; RTP over UDP only)" \
+		"$HIK/101" "$HIK/102"
+	REACTIONS=1
+}
+
+traffic_vlc_restart_failover() { # a VMS tries the standby relay, then the other, while the encoder restarts
+	spawn_playing any gst-tcp cam "$HIK/101" 20 # both dropped by the restart
+	spawn_playing any ffmpeg-udp cam "$HIK/102" 20
+	encoder_change cam isapi
+	run refused ffmpeg-tcp cam "$HIK/101"
+	run any ffmpeg-udp standby "$HIK/101" # 500: VLC has no stream yet
+	run ok ffmpeg-udp relay "$HIK/101" 2
+	run refused gst-udp cam "$HIK/102"
+	run ok gst-udp relay "$HIK/102" 2
+	join_all
+	wait_restart_over cam
+	run ok ffmpeg-tcp cam "$HIK/101" 2
+	encoder_change cam onvif
+	run refused ffprobe cam "$HIK/101"
+	run any ffprobe standby "$HIK/101"
+	wait_restart_over cam
+	run ok gst-tcp cam "$HIK/101" 2
 }
 
 # ---------------------------------------------------------------- capture, checks, truth
