@@ -38,7 +38,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(too_many_clients encoder_busy unsupported_profile nvr_channel_unavailable
 	encoder_restart device_overload mixed hammer vlc_failover vlc_overload_failover
-	vlc_restart_failover)
+	vlc_restart_failover vlc_nvr_failover)
 EMULATOR=$HERE/build/camera_emulator
 declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [gst-launch-1.0]=gstreamer1.0-tools
 	[gst-inspect-1.0]=gstreamer1.0-tools [dumpcap]=wireshark-common [tshark]=tshark
@@ -594,6 +594,30 @@ traffic_vlc_restart_failover() { # a VMS tries the standby relay, then the other
 	run any ffprobe standby "$HIK/101"
 	wait_restart_over cam
 	run ok gst-tcp cam "$HIK/101" 2
+}
+
+prepare_vlc_nvr_failover() {
+	device nvr 127.0.55.38 554 "a 4-channel NVR whose channel 3 camera is offline" \
+		--mode nvr --channels 4 --policy nvr_channel_unavailable --offline-channel 3
+	vlc_device relay 127.0.55.39 8554 \
+		"a VLC relay of channel 3's paths $HIK/301 and 302 (a test pattern; RTP over UDP only)" \
+		"$HIK/301" "$HIK/302"
+	REACTIONS=1
+}
+
+traffic_vlc_nvr_failover() { # a VMS opens every channel; channel 3 comes from the relay
+	spawn_playing ok ffmpeg-tcp nvr "$HIK/101" 14
+	spawn_playing ok gst-udp nvr "$HIK/201" 14
+	run refused ffmpeg-tcp nvr "$HIK/301"
+	run any ffmpeg-tcp relay "$HIK/301" # 461: VLC has no RTP over TCP
+	run ok ffmpeg-udp relay "$HIK/301" 2
+	run ok ffmpeg-udp nvr "$HIK/401" 2
+	run refused gst-tcp nvr "$HIK/302"
+	run ok gst-udp relay "$HIK/302" 2
+	sleep 2
+	run refused ffprobe nvr "/cam/realmonitor?channel=3&subtype=0" # gives up: not relayed
+	run ok gst-tcp nvr "/cam/realmonitor?channel=4&subtype=1" 2
+	join_all
 }
 
 # ---------------------------------------------------------------- capture, checks, truth
