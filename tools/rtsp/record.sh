@@ -4,7 +4,16 @@
 #
 # usage: tools/rtsp/record.sh <scenario> [<outdir>]  writes <outdir>/rtsp-<scenario>.pcapng, .truth (and .args)
 #        tools/rtsp/record.sh --list                  prints the scenario names
-# Without <outdir> it writes to captures/rtsp-gstreamer/, the family folder of these recordings.
+# Without <outdir> it writes to captures/rtsp-gstreamer/, the family folder of these recordings;
+# the vlc_* scenarios write <outdir>/vlc-<name>.pcapng (vlc_failover: vlc-failover), by default
+# to captures/rtsp-vlc/.
+#
+# The vlc_* scenarios add a second RTSP server implementation, VLC (cvlc with
+# #rtp{sdp=rtsp://...}), as a relay the clients fail over to after the emulator's 503s. VLC 3.0
+# itself never answers 503: its RTSP code (modules/stream_out/rtsp.c, src/network/httpd.c) has
+# no session or client limit and answers 404 (unknown path), 461 (RTP over TCP, not
+# implemented), 500 (no elementary stream yet), 405 and 454 but no 503, so every 503 in these
+# captures is still the emulator's. VLC refuses to run as root: it runs as nobody (setpriv).
 #
 # Each device is camera_emulator (GStreamer RTSP server, see camera_emulator.c) on an address of
 # its own in 127.0.55.0/24, so that dumpcap captures nothing but its RTSP port, its RTP/RTCP
@@ -28,12 +37,13 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(too_many_clients encoder_busy unsupported_profile nvr_channel_unavailable
-	encoder_restart device_overload mixed hammer)
+	encoder_restart device_overload mixed hammer vlc_failover vlc_overload_failover
+	vlc_restart_failover vlc_nvr_failover)
 EMULATOR=$HERE/build/camera_emulator
 declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [gst-launch-1.0]=gstreamer1.0-tools
 	[gst-inspect-1.0]=gstreamer1.0-tools [dumpcap]=wireshark-common [tshark]=tshark
 	[curl]=curl [pkg-config]=pkg-config [cmake]=cmake [cc]=gcc [timeout]=coreutils
-	[setsid]=util-linux [python3]=python3)
+	[setsid]=util-linux [python3]=python3 [cvlc]=vlc-bin [setpriv]=util-linux)
 
 # shellcheck source=tools/lib/recording.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/recording.sh"
@@ -48,6 +58,7 @@ SCENARIO=$1
 	die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
 need ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 dumpcap tshark curl pkg-config cmake cc \
 	timeout setsid python3
+[[ $SCENARIO != vlc_* ]] || need cvlc setpriv
 for element in openh264enc rtspsrc rtph264pay rtph264depay videotestsrc; do
 	gst-inspect-1.0 "$element" >/dev/null 2>&1 ||
 		die "GStreamer element $element missing (gstreamer1.0-plugins-bad, -good, -base)"
@@ -58,9 +69,15 @@ pkg-config --exists gstreamer-rtsp-server-1.0 ||
 # second configure finds it cached (no C compiler enabled); --build still rebuilds what changed
 { cmake -S "$HERE" -B "$HERE/build" >/dev/null &&
 	cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
-OUTDIR=$(output_dir rtsp-gstreamer "${2-}")
-PCAP=$OUTDIR/rtsp-$SCENARIO.pcapng
-TRUTH=$OUTDIR/rtsp-$SCENARIO.truth
+if [[ $SCENARIO == vlc_* ]]; then
+	OUTDIR=$(output_dir rtsp-vlc "${2-}")
+	STEM=vlc-${SCENARIO#vlc_}
+else
+	OUTDIR=$(output_dir rtsp-gstreamer "${2-}")
+	STEM=rtsp-$SCENARIO
+fi
+PCAP=$OUTDIR/$STEM.pcapng
+TRUTH=$OUTDIR/$STEM.truth
 
 # ---------------------------------------------------------------- processes
 
@@ -78,7 +95,8 @@ listening() { # listening <ip> <port>: a TCP socket listens there
 # ---------------------------------------------------------------- devices
 
 DEVICES=()             # names, in order
-declare -A DEV_IP=() DEV_PORT=() DEV_HTTP=() DEV_RTP=() DEV_ARGS=() DEV_WHAT=()
+declare -A DEV_IP=() DEV_PORT=() DEV_HTTP=() DEV_RTP=() DEV_ARGS=() DEV_WHAT=() DEV_VLC=()
+declare -A DEV_VLC_INPUT=() # a VLC relay's input when not the test pattern
 
 device() { # device <name> <ip> <port> <what> <emulator args...>: declare one emulator
 	local name=$1 ip=$2 port=$3
@@ -93,11 +111,46 @@ device() { # device <name> <ip> <port> <what> <emulator args...>: declare one em
 	done
 }
 
+vlc_device() { # vlc_device <name> <ip> <port> <what> <path...>: declare a VLC relay of those paths
+	local name=$1 path dst=''
+	device "$1" "$2" "$3" "$4"
+	shift 4
+	for path; do
+		dst+="${dst:+,}dst=rtp{sdp=rtsp://${DEV_IP[$name]}:${DEV_PORT[$name]}$path}"
+	done
+	DEV_VLC[$name]="#duplicate{$dst}"
+}
+
+vlc_start() { # vlc_start <name>: cvlc as nobody, looping a test pattern (openh264, MPEG-TS)
+	local name=$1 dir=$WORK/vlc
+	if [[ ! -e $dir/pattern.ts ]]; then
+		mkdir -p "$dir"
+		chmod 711 "$WORK"
+		chmod 755 "$dir"
+		gst-launch-1.0 -q videotestsrc num-buffers=150 pattern=ball \
+			! video/x-raw,width=640,height=360,framerate=10/1 \
+			! openh264enc bitrate=300000 gop-size=10 ! h264parse ! mpegtsmux \
+			! filesink "location=$dir/pattern.ts" >"$WORK/pattern.log" 2>&1 ||
+			die "could not encode the test pattern for VLC"
+		chmod 644 "$dir/pattern.ts"
+	fi
+	start "$name" env HOME="$dir" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		cvlc -I dummy --no-video-title-show --loop "${DEV_VLC_INPUT[$name]:-$dir/pattern.ts}" \
+		--sout "${DEV_VLC[$name]}"
+}
+
 devices_start() {
 	local name
 	for name in "${DEVICES[@]}"; do
 		! listening "${DEV_IP[$name]}" "${DEV_PORT[$name]}" ||
 			die "${DEV_IP[$name]}:${DEV_PORT[$name]} is in use (another recording running?)"
+		if [[ -n ${DEV_VLC[$name]-} ]]; then
+			vlc_start "$name"
+			wait_for 10 "VLC $name on ${DEV_IP[$name]}:${DEV_PORT[$name]}" \
+				listening "${DEV_IP[$name]}" "${DEV_PORT[$name]}"
+			sleep 1 # its elementary stream: before it, DESCRIBE gets 500
+			continue
+		fi
 		# shellcheck disable=SC2086 # DEV_ARGS holds words
 		start "$name" "$EMULATOR" --name "$name" --address "${DEV_IP[$name]}" \
 			--port "${DEV_PORT[$name]}" --rtp-port "${DEV_RTP[$name]}" --lifetime 60 \
@@ -441,6 +494,132 @@ traffic_hammer() { # two viewers hold both sessions; a client asks again 1 s aft
 	join_all
 }
 
+# The vlc_* scenarios: a VMS whose clients fail over to a VLC relay of the same stream paths
+# when the camera refuses them. VLC serves RTP over UDP only, so a client asking it over TCP
+# gets 461 and the VMS asks again over UDP.
+
+refused_by() { # refused_by <device> <count before>: the device logged a 503 since
+	(($(count_log "$1" 'REFUSED 503') > $2))
+}
+
+try_or_failover() { # try_or_failover <kind> <device> <path> <relay kind> <relay> [seconds]:
+	local before # play from the device; if it refuses, from the relay at once (same path)
+	before=$(count_log "$2" 'REFUSED 503')
+	run any "$1" "$2" "$3" "${6-}"
+	if refused_by "$2" "$before"; then
+		echo "refused: failover to $5" >>"$WORK/clients.log"
+		run ok "$4" "$5" "$3" "${6-}"
+		return 0
+	fi
+	return 1
+}
+
+prepare_vlc_failover() {
+	device cam 127.0.55.31 554 "a Hikvision-style camera allowing 2 sessions (timeout 30 s)" \
+		--policy too_many_clients --max-sessions 2 --session-timeout 30
+	vlc_device relay 127.0.55.32 8554 \
+		"a VLC relay of the camera's paths $HIK/101 and 102 (a test pattern; RTP over UDP only)" \
+		"$HIK/101" "$HIK/102"
+	REACTIONS=1 # the .truth file lists the failovers (and any hammering)
+}
+
+traffic_vlc_failover() { # two viewers hold both sessions; later clients go to the relay
+	spawn_playing ok ffmpeg-udp cam "$HIK/101" 22
+	spawn_playing ok gst-tcp cam "$HIK/102" 22
+	run refused ffprobe cam "$HIK/101" # gives up
+	sleep 2
+	run refused ffmpeg-tcp cam "$HIK/101"
+	run any ffmpeg-tcp relay "$HIK/101" # 461: VLC has no RTP over TCP
+	run ok ffmpeg-udp relay "$HIK/101" 2
+	sleep 2
+	run refused gst-udp cam "$HIK/102"
+	run ok gst-udp relay "$HIK/102" 2
+	sleep 2
+	run refused ffmpeg-udp cam "/cam/realmonitor?channel=1&subtype=1"
+	run any ffprobe relay "/cam/realmonitor?channel=1&subtype=1" # 404: not relayed
+	join_all # the viewers tear down: both sessions free
+	run ok ffmpeg-tcp cam "$HIK/101" 2
+	run ok gst-udp cam "$HIK/102" 2
+}
+
+prepare_vlc_overload_failover() {
+	device cam 127.0.55.33 8554 \
+		"a camera too busy for about one in 2 DESCRIBE or SETUP (Retry-After: 3)" \
+		--policy device_overload --overload-every 2 --overload-retry-after 3
+	vlc_device relay 127.0.55.34 8554 \
+		"a VLC relay of the camera's paths $HIK/101 and 102 (a test pattern; RTP over UDP only)" \
+		"$HIK/101" "$HIK/102"
+	REACTIONS=1
+}
+
+traffic_vlc_overload_failover() { # some clients wait Retry-After, others fail over at once
+	retry ffmpeg-tcp cam "$HIK/101" 1
+	try_or_failover gst-tcp cam "$HIK/102" gst-udp relay 2 && sleep 3
+	retry gst-udp cam "$HIK/102" 1
+	try_or_failover ffmpeg-tcp cam "$HIK/101" ffmpeg-udp relay 1 && sleep 3
+	retry ffmpeg-udp cam "$HIK/101" 1
+	try_or_failover ffprobe cam "$HIK/101" ffmpeg-udp relay 1 && sleep 3
+	retry ffprobe cam "$HIK/102"
+	try_or_failover ffmpeg-udp cam "$HIK/102" gst-udp relay 1 || true
+}
+
+prepare_vlc_restart_failover() {
+	device cam 127.0.55.35 554 \
+		"a Hikvision-style camera whose encoder restarts for 8 s after a change over HTTP" \
+		--policy encoder_restart --http-port 80 --restart-seconds 8
+	vlc_device standby 127.0.55.36 8554 \
+		"a VLC relay of $HIK/101 and 102 whose input (RTP on udp://@127.0.55.36:5004) never sends, so it has no stream (DESCRIBE: 500)" \
+		"$HIK/101" "$HIK/102"
+	DEV_VLC_INPUT[standby]=udp://@127.0.55.36:5004
+	vlc_device relay 127.0.55.37 8554 \
+		"a VLC relay of the camera's paths $HIK/101 and 102 (a test pattern; RTP over UDP only)" \
+		"$HIK/101" "$HIK/102"
+	REACTIONS=1
+}
+
+traffic_vlc_restart_failover() { # a VMS tries the standby relay, then the other, while the encoder restarts
+	spawn_playing any gst-tcp cam "$HIK/101" 20 # both dropped by the restart
+	spawn_playing any ffmpeg-udp cam "$HIK/102" 20
+	encoder_change cam isapi
+	run refused ffmpeg-tcp cam "$HIK/101"
+	run any ffmpeg-udp standby "$HIK/101" # 500: VLC has no stream yet
+	run ok ffmpeg-udp relay "$HIK/101" 2
+	run refused gst-udp cam "$HIK/102"
+	run ok gst-udp relay "$HIK/102" 2
+	join_all
+	wait_restart_over cam
+	run ok ffmpeg-tcp cam "$HIK/101" 2
+	encoder_change cam onvif
+	run refused ffprobe cam "$HIK/101"
+	run any ffprobe standby "$HIK/101"
+	wait_restart_over cam
+	run ok gst-tcp cam "$HIK/101" 2
+}
+
+prepare_vlc_nvr_failover() {
+	device nvr 127.0.55.38 554 "a 4-channel NVR whose channel 3 camera is offline" \
+		--mode nvr --channels 4 --policy nvr_channel_unavailable --offline-channel 3
+	vlc_device relay 127.0.55.39 8554 \
+		"a VLC relay of channel 3's paths $HIK/301 and 302 (a test pattern; RTP over UDP only)" \
+		"$HIK/301" "$HIK/302"
+	REACTIONS=1
+}
+
+traffic_vlc_nvr_failover() { # a VMS opens every channel; channel 3 comes from the relay
+	spawn_playing ok ffmpeg-tcp nvr "$HIK/101" 14
+	spawn_playing ok gst-udp nvr "$HIK/201" 14
+	run refused ffmpeg-tcp nvr "$HIK/301"
+	run any ffmpeg-tcp relay "$HIK/301" # 461: VLC has no RTP over TCP
+	run ok ffmpeg-udp relay "$HIK/301" 2
+	run ok ffmpeg-udp nvr "$HIK/401" 2
+	run refused gst-tcp nvr "$HIK/302"
+	run ok gst-udp relay "$HIK/302" 2
+	sleep 2
+	run refused ffprobe nvr "/cam/realmonitor?channel=3&subtype=0" # gives up: not relayed
+	run ok gst-tcp nvr "/cam/realmonitor?channel=4&subtype=1" 2
+	join_all
+}
+
 # ---------------------------------------------------------------- capture, checks, truth
 
 capture_filter() { # each device's RTSP, HTTP and RTP/RTCP ports, and ICMP about it
@@ -523,18 +702,33 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 	dumpcap_v=$(dumpcap -v | awk 'NR == 1 { print $3 }')
 	how="camera_emulator (GStreamer RTSP server $server, openh264enc) as"
 	for name in "${DEVICES[@]}"; do
+		[[ -z ${DEV_VLC[$name]-} ]] || continue
 		how+=" $name ${DEV_IP[$name]}:${DEV_PORT[$name]}, ${DEV_WHAT[$name]};"
+	done
+	for name in "${DEVICES[@]}"; do
+		[[ -n ${DEV_VLC[$name]-} ]] || continue
+		how+=" VLC $(dpkg-query -W -f '${Version}' vlc-bin) (cvlc, sout rtp"
+		how+=" with sdp=rtsp://, as nobody; it never answers 503, and its RTP leaves from"
+		how+=" 127.0.0.1, outside the capture) as $name ${DEV_IP[$name]}:${DEV_PORT[$name]},"
+		how+=" ${DEV_WHAT[$name]};"
 	done
 	if [[ $SCENARIO == hammer ]]; then
 		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe"
 	else
 		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe and GStreamer $gst rtspsrc (gst-launch-1.0)"
 	fi
+	TRUTH_NOTE=''
+	if [[ $SCENARIO == vlc_* ]]; then
+		TRUTH_NOTE="; each 503 is labelled with the cause the emulator logged when it refused"
+		TRUTH_NOTE+=" (REFUSED 503 cause=..., matched by server, client port and CSeq); the"
+		TRUTH_NOTE+=" client reactions are computed by tools/rtsp/reactions.py from the capture"
+		TRUTH_NOTE+=" (captures/FORMAT.md rules), the failovers scripted by the recorder"
+	fi
 	if [[ -n ${USED_CURL-} ]]; then
 		how+=", curl $(curl --version | awk 'NR == 1 { print $2 }') for the encoder changes"
 	fi
 	{
-		echo "# how: tools/rtsp/record.sh $SCENARIO: $how, on loopback, captured by dumpcap $dumpcap_v"
+		echo "# how: tools/rtsp/record.sh $SCENARIO: $how, on loopback, captured by dumpcap $dumpcap_v$TRUTH_NOTE"
 		echo "# scenario: $SCENARIO"
 		while read -r frame src dport cseq; do
 			key="$src $dport $cseq"
