@@ -114,8 +114,9 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 // with retransmissions, cut frames, VLAN tags, ICMP, DNS, TLS, PostgreSQL and MySQL evidence.
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
-    ::testing::Values("ast-graceful_stop", "ast-group_limit", "ast-maxcalls", "ast-odbc_down", "ast-relayed_503",
-                      "ast-trunk_dns", "ast-trunk_down", "ast-trunk_tls", "gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",
+    ::testing::Values("ast-dialplan_congestion", "ast-graceful_stop", "ast-group_limit", "ast-kamailio_front",
+                      "ast-maxcalls", "ast-maxload", "ast-odbc_down", "ast-relayed_503", "ast-trunk_dns", "ast-trunk_down",
+                      "ast-trunk_tls", "ast-unavailable_contact", "gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",
                       "gen-database_failure", "gen-dns_evidence", "gen-dns_failure", "gen-duplicates", "gen-failover",
                       "gen-maintenance_drain", "gen-malformed", "gen-missing_requests", "gen-multihop",
                       "gen-out_of_order", "gen-overload_rfc7339", "gen-overload_udp", "gen-registration_routing",
@@ -138,7 +139,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values("gen-rtsp_hammer", "gen-rtsp_interleaved", "gen-rtsp_malformed", "gen-rtsp_missing_request",
                       "gen-rtsp_nvr", "gen-rtsp_overload", "gen-rtsp_port", "gen-rtsp_reset", "rtsp-device_overload",
                       "rtsp-encoder_busy", "rtsp-encoder_restart", "rtsp-hammer", "rtsp-mixed",
-                      "rtsp-nvr_channel_unavailable", "rtsp-too_many_clients", "rtsp-unsupported_profile"),
+                      "rtsp-nvr_channel_unavailable", "rtsp-too_many_clients", "rtsp-unsupported_profile", "vlc-failover",
+                      "vlc-nvr_failover", "vlc-overload_failover", "vlc-restart_failover"),
     test_name);
 
 }  // namespace
