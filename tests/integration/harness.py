@@ -7,6 +7,7 @@ with a throw-away HOME that holds the plugin; captures are copied where that use
 Every harness checks `tshark -G plugins` before anything else: a test can never pass because the
 plugin silently failed to load.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -68,6 +69,8 @@ class Tshark:
     """tshark with diag503 loaded from a private plugin folder."""
 
     def __init__(self, plugin_path):
+        self.plugin_source = Path(plugin_path)
+        self._memo = {}  # tshark's startup dominates a test's time: an answer asked for twice is read once
         self.root = Path(tempfile.mkdtemp(prefix="diag503-tshark-"))
         os.chmod(self.root, 0o755)
         self.home = self.root / "home"
@@ -137,8 +140,16 @@ class Tshark:
             raise PluginNotLoaded(f"tshark did not register diag503 from {self.plugin_file}")
 
     # What the tests and the golden files read.
+    def _remembered(self, key, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     def reactions(self, capture, two_pass=False):
         """[(request frame, reaction, 503 frame)] as the plugin marks them."""
+        return list(self._remembered(("reactions", str(capture), two_pass), lambda: self._reactions(capture, two_pass)))
+
+    def _reactions(self, capture, two_pass):
         args = self.reading(capture) + ["-Y", "diag503.retry_early || diag503.failover_from", "-T", "fields",
                 "-E", "separator=/t", "-e", "frame.number", "-e", "diag503.retry_early", "-e", "diag503.failover_from"]
         if two_pass:
@@ -191,6 +202,9 @@ class Tshark:
 
     def per_frame_counts(self, capture, two_pass=False):
         """{frame: (number of 503 status codes, number of diag503.cause values)} for frames with either."""
+        return dict(self._remembered(("counts", str(capture), two_pass), lambda: self._per_frame_counts(capture, two_pass)))
+
+    def _per_frame_counts(self, capture, two_pass):
         args = self.reading(capture) + ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
                 "-E", "aggregator=,", "-e", "frame.number", "-e", "sip.Status-Code", "-e", "rtsp.status",
                 "-e", "diag503.cause", "-e", "icmp.type", "-e", "icmpv6.type"]
@@ -208,9 +222,21 @@ class Tshark:
         return counts
 
     def diag503_fields(self):
-        """Every field diag503 registers, from `tshark -G fields` in registration order (expert info included)."""
-        return [columns[2] for columns in (line.split("\t") for line in self.run(["-G", "fields"]).splitlines())
-                if len(columns) > 2 and columns[0] == "F" and columns[2].startswith("diag503.")]
+        """Every field diag503 registers, from `tshark -G fields` in registration order (expert info included).
+        Kept beside the plugin under its SHA-256, since each capture's test asks again of the same build."""
+        digest = hashlib.sha256(self.plugin_source.read_bytes()).hexdigest()[:16]
+        cache = self.plugin_source.parent / f".diag503-fields-{digest}"
+        if cache.exists():
+            return cache.read_text().split()
+        fields = [columns[2] for columns in (line.split("\t") for line in self.run(["-G", "fields"]).splitlines())
+                  if len(columns) > 2 and columns[0] == "F" and columns[2].startswith("diag503.")]
+        try:
+            partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+            partial.write_text("\n".join(fields) + "\n")
+            partial.replace(cache)  # atomic: a parallel test reads the whole list or none
+        except OSError:
+            pass  # a read-only plugin folder only costs the time
+        return fields
 
     def diag503_table(self, capture, fields, two_pass=False, through_pipe=False):
         """frame.number and `fields` of the frames where diag503 is present, every occurrence joined by '|'.
