@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 #include "core/findings.hpp"
@@ -393,6 +394,35 @@ void onset_note(const SipFacts& facts, Findings& findings) {
     findings.note(sentence + ".", frames);
 }
 
+// The major version of an "Asterisk PBX 22.10.1..." agent, or 0.
+int asterisk_major_version(const std::string& agent) {
+    constexpr std::string_view prefix = "Asterisk PBX ";
+    if (agent.compare(0, prefix.size(), prefix) != 0) return 0;
+    int major = 0;
+    for (std::size_t i = prefix.size(); i < agent.size() && i < prefix.size() + 3 && std::isdigit(static_cast<unsigned char>(agent[i])); ++i)
+        major = major * 10 + (agent[i] - '0');
+    return major;
+}
+
+// Asterisk 21 and later (PJSIP only) put Q.850 Reason on every final response of a call that got a
+// channel (res_pjsip_rfc3326), 42 at its call and load limits, 34 for failed dials. An INVITE it
+// answered 100 Trying and then 503 without Reason or Retry-After never got a channel: the channel
+// allocator refuses while "core stop gracefully" runs (docs/vendor_503.md).
+void vendor_rules(const SipFacts& facts, Findings& findings) {
+    const SipMessage& response = *facts.response;
+    const std::string& agent = !response.server.empty() ? response.server : !response.user_agent.empty() ? response.user_agent : facts.own_agent;
+    if (asterisk_major_version(agent) < 21 || !iequals(facts.method, "INVITE")) return;
+    if (!response.reasons.empty() || response.retry_after.present || facts.response_cut_after_bytes != 0) return;
+    if (facts.request.frame == 0 || facts.request.provisional_frame == 0 || facts.downstream.frame != 0) return;
+    const std::vector<std::uint32_t> frames = {facts.request.provisional_frame, facts.frame};
+    const std::string sentence = quoted(agent) + " answered 100 Trying and then this 503 without a Reason header: Asterisk "
+                                 "adds one to every refusal of a call it admitted, Q.850 42 at its call and load limits, "
+                                 "so no call was set up at all, as while it shuts down (core stop gracefully).";
+    findings.add(rule(SipRule::asterisk_refused_without_channel), sentence, frames);
+    findings.add(rule(SipRule::asterisk_without_channel_not_limit), sentence, frames);
+    findings.add(rule(SipRule::asterisk_without_channel_not_overload), sentence, frames);
+}
+
 void own_call_relay_rules(const SipFacts& facts, Findings& findings) {
     const DownstreamFacts& onward = facts.downstream;
     const std::vector<std::uint32_t> frames = {onward.onward_request_frame, onward.frame, facts.frame};
@@ -472,6 +502,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     dialog_rules(facts, settings, findings);
     scope_rules(facts, settings, findings);
     relay_rules(facts, findings);
+    vendor_rules(facts, findings);
     forwarding_rules(facts, settings, findings);
     network_rules(facts, settings, findings);
     const OriginFinding origin = origin_rules(facts, findings);

@@ -521,6 +521,28 @@ TEST(Classifier, EveryCauseHasANameAndARecommendation) {
 
 // ---- what vendors attach, weighed against the rest (docs/vendor_503.md) ----
 
+TEST(ClassifierVendors, Asterisk22RefusingAnInviteAfter100TryingWithoutReasonIsShuttingDown) {
+    Case shutting_down({"Server: Asterisk PBX 22.10.1"});
+    shutting_down.request_answered_after(0.002).provisional(41).dialogs(4, 4).count_held_since(3, 5);
+    const Verdict verdict = shutting_down.verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::maintenance)) << test::all_evidence(verdict);
+    EXPECT_TRUE(HasEvidence(verdict, "no call was set up at all"));
+}
+
+TEST(ClassifierVendors, AsteriskCallLimitCarriesQ850AndIsNotTakenForAShutdown) {
+    Case call_limit({"Server: Asterisk PBX 22.10.1", "Reason: Q.850;cause=42"});
+    call_limit.request_answered_after(0.002).provisional(41).dialogs(4, 4).count_held_since(3, 5);
+    const Verdict verdict = call_limit.verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << test::all_evidence(verdict);
+    EXPECT_FALSE(HasEvidence(verdict, "no call was set up at all"));
+}
+
+TEST(ClassifierVendors, OlderAsteriskMayRunChanSipWhichSendsNoReasonSoNothingIsRead) {
+    Case old({"Server: Asterisk PBX 18.9.0"});
+    old.request_answered_after(0.002).provisional(41);
+    EXPECT_FALSE(HasEvidence(old.verdict(), "no call was set up at all"));
+}
+
 TEST(ClassifierVendors, FreeswitchSessionLimitWithItsFixedRetryAfterIsCapacityLimit) {
     // mod_sofia answers "Maximum Calls In Progress" with Retry-After 300 whatever the limit: the value is policy.
     const Verdict verdict = Case({"Retry-After: 300"}, "Maximum Calls In Progress").request_answered_after(0.001).verdict();
