@@ -49,6 +49,9 @@ void ClientReactions::on_503(const PacketMeta& meta, const ClientRequest& refuse
     refusal.backoff_us = retry_after_s ? static_cast<std::int64_t>(std::min(*retry_after_s, kLongestBackoffS)) * kMicrosecondsPerSecond
                                        : static_cast<std::int64_t>(settings_.min_retry_interval_ms) * 1000;
     Client& client = clients_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
+    // The client's next attempt at this call elsewhere answers its latest refusal, not an earlier one.
+    for (Refusal& earlier : client.refusals)
+        if (earlier.call == refusal.call) earlier.failed_over = true;
     client.refusals.push_back(refusal);
     if (client.refusals.size() > settings_.max_refusals_per_client) client.refusals.pop_front();
 }

@@ -217,6 +217,18 @@ TEST(ClientReactions, EachRefusingServerGetsItsOwnFailover) {
     EXPECT_EQ(reaction->refusal_frame, 3u);
 }
 
+TEST(ClientReactions, AFailoverAnswersTheLatestRefusalOfTheCallAndNoEarlierOne) {
+    // Two clients on one host (a recorder's streams) refused for the same stream: one attempt
+    // elsewhere is one failover, of the latest 503; the next request elsewhere is none.
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, kNoRetryAfter);
+    reactions.refused(1, kCallX, kSecond, kNoRetryAfter);
+    const auto reaction = reactions.request(2, kCallX, kThird, kOtherServer);
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::failover));
+    EXPECT_EQ(reaction->refusal_frame, 2u);
+    EXPECT_FALSE(reactions.request(2.1, kCallX, kFourth, kOtherServer));
+}
+
 // ---- whose reaction ----
 
 TEST(ClientReactions, AnotherClientsRequestsAreNoReactions) {
