@@ -87,3 +87,35 @@ wait_for() { # wait_for <seconds> <what> <command...>: poll the command for that
 	done
 	die "timed out waiting for $what"
 }
+
+# stop_capture_last: stop every process start() made, the capture last so it sees the others' last
+# packets; fail if dumpcap dropped any (RUNNING, CAPTURE_PID and $WORK/dumpcap.log are the recorder's).
+stop_capture_last() {
+	local pid
+	for pid in "${!RUNNING[@]}"; do
+		[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
+	done
+	sleep 0.2
+	stop "$CAPTURE_PID"
+	grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
+		die "dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap.log")"
+}
+
+# keep_capture <pcapng> <truth>: move $WORK/capture.pcapng and $WORK/truth there, readable by all.
+keep_capture() {
+	chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
+	mv "$WORK/capture.pcapng" "$1"
+	mv "$WORK/truth" "$2"
+}
+
+# uacs_done: wait for the SIPp UACs in UACS; a failed SIPp run fails the recording
+uacs_done() {
+	local pid rc
+	for pid in "${UACS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		((rc == 0)) || die "SIPp UAC exited $rc, see $WORK/${RUNNING[$pid]}.log"
+		unset "RUNNING[$pid]"
+	done
+	UACS=()
+}

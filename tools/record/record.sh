@@ -270,17 +270,6 @@ registers() { # registers <csv> <sipp options...>: a UAC registering users (user
 	uac 11 uac-register.xml "$@"
 }
 
-uacs_done() { # uacs_done: wait for the UACs started; a failed SIPp run fails the recording
-	local pid rc
-	for pid in "${UACS[@]}"; do
-		rc=0
-		wait "$pid" || rc=$?
-		((rc == 0)) || die "SIPp UAC exited $rc, see $WORK/${RUNNING[$pid]}.log"
-		unset "RUNNING[$pid]"
-	done
-	UACS=()
-}
-
 # ---------------------------------------------------------------- the scenarios
 # Every callee 1xxx is a number behind the live gateway; 2xxx one behind the next hop that
 # is down (upstream, retransmit), a carrier's whose domain does not resolve (dns_failure)
@@ -949,21 +938,13 @@ gateway_start
 proxy_start
 "traffic_$SCENARIO"
 sleep 0.5 # the last relayed ACKs and 200s
-for pid in "${!RUNNING[@]}"; do
-	[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
-done
-sleep 0.2
-stop "$CAPTURE_PID"
-grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
-	die "dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap.log")"
+stop_capture_last
 
 PCAP=$OUTDIR/kam-$SCENARIO.pcapng
 TRUTH=$OUTDIR/kam-$SCENARIO.truth
 answered=$(check_capture "$WORK/capture.pcapng")
 write_truth "$WORK/capture.pcapng" "$WORK/truth"
-chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
-mv "$WORK/capture.pcapng" "$PCAP"
-mv "$WORK/truth" "$TRUTH"
+keep_capture "$PCAP" "$TRUTH"
 reacted=$(grep -c '	.*	' "$TRUTH" || true)
 summary="$(($(wc -l <"$TRUTH") - 2 - reacted)) 503s"
 if ((REACTIONS)); then

@@ -229,17 +229,6 @@ calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calli
 	UACS+=("$LAST_PID")
 }
 
-uacs_done() { # uacs_done: wait for the UACs started; a failed SIPp run fails the recording
-	local pid rc
-	for pid in "${UACS[@]}"; do
-		rc=0
-		wait "$pid" || rc=$?
-		((rc == 0)) || die "SIPp UAC exited $rc, see $WORK/${RUNNING[$pid]}.log"
-		unset "RUNNING[$pid]"
-	done
-	UACS=()
-}
-
 # ---------------------------------------------------------------- the scenarios
 # traffic_<scenario> makes the calls; intended_<scenario> prints "<Call-ID> <cause>" for each
 # call the scenario meant Asterisk to refuse, from the logs; prepare_<scenario> (optional)
@@ -742,20 +731,12 @@ gateway_start
 asterisk_start
 "traffic_$SCENARIO"
 sleep 1 # the last BYEs and their answers
-for pid in "${!RUNNING[@]}"; do
-	[[ $pid == "$CAPTURE_PID" ]] || stop "$pid"
-done
-sleep 0.2
-stop "$CAPTURE_PID"
-grep -q "dropped on interface .*: [0-9]*/0 " "$WORK/dumpcap.log" ||
-	die "dumpcap dropped packets: $(tail -n 1 "$WORK/dumpcap.log")"
+stop_capture_last
 
 PCAP=$OUTDIR/ast-$SCENARIO.pcapng
 TRUTH=$OUTDIR/ast-$SCENARIO.truth
 answered=$(check_capture "$WORK/capture.pcapng")
 write_truth "$WORK/capture.pcapng" "$WORK/truth"
-chmod 0644 "$WORK/capture.pcapng" # dumpcap writes 0600
-mv "$WORK/capture.pcapng" "$PCAP"
-mv "$WORK/truth" "$TRUTH"
+keep_capture "$PCAP" "$TRUTH"
 echo "record.sh: $SCENARIO: $(($(wc -l <"$TRUTH") - 2)) 503s ($(cut -f2 "$TRUTH" |
 	grep -v '^#' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')), $answered: $PCAP"
