@@ -81,6 +81,14 @@ void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& fin
         if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", SipRule::reason_text_names_cause);
 }
 
+// No call was up when the server refused a new one, on a server whose calls and onward requests the
+// capture shows: a limit on concurrent calls or circuits cannot be what refused it.
+bool refused_with_no_call_up(const SipFacts& facts) {
+    return iequals(facts.method, "INVITE") && facts.calls.active_dialogs == 0 && facts.calls.peak_active_dialogs > 0 &&
+           facts.bounds.dialogs_forgotten == 0 && facts.onward_requests_seen && facts.forwarded.empty() &&
+           facts.downstream.frame == 0;
+}
+
 void q850_rules(const SipFacts& facts, Findings& findings) {
     const SipMessage& response = *facts.response;
     const std::uint32_t frame = facts.frame;
@@ -99,6 +107,9 @@ void q850_rules(const SipFacts& facts, Findings& findings) {
         if (auto cause = cause_of_q850(*reason.cause)) {
             if (*cause == Cause::capacity_limit && own_mapping_of_onward_failure)
                 findings.note(label + ": this server's own wording for the failed onward call; it says nothing of its own circuits.", {frame});
+            else if (*cause == Cause::capacity_limit && refused_with_no_call_up(facts))
+                findings.add(rule(SipRule::q850_congestion_without_calls),
+                             label + ": congestion named with no call up on the server, so its load, not a call limit.", {frame});
             else if (*cause == Cause::capacity_limit)
                 findings.add(rule(SipRule::q850_congestion), label + ": no free circuit or congestion, as the server maps it "
                                                              "(some send it for any failed call).", {frame});
@@ -301,6 +312,14 @@ bool names_own_circuit_shortage(const SipFacts& facts) {
 }
 
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    if (refused_with_no_call_up(facts)) {
+        findings.add(rule(SipRule::no_call_up_not_capacity),
+                     "No call was up on the server when it refused, though it had carried " +
+                         counted(facts.calls.peak_active_dialogs, "call", "calls at once") +
+                         " earlier: no limit on concurrent calls was reached.",
+                     {facts.frame});
+        return;
+    }
     if (!iequals(facts.method, "INVITE") || facts.calls.active_dialogs < settings.min_dialogs_for_ceiling) return;
     // A call ceiling refuses before placing the onward call: the count says nothing of a call it placed.
     if (facts.downstream.own_call) return;

@@ -176,6 +176,22 @@ TEST(ClassifierQ850, NoCircuitWithARefusalAtOnceAtTheCallPeakIsCapacityLimit) {
     EXPECT_TRUE(IsCause(verdict, Cause::capacity_limit)) << test::all_evidence(verdict);
 }
 
+// Asterisk sends 42 at its load limit (maxload) as at its call limit (maxcalls): only the call count
+// tells them apart, and a limit on concurrent calls cannot refuse with none up.
+TEST(ClassifierQ850, CongestionWithNoCallUpOnAServerSeenCarryingCallsIsLoad) {
+    Case refused_at_zero({"Reason: Q.850;cause=42"});
+    refused_at_zero.request_answered_after(0.001).dialogs(0, 3);
+    refused_at_zero.facts.onward_requests_seen = true;
+    EXPECT_TRUE(Diagnosed(refused_at_zero.verdict(), Cause::overload, "no call up on the server"));
+}
+
+TEST(ClassifierQ850, CongestionWithNoCallUpIsNotReadAsLoadWhenTheServersOtherLegsAreUnseen) {
+    // A capture of one client's side: the server's other calls may fill its limit unseen.
+    Case client_side({"Reason: Q.850;cause=42"});
+    client_side.request_answered_after(0.001).dialogs(0, 3);
+    EXPECT_FALSE(IsCause(client_side.verdict(), Cause::overload));
+}
+
 TEST(ClassifierQ850, NetworkFailuresAreUpstreamFailure) {
     for (int q850 : {38, 41, 47, 58, 88}) {
         const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
