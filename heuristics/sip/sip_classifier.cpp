@@ -81,6 +81,30 @@ void phrase_rules(const SipMessage& response, std::uint32_t frame, Findings& fin
         if (!reason.text.empty() && !reason.cause) consider(reason.text, "Reason text", SipRule::reason_text_names_cause);
 }
 
+// The major version of an "Asterisk PBX 22.10.1..." agent, or 0.
+int asterisk_major_version(const std::string& agent) {
+    constexpr std::string_view prefix = "Asterisk PBX ";
+    if (agent.compare(0, prefix.size(), prefix) != 0) return 0;
+    int major = 0;
+    for (std::size_t i = prefix.size(); i < agent.size() && i < prefix.size() + 3 && std::isdigit(static_cast<unsigned char>(agent[i])); ++i)
+        major = major * 10 + (agent[i] - '0');
+    return major;
+}
+
+bool is_asterisk(const std::string& agent) { return asterisk_major_version(agent) > 0; }
+
+// Who sent the 503: its Server or User-Agent header, else the agent of the server's own 100 Trying.
+const std::string& agent_of(const SipFacts& facts) {
+    const SipMessage& response = *facts.response;
+    return !response.server.empty() ? response.server : !response.user_agent.empty() ? response.user_agent : facts.own_agent;
+}
+
+constexpr std::uint32_t kQ850NoCircuit = 34;
+
+bool onward_call_unseen(const SipFacts& facts) {
+    return facts.forwarded.empty() && facts.downstream.frame == 0 && first_counted_failure(facts) == nullptr;
+}
+
 // No call was up when the server refused a new one, on a server whose calls and onward requests the
 // capture shows: a limit on concurrent calls or circuits cannot be what refused it.
 bool refused_with_no_call_up(const SipFacts& facts) {
@@ -105,7 +129,17 @@ void q850_rules(const SipFacts& facts, Findings& findings) {
             continue;
         }
         if (auto cause = cause_of_q850(*reason.cause)) {
-            if (*cause == Cause::capacity_limit && own_mapping_of_onward_failure)
+            if (*reason.cause == kQ850NoCircuit && is_asterisk(agent_of(facts)) && !own_mapping_of_onward_failure) {
+                const std::string sentence = label + " from " + quoted(agent_of(facts)) +
+                                             ": Asterisk's word for a failed dial or a dialplan Congestion(), not for its own "
+                                             "circuits or limits (those carry cause 42)";
+                // The vendor's word stands in for the onward call only where the capture does not show it.
+                if (onward_call_unseen(facts))
+                    findings.add(rule(SipRule::asterisk_q850_failed_dial), sentence + ".", {frame});
+                else
+                    findings.note(sentence + "; the server's own traffic shows what failed.", {frame});
+            }
+            else if (*cause == Cause::capacity_limit && own_mapping_of_onward_failure)
                 findings.note(label + ": this server's own wording for the failed onward call; it says nothing of its own circuits.", {frame});
             else if (*cause == Cause::capacity_limit && refused_with_no_call_up(facts))
                 findings.add(rule(SipRule::q850_congestion_without_calls),
@@ -413,23 +447,13 @@ void onset_note(const SipFacts& facts, Findings& findings) {
     findings.note(sentence + ".", frames);
 }
 
-// The major version of an "Asterisk PBX 22.10.1..." agent, or 0.
-int asterisk_major_version(const std::string& agent) {
-    constexpr std::string_view prefix = "Asterisk PBX ";
-    if (agent.compare(0, prefix.size(), prefix) != 0) return 0;
-    int major = 0;
-    for (std::size_t i = prefix.size(); i < agent.size() && i < prefix.size() + 3 && std::isdigit(static_cast<unsigned char>(agent[i])); ++i)
-        major = major * 10 + (agent[i] - '0');
-    return major;
-}
-
 // Asterisk 21 and later (PJSIP only) put Q.850 Reason on every final response of a call that got a
 // channel (res_pjsip_rfc3326), 42 at its call and load limits, 34 for failed dials. An INVITE it
 // answered 100 Trying and then 503 without Reason or Retry-After never got a channel: the channel
 // allocator refuses while "core stop gracefully" runs (docs/vendor_503.md).
 void vendor_rules(const SipFacts& facts, Findings& findings) {
     const SipMessage& response = *facts.response;
-    const std::string& agent = !response.server.empty() ? response.server : !response.user_agent.empty() ? response.user_agent : facts.own_agent;
+    const std::string& agent = agent_of(facts);
     if (asterisk_major_version(agent) < 21 || !iequals(facts.method, "INVITE")) return;
     if (!response.reasons.empty() || response.retry_after.present || facts.response_cut_after_bytes != 0) return;
     if (facts.request.frame == 0 || facts.request.provisional_frame == 0 || facts.downstream.frame != 0) return;
@@ -497,7 +521,10 @@ std::string missing_evidence(const SipFacts& facts) {
     if (response.reasons.empty() && response.warnings.empty() && response.reason_headers.empty())
         gaps.push_back("no Reason or Warning header");
     if (!some_text_names_a_cause(response)) gaps.push_back("no reason phrase naming a cause");
-    else gaps.push_back("the wording is contradicted by the other evidence");
+    else gaps.push_back("what the 503 names is a vendor's mapping or is contradicted by the other evidence");
+    if (facts.request.frame != 0 && onward_call_unseen(facts) && !facts.onward_requests_seen)
+        gaps.push_back("none of the server's own traffic (onward requests, lookups, connections, queries) is in the capture: "
+                       "a capture on the server would show what it met");
     if (facts.request.identity_missing) gaps.push_back("request not identifiable");
     else if (facts.request.frame == 0) gaps.push_back("request not captured");
     if (facts.scope.served_in_window + facts.scope.refused_in_window < 2) gaps.push_back("no other traffic of this server to compare");

@@ -192,6 +192,18 @@ TEST(ClassifierQ850, CongestionWithNoCallUpIsNotReadAsLoadWhenTheServersOtherLeg
     EXPECT_FALSE(IsCause(client_side.verdict(), Cause::overload));
 }
 
+// Asterisk writes 34 for any failed Dial() and for Congestion(); its own limits carry 42.
+TEST(ClassifierQ850, AsteriskNoCircuitSeenFromTheClientSideIsNoCapacityLimit) {
+    const Verdict verdict = Case({"Server: Asterisk PBX 22.10.1", "Reason: Q.850;cause=34"}).request_answered_after(0.002).verdict();
+    EXPECT_TRUE(Diagnosed(verdict, Cause::unknown, "a capture on the server would show what it met"));
+    EXPECT_TRUE(HasEvidence(verdict, "Asterisk's word for a failed dial"));
+}
+
+TEST(ClassifierQ850, TheSameNoCircuitFromAnotherVendorStillLeansToCapacity) {
+    const Verdict verdict = Case({"Server: ExampleSBC 1.0", "Reason: Q.850;cause=34"}).request_answered_after(0.002).verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "Asterisk's word for a failed dial"));
+}
+
 TEST(ClassifierQ850, NetworkFailuresAreUpstreamFailure) {
     for (int q850 : {38, 41, 47, 58, 88}) {
         const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
