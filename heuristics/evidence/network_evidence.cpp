@@ -245,7 +245,24 @@ void NetworkEvidence::observe_tls(const PacketMeta& meta, const TlsSummary& reco
         finish_pending(meta.destination.address, EvidenceKind::tls, sent_by_server);
 }
 
+// A DNS answer bounced as port unreachable came after its querier had closed the socket: the
+// querier's lookup timed out. It says nothing of the resolver that answered.
+void NetworkEvidence::observe_late_dns_answer(const PacketMeta& meta, const IcmpError& error) {
+    NetworkEvent event;
+    event.kind = EvidenceKind::dns;
+    event.frame = meta.frame;
+    event.time_us = meta.time_us;
+    event.peer_address = error.original_source;
+    event.peer_port = error.original_source_port;
+    event.sentence = "A DNS answer from " + error.original_source + " reached " + error.original_destination +
+                     " after it had stopped waiting, bounced as port unreachable" + frame_ref(meta.frame) +
+                     ": its lookup timed out";
+    add_failure(error.original_destination, std::move(event));
+}
+
 void NetworkEvidence::observe_icmp(const PacketMeta& meta, const IcmpError& error) {
+    if (error.original_protocol == 17 && error.original_source_port == 53 && error.kind == IcmpError::Kind::port_unreachable)
+        return observe_late_dns_answer(meta, error);
     NetworkEvent event;
     event.kind = kind_of_port(error.original_destination_port);
     event.frame = meta.frame;

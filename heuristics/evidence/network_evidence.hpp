@@ -116,6 +116,7 @@ private:
     Host& host(const std::string& address, std::int64_t time_us);
     Host* find_host(const std::string& address);
     void add_failure(const std::string& address, NetworkEvent event);
+    void observe_late_dns_answer(const PacketMeta& meta, const IcmpError& error);
     void note_activity(const std::string& address, std::int64_t time_us);
     void note_resolved(const std::string& address, const std::string& name, std::int64_t time_us);
     // Records an attempt the sending host expects an answer to, or counts it as a repeat (then nullptr).

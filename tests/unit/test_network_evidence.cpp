@@ -401,6 +401,20 @@ TEST(NetworkEvidence, PortUnreachableForPort53IsADnsFailure) {
     EXPECT_EQ(failures[0].peer_port, 53);
 }
 
+TEST(NetworkEvidence, ADnsAnswerBouncedAsPortUnreachableIsTheQueriersTimeoutNotTheResolversFailure) {
+    // The resolver answered after the server had given up and closed its socket: the server's
+    // kernel bounces the answer. The lookup timed out; the resolver met nothing.
+    Traffic traffic;
+    traffic.icmp(0, kProxy, kResolver, test::port_unreachable(kResolver, kProxy));
+    const auto failures = traffic.failures_of(kProxy.address, 1);
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_EQ(failures[0].kind, EvidenceKind::dns);
+    EXPECT_EQ(failures[0].peer_address, "192.0.2.53");
+    EXPECT_EQ(failures[0].sentence, "A DNS answer from 192.0.2.53 reached 192.0.2.20 after it had stopped waiting, "
+                                    "bounced as port unreachable (frame 1): its lookup timed out");
+    EXPECT_TRUE(traffic.failures_of(kResolver.address, 1).empty());
+}
+
 TEST(NetworkEvidence, Icmpv6ErrorSaysIcmpv6AndBracketsTheAddress) {
     Traffic traffic;
     const Endpoint proxy = test::endpoint("2001:db8::20", 5060);
