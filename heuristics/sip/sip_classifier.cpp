@@ -355,8 +355,9 @@ void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& fin
         return;
     }
     if (!iequals(facts.method, "INVITE") || facts.calls.active_dialogs < settings.min_dialogs_for_ceiling) return;
-    // A call ceiling refuses before placing the onward call: the count says nothing of a call it placed.
-    if (facts.downstream.own_call) return;
+    // A call ceiling refuses before sending the request on: the count says nothing of a request this
+    // server forwarded (a proxy relaying its next hop's refusal) or of a call it placed itself.
+    if (facts.downstream.frame != 0 || !facts.forwarded.empty()) return;
     // A server-wide count cannot judge a shortage the server names on one route (Q.850 34, 42).
     if (facts.calls.lowest_dialogs_503_frame != 0 && facts.calls.lowest_dialogs_at_a_503 < facts.calls.active_dialogs &&
         !names_own_circuit_shortage(facts)) {

@@ -204,6 +204,18 @@ TEST(ClassifierQ850, TheSameNoCircuitFromAnotherVendorStillLeansToCapacity) {
     EXPECT_FALSE(HasEvidence(verdict, "Asterisk's word for a failed dial"));
 }
 
+TEST(ClassifierQ850, AProxyRelayingItsNextHopsRefusalAtItsCallPeakIsNotAtACeiling) {
+    // An SBC in front of a PBX at its call limit: the SBC's own count says nothing of the refusal.
+    Case relay({"Reason: Q.850;cause=42"});
+    relay.request_answered_after(0.005).dialogs(3, 3);
+    relay.facts.downstream.frame = 47;
+    relay.facts.downstream.status = 503;
+    relay.facts.downstream.hop = "10.20.0.10:5060";
+    const Verdict verdict = relay.verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "its highest count in the capture"));
+    EXPECT_TRUE(IsCause(verdict, Cause::upstream_failure));
+}
+
 TEST(ClassifierQ850, NetworkFailuresAreUpstreamFailure) {
     for (int q850 : {38, 41, 47, 58, 88}) {
         const Verdict verdict = Case({"Reason: Q.850;cause=" + std::to_string(q850)}).verdict();
