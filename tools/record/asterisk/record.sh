@@ -17,11 +17,11 @@
 # kernel picks each subnet's first address as the source towards it):
 #   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
 #                   without binding (DNS queries, ODBC/PostgreSQL connections)
-#   10.20.0.5       Kamailio, the SBC in front of the PBX (kamailio_front)
+#   10.20.0.5       Kamailio, the SBC in front of the PBX (kamailio_front, sbc_maxcalls)
 #   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
 #                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
 #                   connections here too
-#   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it)
+#   10.20.0.53      the resolver, dnsmasq (trunk_dns; the chroot's resolv.conf names it; nothing listens there in resolver_down)
 #   10.20.0.60      PostgreSQL (odbc_down)
 #   192.168.50.11+  the callers (SIPp UACs), one address each
 #   192.168.50.99   phone 5003's stale TCP contact, where nothing listens (unavailable_contact)
@@ -43,13 +43,19 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion maxload kamailio_front unavailable_contact)
+	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down)
+# Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
+SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
-	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing)
+	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing
+	[resolver_down]=dns_failure)
+for base in "${SBC_SCENARIOS[@]}"; do
+	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
+done
 # kamailio_front: the SBC's 503s, each relaying the PBX's for the same call: from the SBC's
 # side its next hop (the PBX) failed, as in the Kamailio recorder's chain and sbc_chain_dns
 SBC_CAUSE=upstream_failure
@@ -81,6 +87,8 @@ fi
 [[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
 SCENARIO=$1
 [[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
+# the scenario an sbc_<scenario> runs behind the SBC: its dialplan context and options
+BASE_SCENARIO=${SCENARIO#sbc_}
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
 need sipp dumpcap tshark ip flock
 OUTDIR=$(output_dir sip-asterisk "${2-}")
@@ -174,7 +182,7 @@ gateway_start() { # the carrier's gateway; its message log says which calls it r
 configure() { # configure: Asterisk's configuration, from this folder into the run dir
 	mkdir -p "$AST_DIR"/{etc,lib,spool,run,log,cache}
 	local file options='' odbc=no
-	[[ $SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
+	[[ $BASE_SCENARIO == maxcalls ]] && options="maxcalls = $MAXCALLS"
 	if [[ $SCENARIO == maxload ]]; then
 		# the load average is the host's (not the namespace's): the limit sits above it
 		MAXLOAD=$(awk -v over="$MAXLOAD_OVER" '{ printf "%.2f", $1 + over }' /proc/loadavg)
@@ -185,12 +193,12 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
 			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
-			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$SCENARIO|g" \
+			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$BASE_SCENARIO|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
 	done
 	: >"$AST_DIR/etc/odbcinst.ini"
-	if [[ $SCENARIO == trunk_tls ]]; then
+	if [[ $BASE_SCENARIO == trunk_tls ]]; then
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
 			>"$AST_DIR/etc/pjsip_tls.conf"
 	fi
@@ -514,11 +522,35 @@ check_dialplan_congestion() { # no INVITE of a callee without a route went to th
 		die "a callee without a route reached the carrier"
 }
 
-prepare_kamailio_front() { # the resolver as in trunk_dns; Kamailio in front of the PBX
+sbc_address() { # sbc_address: the SBC's address, where the callers send their calls
 	need kamailio
-	prepare_trunk_dns
 	ip -n "$NS" addr add "$SBC_IP/32" dev lo
 	TARGET_IP=$SBC_IP
+}
+
+sbc_start() { # sbc_start: Kamailio in front of the PBX, relaying every call to it
+	start sbc kamailio -f "$HERE/kamailio_front.cfg" -DD -E -m 32 -M 8 -P "$WORK/sbc.pid" \
+		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:5060" \
+		-A "INNER_URI=\"sip:$SIP_IP:5060\""
+	wait_for 10 "Kamailio on $SBC_IP:5060" listening "$SBC_IP" 5060
+}
+
+sbc_relayed_the_pbx() { # sbc_relayed_the_pbx <pcap>: each 503 of the SBC relays the PBX's
+	local pbx sbc
+	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 \
+&& sip.Status-Code == 503" \
+		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
+	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
+	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
+	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
+		die "a caller reached the PBX around the SBC"
+}
+
+prepare_kamailio_front() { # the resolver as in trunk_dns; Kamailio in front of the PBX
+	prepare_trunk_dns
+	sbc_address
 	ALSO+=", Kamailio $(kamailio -v | awk 'NR == 1 { print $3 }') as the SBC in front of the"
 	ALSO+=" PBX ($SBC_IP, tools/record/asterisk/kamailio_front.cfg) relaying the PBX's 503s as"
 	ALSO+=" they are; labels: the PBX's own 503 the cause where the failure began (dns_failure:"
@@ -528,10 +560,7 @@ prepare_kamailio_front() { # the resolver as in trunk_dns; Kamailio in front of 
 }
 
 traffic_kamailio_front() { # the SBC, then 2 calls/s through it; half to names that fail
-	start sbc kamailio -f "$HERE/kamailio_front.cfg" -DD -E -m 32 -M 8 -P "$WORK/sbc.pid" \
-		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:5060" \
-		-A "INNER_URI=\"sip:$SIP_IP:5060\""
-	wait_for 10 "Kamailio on $SBC_IP:5060" listening "$SBC_IP" 5060
+	sbc_start
 	csv calls.csv "4001;1101;" "4002;2101;" "4003;1102;" "4004;3101;" "4005;1103;" \
 		"4006;2102;" "4007;1104;" "4008;3102;"
 	calls 11 calls.csv -d 2000 -r 2 -m 8
@@ -543,17 +572,45 @@ intended_kamailio_front() {
 }
 
 check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed the PBX's 503s
-	local pbx sbc
 	check_trunk_dns "$1"
-	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
-		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
-	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 \
-&& sip.Status-Code == 503" \
-		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
-	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
-	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
-	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
-		die "a caller reached the PBX around the SBC"
+	sbc_relayed_the_pbx "$1"
+}
+
+# sbc_<scenario>: that scenario with Kamailio in front of the PBX, the callers behind it. The
+# PBX's own 503s keep the scenario's cause; the SBC's, relaying them, are upstream_failure (its
+# next hop, the PBX, failed), as in kamailio_front.
+sbc_also() {
+	ALSO+=", Kamailio $(kamailio -v | awk 'NR == 1 { print $3 }') as the SBC in front of the"
+	ALSO+=" PBX ($SBC_IP, tools/record/asterisk/kamailio_front.cfg) relaying the PBX's 503s as"
+	ALSO+=" they are; labels: the PBX's own 503 as in $BASE_SCENARIO, the SBC's relayed 503 for"
+	ALSO+=" the same call $SBC_CAUSE (its next hop, the PBX, failed)"
+}
+for base in "${SBC_SCENARIOS[@]}"; do
+	eval "prepare_sbc_$base() { sbc_address; if declare -F prepare_$base >/dev/null; then prepare_$base; fi; sbc_also; }
+traffic_sbc_$base() { sbc_start; traffic_$base; }
+intended_sbc_$base() { intended_$base; }
+check_sbc_$base() { if declare -F check_$base >/dev/null; then check_$base \"\$1\"; fi; sbc_relayed_the_pbx \"\$1\"; }"
+done
+
+# The PBX's resolver is down (nothing listens at its address): every lookup of a trunk by
+# name goes unanswered, or is bounced as port unreachable, and the call fails.
+prepare_resolver_down() {
+	ALSO+=", its resolver $DNS_IP down (nothing listens there); 1xxx to the carrier by"
+	ALSO+=" address, 2xxx to the carrier by name (sbc.carrier-a.test)"
+}
+
+traffic_resolver_down() { # 2 calls/s of 2 s, every third to the carrier by name
+	traffic_relayed_503
+}
+
+intended_resolver_down() {
+	dial_failed carrier-a | awk '{ print $1, "dns_failure" }'
+}
+
+check_resolver_down() { # lookups were sent, and none was answered
+	(($(count "$1" "dns.flags.response == 0 && ip.dst == $DNS_IP") > 0)) ||
+		die "the PBX sent its resolver no lookup"
+	(($(count "$1" "dns.flags.response == 1") == 0)) || die "a lookup was answered"
 }
 
 # A phone's registered contact that is stale: only that callee fails while others are
@@ -689,7 +746,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
 				cause=$GATEWAY_CAUSE
-			elif [[ $SCENARIO == kamailio_front && $src == "$SBC_IP" ]]; then
+			elif [[ $TARGET_IP == "$SBC_IP" && $src == "$SBC_IP" ]]; then
 				grep -qxF -- "intended-503 $callid" "$WORK/sbc-intended" ||
 					die "frame $frame: a 503 of the SBC its log does not show (Call-ID $callid)"
 				awk -v id="$callid" '$1 == id { found = 1 } END { exit !found }' \
