@@ -348,7 +348,7 @@ bool names_own_circuit_shortage(const SipFacts& facts) {
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     if (refused_with_no_call_up(facts)) {
         findings.add(rule(SipRule::no_call_up_not_capacity),
-                     "No call was up on the server when it refused, though it had carried " +
+                     "No call was in progress on the server when it refused, though it had carried " +
                          counted(facts.calls.peak_active_dialogs, "call", "calls at once") +
                          " earlier: no limit on concurrent calls was reached.",
                      {facts.frame});
@@ -363,14 +363,14 @@ void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& fin
         !names_own_circuit_shortage(facts)) {
         findings.add(rule(SipRule::calls_beyond_earlier_refusal),
                      "Calls were admitted beyond the " + std::to_string(facts.calls.lowest_dialogs_at_a_503) +
-                         " active at an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) +
+                         " in progress at an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) +
                          "): the refusals do not follow a fixed call ceiling.",
                      {facts.calls.lowest_dialogs_503_frame, facts.frame});
         return;
     }
     if (facts.calls.active_dialogs < facts.calls.peak_active_dialogs) return;
     findings.add(rule(SipRule::calls_at_peak),
-                 std::to_string(facts.calls.active_dialogs) + " calls were active on the server, its highest count in the capture.",
+                 std::to_string(facts.calls.active_dialogs) + " calls were in progress on the server (answered or being set up), its highest count in the capture.",
                  {facts.frame});
     const std::string ceiling = "a ceiling of " + std::to_string(facts.calls.active_dialogs) + " concurrent calls.";
     const std::int64_t held_us = facts.time_us - facts.calls.plateau_first_us;

@@ -3,6 +3,7 @@
 #include "sip/sip_engine.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "sip/sip_classifier.hpp"
 #include "core/text.hpp"
@@ -111,6 +112,9 @@ SipEngine::Transaction& SipEngine::insert_transaction(std::uint64_t key, std::ui
     auto forget_cseq_index = [this](const std::uint64_t& evicted_key, const Transaction& evicted) {
         const auto* indexed = transactions_by_cseq_.find(evicted.by_cseq_key);
         if (indexed && *indexed == evicted_key) transactions_by_cseq_.erase(evicted.by_cseq_key);
+        // A call whose final answer never came is no longer counted once its transaction is forgotten.
+        if (evicted.setting_up_at != 0)
+            if (ServerContext* server = servers_.find(evicted.setting_up_at)) release_one_call(*server);
     };
     Transaction& transaction = transactions_.get_or_insert(key, time_us, forget_cseq_index);
     transaction.by_cseq_key = by_cseq;
@@ -180,6 +184,8 @@ std::optional<Verdict> SipEngine::on_response(const PacketMeta& meta, const SipM
         if (transaction->provisional_frame == 0) {
             transaction->provisional_frame = meta.frame;
             transaction->provisional_time_us = meta.time_us;
+            if (iequals(response.cseq_method, "INVITE") && transaction->final_frame == 0)
+                begin_call_setup(server, *transaction, hash_text(response.call_id));
         }
         return std::nullopt;
     }
@@ -198,6 +204,9 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     transaction.final_frame = meta.frame;
 
     ServerContext& server = server_at(meta.source, meta);
+    // Before the 503 is judged: the refused call itself no longer counts as one in progress.
+    if (transaction.setting_up_at != 0)
+        end_call_setup(transaction, response.status_code, hash_text(response.call_id), meta.time_us);
     Outcome outcome;
     outcome.time_us = meta.time_us;
     outcome.frame = meta.frame;
@@ -260,29 +269,67 @@ void SipEngine::note_refusal_at_call_count(ServerContext& server, const PacketMe
     server.plateau_refusals = 1;
 }
 
+void SipEngine::release_one_call(ServerContext& server) {
+    if (server.active_dialogs == 0) return;
+    server.refusal_plateau = false;
+    if (--server.active_dialogs < server.dialogs_at_previous_503) server.dialogs_dipped_since_previous_503 = true;
+}
+
 void SipEngine::release(const DialogLegs& legs, bool forgotten_at_bound) {
     for (std::uint64_t leg : legs.servers) {
         ServerContext* server = servers_.find(leg);
         if (!server || server->active_dialogs == 0) continue;
         if (forgotten_at_bound) ++server->dialogs_forgotten;
-        server->refusal_plateau = false;
-        if (--server->active_dialogs < server->dialogs_at_previous_503) server->dialogs_dipped_since_previous_503 = true;
+        release_one_call(*server);
     }
 }
 
-void SipEngine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us) {
+bool SipEngine::call_is_up_at(std::uint64_t call, std::uint64_t server_key) const {
+    const DialogLegs* legs = dialogs_.find(call);
+    return legs && std::find(legs->servers.begin(), legs->servers.end(), server_key) != legs->servers.end();
+}
+
+void SipEngine::begin_call_setup(ServerContext& server, Transaction& transaction, std::uint64_t call) {
+    if (transaction.setting_up_at != 0 || call_is_up_at(call, server.key)) return;  // a re-INVITE adds no call
+    transaction.setting_up_at = server.key;
+    ++server.active_dialogs;
+    transaction.setup_raised_peak = server.active_dialogs > server.peak_active_dialogs;
+    server.peak_active_dialogs = std::max(server.peak_active_dialogs, server.active_dialogs);
+}
+
+// A call the server accepted (1xx) and then refused with a 503 was never admitted: it leaves no trace in
+// the counts, so a server that answers 100 Trying before refusing (Asterisk) keeps its ceiling and plateau.
+// Any other end of a call being set up (busy, cancelled, timed out) freed a place, like a call ending.
+void SipEngine::end_call_setup(Transaction& transaction, int final_status, std::uint64_t call, std::int64_t time_us) {
+    const std::uint64_t server_key = std::exchange(transaction.setting_up_at, 0);
+    ServerContext* server = servers_.find(server_key);
+    if (!server) return;
+    if (final_status < 300) {
+        server->refusal_plateau = false;
+        open_dialog(call, server_key, time_us, true);
+    } else if (final_status == 503) {
+        if (transaction.setup_raised_peak && server->peak_active_dialogs == server->active_dialogs) --server->peak_active_dialogs;
+        if (server->active_dialogs > 0) --server->active_dialogs;
+    } else {
+        release_one_call(*server);
+    }
+}
+
+void SipEngine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::int64_t time_us, bool counted_in_setup) {
     DialogLegs& legs = dialogs_.get_or_insert(call, time_us, [this](const std::uint64_t&, const DialogLegs& evicted) {
         release(evicted, dialogs_.making_room());
     });
+    ServerContext* server = servers_.find(server_key);
     if (legs.servers.size() >= kMaxLegsPerCall ||
-        std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end())
+        std::find(legs.servers.begin(), legs.servers.end(), server_key) != legs.servers.end()) {
+        if (counted_in_setup && server) release_one_call(*server);  // not kept as a leg: not counted either
         return;
-    legs.servers.push_back(server_key);
-    if (ServerContext* server = servers_.find(server_key)) {
-        server->refusal_plateau = false;
-        ++server->active_dialogs;
-        server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
     }
+    legs.servers.push_back(server_key);
+    if (!server || counted_in_setup) return;  // a call counted since its setup is not admitted twice
+    server->refusal_plateau = false;
+    ++server->active_dialogs;
+    server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
 }
 
 void SipEngine::close_dialogs(std::uint64_t call) {

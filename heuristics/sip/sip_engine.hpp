@@ -50,6 +50,10 @@ private:
         std::uint32_t final_frame = 0;
         std::int64_t final_time_us = 0;
         std::uint64_t by_cseq_key = 0;           // its key in transactions_by_cseq_
+        // The server whose calls in progress count this INVITE, from its first provisional answer to its
+        // final one: ceilings (call limits, licences, channels) count a call from when it is accepted.
+        std::uint64_t setting_up_at = 0;
+        bool setup_raised_peak = false;
         std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
     };
     struct DialogLegs {
@@ -112,9 +116,13 @@ private:
     Transaction* find_transaction(const PacketMeta& meta, const SipMessage& response);
     Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);
     ServerContext& server_at(const Endpoint& endpoint, const PacketMeta& meta);
-    void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us);
+    void begin_call_setup(ServerContext& server, Transaction& transaction, std::uint64_t call);
+    void end_call_setup(Transaction& transaction, int final_status, std::uint64_t call, std::int64_t time_us);
+    void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us, bool counted_in_setup = false);
     void close_dialogs(std::uint64_t call);
     void release(const DialogLegs& legs, bool forgotten_at_bound);
+    static void release_one_call(ServerContext& server);
+    bool call_is_up_at(std::uint64_t call, std::uint64_t server_key) const;
     void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);

@@ -367,7 +367,7 @@ TEST(Classifier, TooLittleBaselineHistoryIsNoSurge) {
 
 TEST(Classifier, RefusalsResumingAtTheSameCountAfterCallsEndedAreACeiling) {
     const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).calls_ended_since_previous_503().verdict();
-    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "30 calls were active on the server, its highest count"));
+    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "30 calls were in progress on the server (answered or being set up), its highest count"));
     const Evidence* ceiling = test::evidence_with(verdict, "a ceiling of 30 concurrent calls");
     ASSERT_NE(ceiling, nullptr) << test::all_evidence(verdict);
     EXPECT_EQ(ceiling->frames, (std::vector<std::uint32_t>{33, k503Frame}));
@@ -376,13 +376,13 @@ TEST(Classifier, RefusalsResumingAtTheSameCountAfterCallsEndedAreACeiling) {
 TEST(Classifier, ConsecutiveRefusalsInABurstDoNotConfirmACeiling) {
     // No call ended between the two 503s: the second shows nothing the first did not.
     const Verdict verdict = Case().dialogs(30, 30).previous_503(33, 30).verdict();
-    EXPECT_TRUE(HasEvidence(verdict, "30 calls were active"));
+    EXPECT_TRUE(HasEvidence(verdict, "30 calls were in progress"));
     EXPECT_FALSE(HasEvidence(verdict, "a ceiling of")) << test::all_evidence(verdict);
 }
 
 TEST(Classifier, RefusalsWhileTheCallCountHoldsForSecondsAreACeiling) {
     const Verdict verdict = Case().dialogs(5, 5).previous_503(33, 5).count_held_since(3.5, 7).verdict();
-    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "5 calls were active"));
+    EXPECT_TRUE(Diagnosed(verdict, Cause::capacity_limit, "5 calls were in progress"));
     EXPECT_TRUE(HasEvidence(verdict, "The count held at 5 calls through 8 refusals over 3.500 s since frame 30"));
 }
 

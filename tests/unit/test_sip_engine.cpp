@@ -283,6 +283,74 @@ TEST(SipEngine, A2xxToByeEndsTheCallWhenTheByeWasNotCaptured) {
     EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
 }
 
+// Call limits, licences and channels count a call from when the server accepts it, not from its answer.
+TEST(SipEngine, ACallStillRingingCountsAsInProgress) {
+    Capture capture;
+    capture.exchange(0, call(1), 200);
+    capture.request(1, call(2));
+    capture.respond(1.01, call(2), 100);
+    capture.respond(1.2, call(2), 180);
+    const auto verdict = capture.exchange(2, call(3), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 2u);
+}
+
+TEST(SipEngine, ARingingCallThatIsAnsweredIsCountedOnce) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.respond(0.01, call(1), 180);
+    capture.respond(1, call(1), 200);
+    const auto verdict = capture.exchange(2, call(2), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
+}
+
+TEST(SipEngine, ACallThatFailsWhileRingingNoLongerCounts) {
+    Capture capture;
+    capture.exchange(0, call(1), 200);
+    capture.request(1, call(2));
+    capture.respond(1.01, call(2), 180);
+    capture.respond(3, call(2), 486);
+    const auto verdict = capture.exchange(4, call(3), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
+}
+
+TEST(SipEngine, TheRefusedCallItselfIsNotCountedWhenTheServerSent100TryingFirst) {
+    Capture capture;
+    capture.exchange(0, call(1), 200);
+    capture.exchange(1, call(2), 200);
+    capture.request(2, call(3));
+    capture.respond(2.001, call(3), 100);
+    const auto verdict = capture.respond(2.004, call(3), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 2u);
+    EXPECT_TRUE(HasEvidence(*verdict, "2 calls were in progress on the server (answered or being set up), its highest count"));
+}
+
+TEST(SipEngine, AReInviteInAnAnsweredCallAddsNoCall) {
+    Capture capture;
+    capture.exchange(0, call(1), 200);
+    const Txn reinvite = test::next_in_call(call(1), "INVITE");
+    capture.request(5, reinvite);
+    capture.respond(5.01, reinvite, 100);
+    capture.respond(5.02, reinvite, 491);  // a refused re-INVITE leaves the call up
+    const auto verdict = capture.exchange(6, call(2), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 1u);
+}
+
+TEST(SipEngine, ACallWhoseFinalAnswerNeverCameStopsCountingWithItsTransaction) {
+    Settings settings;
+    settings.transaction_lifetime_s = 60;
+    Capture capture(settings);
+    capture.request(0, call(1));
+    capture.respond(0.01, call(1), 180);  // never answered in the capture
+    const auto verdict = capture.exchange(200, call(2), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(verdict->sip()->active_dialogs, 0u);
+}
+
 // ---- hostile captures and bounds ----
 
 TEST(SipEngine, A503TimeStampedBeforeItsRequestIgnoresTiming) {
