@@ -43,7 +43,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down)
+	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
 SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
@@ -52,7 +52,7 @@ declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
 	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing
-	[resolver_down]=dns_failure)
+	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit)
 for base in "${SBC_SCENARIOS[@]}"; do
 	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
 done
@@ -70,6 +70,7 @@ CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
 MAXCALLS=3  # maxcalls: asterisk.conf maxcalls
+GW_RING_MS=100  # how long the carrier's gateway rings before it answers (maxcalls_ringing: 1500)
 MAXLOAD=''  # maxload: asterisk.conf maxload, the host's 1-minute load average at start
 MAXLOAD_OVER=1.0 # + this
 BURNERS=8   # maxload: busy loops that raise the load average over it
@@ -87,8 +88,9 @@ fi
 [[ $# -eq 1 || $# -eq 2 ]] || die "usage: record.sh <scenario> [<outdir>] | record.sh --list"
 SCENARIO=$1
 [[ -n ${CAUSE[$SCENARIO]-} ]] || die "unknown scenario '$SCENARIO' (known: ${SCENARIOS[*]})"
-# the scenario an sbc_<scenario> runs behind the SBC: its dialplan context and options
+# the scenario an sbc_<scenario> (or a <scenario>_ringing) runs: its dialplan context and options
 BASE_SCENARIO=${SCENARIO#sbc_}
+BASE_SCENARIO=${BASE_SCENARIO%_ringing}
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
 need sipp dumpcap tshark ip flock
 OUTDIR=$(output_dir sip-asterisk "${2-}")
@@ -174,7 +176,8 @@ capture_start() { # everything on the namespace's lo: only the recording's traff
 }
 
 gateway_start() { # the carrier's gateway; its message log says which calls it refused
-	start gateway sipp -sf "$HERE/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
+	sed "s|<pause milliseconds=\"100\"/>|<pause milliseconds=\"$GW_RING_MS\"/>|" "$HERE/uas-carrier.xml" >"$WORK/uas-carrier.xml"
+	start gateway sipp -sf "$WORK/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
 		-trace_msg -message_file "$WORK/gateway-messages.log" -timeout 300s
 	wait_for 5 "the carrier's gateway" listening "$GW_IP" 5060
 }
@@ -433,6 +436,26 @@ check_maxload() { # Asterisk logged its load limit, and answered each refusal wi
 		die "Asterisk did not log its load limit of $MAXLOAD"
 	! logged_refusal "Maximum loadavg limit of" | grep -q '^not-503' ||
 		die "Asterisk answered a call over the load limit with another code than 503"
+}
+
+# maxcalls_ringing: the same limit, the carrier ringing 1.5 s before it answers, so most
+# refusals come while some of the calls that fill the limit are still ringing
+prepare_maxcalls_ringing() {
+	GW_RING_MS=1500
+	prepare_maxcalls
+	ALSO+=", the carrier's gateway ringing ${GW_RING_MS} ms before it answers"
+}
+
+traffic_maxcalls_ringing() {
+	traffic_maxcalls
+}
+
+intended_maxcalls_ringing() {
+	intended_maxcalls
+}
+
+check_maxcalls_ringing() {
+	check_maxcalls "$1"
 }
 
 prepare_group_limit() {
