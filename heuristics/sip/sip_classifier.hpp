@@ -99,6 +99,14 @@ struct SipFacts {
 
     // Failures the server met in DNS, TLS, ICMP, TCP or database traffic within the evidence window.
     std::vector<NetworkEvent> network_events;
+    // Addresses among the forwarded hops and the failures' peers that a user registered from (the
+    // 2xx to its REGISTER went there): that user's own device, not a server's next hop.
+    struct RegisteredAddress {
+        std::string address;
+        std::string user;
+        std::uint32_t frame = 0;  // the 2xx to the REGISTER
+    };
+    std::vector<RegisteredAddress> registered_addresses;
     std::string client_address;              // where the 503 went: its own transport events are not a next hop
     bool onward_requests_seen = false;       // the capture shows this server sending requests onward lately
 

@@ -72,6 +72,7 @@ SipEngine::SipEngine(const Settings& settings)
       forgotten_servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
+      registrations_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       last_onward_request_us_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       onward_failures_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
@@ -218,6 +219,7 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     server.record(outcome, settings_.outcome_history);
     if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
         open_dialog(hash_text(response.call_id), server.key, meta.time_us);
+    if (response.status_code < 300 && iequals(response.cseq_method, "REGISTER")) remember_registration(meta, response);
     // A 2xx to BYE ends the call too: the BYE itself may be outside the capture.
     if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(hash_text(response.call_id));
 
@@ -519,6 +521,29 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
     return tied;
 }
 
+// The device is where the Contact points (a third party may register for it); without a Contact in
+// the answer, where the answer went.
+void SipEngine::remember_registration(const PacketMeta& meta, const SipMessage& response) {
+    if (response.to_user.empty()) return;
+    const std::string& address = response.contact_host.empty() ? meta.destination.address : response.contact_host;
+    Registration& registration = registrations_.get_or_insert(hash_text(address), meta.time_us, [](auto&, auto&) {});
+    registration.user = response.to_user;
+    registration.frame = meta.frame;
+}
+
+void SipEngine::gather_registered_addresses(SipFacts& facts) const {
+    auto add = [&](const std::string& address) {
+        const Registration* registration = registrations_.find(hash_text(address));
+        if (!registration || address.empty()) return;
+        for (const auto& known : facts.registered_addresses)
+            if (known.address == address) return;
+        facts.registered_addresses.push_back({address, registration->user, registration->frame});
+    };
+    for (const auto& attempt : facts.forwarded) add(attempt.hop_address);
+    for (const NetworkEvent& event : facts.network_events)
+        if (event.kind == EvidenceKind::transport) add(event.peer_address);
+}
+
 Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction,
                          ServerContext& server) {
     const std::int64_t now = meta.time_us;
@@ -555,6 +580,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     if (facts.downstream.frame == 0 && facts.forwarded.empty())
         if (auto own_call = failed_onward_call(meta, response, transaction)) facts.downstream = std::move(*own_call);
     facts.network_events = tied_failures(meta, transaction, facts.downstream.frame != 0 && facts.downstream.status == 503);
+    gather_registered_addresses(facts);
     if (const HopHealth* health = hop_health_.find(hash_text(meta.source.address)); health && health->failed_frame != 0) {
         facts.hop_failure.frame = health->failed_frame;
         facts.hop_failure.time_us = health->failed_us;

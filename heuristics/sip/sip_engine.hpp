@@ -59,6 +59,10 @@ private:
     struct DialogLegs {
         std::vector<std::uint64_t> servers;      // each server that answered 2xx to the INVITE, at most kMaxLegsPerCall
     };
+    struct Registration {
+        std::string user;                        // the To user of the REGISTER (its address of record)
+        std::uint32_t frame = 0;                 // the 2xx that accepted it
+    };
     struct DownstreamFailure {
         std::uint64_t receiver_address = 0;      // hash of the address that got the failure
         std::uint32_t frame = 0;
@@ -138,6 +142,8 @@ private:
     // addresses while the request waited.
     std::vector<NetworkEvent> tied_failures(const PacketMeta& meta, const Transaction& transaction, bool relays_a_503);
     bool may_be_another_address_of(const std::string& address, const PacketMeta& meta_503) const;
+    void remember_registration(const PacketMeta& meta, const SipMessage& response);
+    void gather_registered_addresses(SipFacts& facts) const;
 
     Settings settings_;
     // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
@@ -158,6 +164,10 @@ private:
     // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
     // client that only sends forwards nothing). Same bounds as transactions.
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
+    // Key: address a 2xx to a REGISTER was sent to (the registering device, or the edge proxy it
+    // registered through). The latest user accepted from there. Lifetime: Settings::context_lifetime_s.
+    // Bound: max_servers.
+    BoundedMap<std::uint64_t, Registration> registrations_;
     // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
     // Key: address of a host that receives requests and sent one onward. Value: when it last did, so a

@@ -29,11 +29,31 @@ bool only_one_user_fails(const SipFacts& facts, const Settings& settings) {
            facts.scope.users_served >= settings.min_other_users_served;
 }
 
-Cause hop_cause(const SipFacts& facts, const Settings& settings) {
-    return only_one_user_fails(facts, settings) ? Cause::registration_routing : Cause::upstream_failure;
+const SipFacts::RegisteredAddress* registered_at(const SipFacts& facts, const std::string& address) {
+    for (const auto& registered : facts.registered_addresses)
+        if (registered.address == address) return &registered;
+    return nullptr;
 }
 
-const char* hop_consequence(const SipFacts& facts, const Settings& settings) {
+std::string registered_contact_text(const SipFacts::RegisteredAddress& registered) {
+    return "the contact user " + quoted(registered.user) + " registered (frame " + std::to_string(registered.frame) + ")";
+}
+
+std::string registered_device_note(const SipFacts& facts, const std::string& address) {
+    const auto* registered = registered_at(facts, address);
+    return registered ? " It is " + registered_contact_text(*registered) + ": a stale registration." : "";
+}
+
+// `address`: the unreachable hop. A user registered from there makes it that user's device.
+Cause hop_cause(const SipFacts& facts, const Settings& settings, const std::string& address) {
+    return only_one_user_fails(facts, settings) || registered_at(facts, address) ? Cause::registration_routing
+                                                                                 : Cause::upstream_failure;
+}
+
+std::string hop_consequence(const SipFacts& facts, const Settings& settings, const std::string& address) {
+    if (const auto* registered = registered_at(facts, address))
+        return ": it is " + registered_contact_text(*registered) +
+               ", that user's own device rather than a server's next hop: a stale registration.";
     return only_one_user_fails(facts, settings)
                ? ": this user's registered contact is unreachable (a stale registration)."
                : ": a next hop of this server was unreachable.";
@@ -41,24 +61,24 @@ const char* hop_consequence(const SipFacts& facts, const Settings& settings) {
 
 std::vector<std::uint32_t> frames_of(const NetworkEvent& event) { return {event.attempt_frame, event.frame}; }
 
-Cause cause_of(EvidenceKind kind, const SipFacts& facts, const Settings& settings) {
+Cause cause_of(EvidenceKind kind, const SipFacts& facts, const Settings& settings, const std::string& peer_address) {
     switch (kind) {
         case EvidenceKind::dns: return Cause::dns_failure;
         case EvidenceKind::tls: return Cause::tls_failure;
         case EvidenceKind::database: return Cause::database_failure;
         case EvidenceKind::transport: break;
     }
-    return hop_cause(facts, settings);
+    return hop_cause(facts, settings, peer_address);
 }
 
-const char* consequence(EvidenceKind kind, const SipFacts& facts, const Settings& settings) {
+std::string consequence(EvidenceKind kind, const SipFacts& facts, const Settings& settings, const std::string& peer_address) {
     switch (kind) {
         case EvidenceKind::dns: return ": the server could not resolve where to send requests.";
         case EvidenceKind::tls: return ": the server's secure connection to its next hop failed.";
         case EvidenceKind::database: return ": the server's database was unreachable or failing.";
         case EvidenceKind::transport: break;
     }
-    return hop_consequence(facts, settings);
+    return hop_consequence(facts, settings, peer_address);
 }
 
 // A transport failure counts when it concerns a hop this request was forwarded to, or, when no
@@ -77,9 +97,9 @@ void add_forwarded_not_refused(Findings& findings, const std::vector<std::uint32
 }
 
 void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
-    const Cause hop = hop_cause(facts, settings);
     bool forwarded_unanswered = false;
     for (const auto& attempt : facts.forwarded) {
+        const Cause hop = hop_cause(facts, settings, attempt.hop_address);
         const std::string sent = "Forwarded to " + attempt.hop + " in frame " + std::to_string(attempt.frame);
         if (attempt.final_status != 0) {
             findings.note(sent + ", answered " + std::to_string(attempt.final_status) + " in frame " +
@@ -89,12 +109,14 @@ void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings&
         forwarded_unanswered = true;
         if (attempt.provisional_frame != 0) {
             findings.add(rule(SipRule::hop_answered_provisionally_only), hop, sent + ": the next hop answered provisionally (frame " +
-                                                          std::to_string(attempt.provisional_frame) + ") but never finally.",
+                                                          std::to_string(attempt.provisional_frame) + ") but never finally." +
+                                                          registered_device_note(facts, attempt.hop_address),
                          {attempt.frame, attempt.provisional_frame});
         } else if (attempt.retransmissions > 0) {
             findings.add(rule(SipRule::hop_silent), hop,
                          sent + " and retransmitted " + counted(attempt.retransmissions, "time", "times") +
-                             " without any answer: the next hop did not respond (RFC 3261 timer B/F).",
+                             " without any answer: the next hop did not respond (RFC 3261 timer B/F)." +
+                             registered_device_note(facts, attempt.hop_address),
                          {attempt.frame});
         } else {
             findings.note(sent + "; no answer from it is in the capture.", {attempt.frame});
@@ -187,6 +209,7 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
     std::array<std::uint32_t, kKinds> earlier{};
     std::array<std::uint32_t, kKinds> first_earlier_frame{};
     std::uint32_t first_explaining_frame = 0;
+    std::array<std::string, kKinds> first_peer{};
     for (const NetworkEvent& event : facts.network_events) {
         const int kind = static_cast<int>(event.kind);
         if (!explains_this_request(event, facts)) {
@@ -203,15 +226,16 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
         const SipRule first = facts.request.frame == 0                    ? SipRule::failure_request_unseen
                               : event.tie == Tie::during_wait_elsewhere   ? SipRule::failure_while_waiting_elsewhere
                                                                           : SipRule::failure_while_waiting;
-        findings.add(rule(explaining[kind] == 1 ? first : SipRule::further_failure), cause_of(event.kind, facts, settings),
-                     event.sentence + hop + tie_text(event, facts) + consequence(event.kind, facts, settings),
+        if (explaining[kind] == 1) first_peer[kind] = event.peer_address;
+        findings.add(rule(explaining[kind] == 1 ? first : SipRule::further_failure), cause_of(event.kind, facts, settings, event.peer_address),
+                     event.sentence + hop + tie_text(event, facts) + consequence(event.kind, facts, settings, event.peer_address),
                      frames_of(event));
     }
     if (first_explaining_frame != 0 && facts.request.frame != 0)
         started_work_rules(facts, {first_explaining_frame}, findings);
     if (first_explaining_frame == 0)
         if (const NetworkEvent* remembered = remembered_failure(facts, settings))
-            findings.add(rule(SipRule::failure_remembered), cause_of(remembered->kind, facts, settings),
+            findings.add(rule(SipRule::failure_remembered), cause_of(remembered->kind, facts, settings, remembered->peer_address),
                          remembered->sentence + tie_text(*remembered, facts) + ", " +
                              format_duration(facts.request.time_us - remembered->time_us) +
                              " before this request and not retried since; the request was refused at once without "
@@ -219,7 +243,7 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
                          frames_of(*remembered));
     for (int kind = 0; kind < kKinds; ++kind) {
         if (explaining[kind] == 0) continue;
-        const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings);
+        const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings, first_peer[kind]);
         if (explaining[kind] > kSentencesPerKind)
             findings.add(rule(SipRule::further_failure), cause, counted(explaining[kind] - kSentencesPerKind, "more such failure", "more such failures") +
                                        " while this request waited.", std::move(further_frames[kind]));

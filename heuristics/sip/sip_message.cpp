@@ -17,6 +17,7 @@ std::string_view canonical_header_name(std::string_view name) {
     if (name.size() != 1) return name;
     switch (name[0] | 0x20) {
         case 'v': return "Via";
+        case 'm': return "Contact";
         case 'i': return "Call-ID";
         case 'f': return "From";
         case 't': return "To";
@@ -96,6 +97,7 @@ struct ReadingDepth {
     bool diagnosed = false;
     bool agent = false;
     bool users = false;  // outcomes are counted per user on responses; a request needs only its To tag
+    bool contact = false;  // a 2xx: a registrar's answer names the registered contact
 };
 
 void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
@@ -113,6 +115,8 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
                 else message.call_id = stored(value);
             } else if (iequals(name, "CSeq")) {
                 read_cseq(value, message);
+            } else if (depth.contact && message.contact_host.empty() && iequals(name, "Contact")) {
+                message.contact_host = name_addr_host(value);
             }
             return;
         case 'f':
@@ -192,6 +196,7 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     depth.diagnosed = message.status_code == 503;
     depth.agent = depth.diagnosed || message.status_code == 100;
     depth.users = !message.is_request;
+    depth.contact = message.status_code >= 200 && message.status_code < 300;
     const HeaderBlock block = read_header_block(
         text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
@@ -297,6 +302,22 @@ std::string uri_user(std::string_view uri) {
     return stored(userinfo.substr(0, userinfo.find(':')));  // user[:password]
 }
 
+std::string uri_host(std::string_view uri) {
+    uri = trim(uri);
+    const auto colon = uri.find(':');
+    if (colon == std::string_view::npos) return {};
+    const auto scheme = uri.substr(0, colon);
+    if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
+    std::string_view rest = uri.substr(colon + 1);
+    rest = rest.substr(0, rest.find_first_of(">;? "));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        return close == std::string_view::npos ? std::string{} : stored(rest.substr(1, close - 1));
+    }
+    return stored(rest.substr(0, rest.find(':')));
+}
+
 namespace {
 
 // A name-addr's URI and the parameters after it.
@@ -327,6 +348,14 @@ std::string name_addr_tag(std::string_view value) {
 }
 
 }  // namespace
+
+std::string name_addr_host(std::string_view value) {
+    // The first of a comma-separated list; a comma inside the URI of a name-addr is rare enough to cut there.
+    const auto open = unquoted_angle_bracket(value);
+    const auto close = open == std::string_view::npos ? std::string_view::npos : value.find('>', open);
+    const auto comma = value.find(',', close == std::string_view::npos ? 0 : close);
+    return uri_host(split_name_addr(value.substr(0, comma)).uri);
+}
 
 NameAddr parse_name_addr(std::string_view value) {
     const UriAndParameters parts = split_name_addr(value);

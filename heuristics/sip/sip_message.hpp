@@ -58,6 +58,7 @@ struct SipMessage {
     std::vector<ViaEntry> vias;   // top first, at most kMaxVias
     bool via_stack_truncated = false;
     std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
+    std::string contact_host;     // 2xx responses: the host of the first Contact (a registrar lists the bindings)
 
     RetryAfter retry_after;
     std::vector<ReasonValue> reasons;
@@ -95,5 +96,7 @@ struct NameAddr {
 };
 NameAddr parse_name_addr(std::string_view value);
 std::string uri_user(std::string_view uri);
+std::string uri_host(std::string_view uri);  // without port; an IPv6 reference without its brackets
+std::string name_addr_host(std::string_view value);  // of the first name-addr in a Contact list
 
 }  // namespace diag503

@@ -227,6 +227,38 @@ TEST(SipEngine, QuicklyRelayedDownstream503IsStillUpstreamFailure) {
     EXPECT_TRUE(IsCause(*relayed, Cause::upstream_failure));
 }
 
+// Client -> proxy -> a device that never answers (sent twice more, then given up); the proxy says 503.
+// `registered_from_device`: the device's user registered through the proxy earlier in the capture.
+std::optional<Verdict> forward_to_a_silent_device(Capture& capture, bool registered_from_device) {
+    const Endpoint device = test::endpoint("203.0.113.7");
+    if (registered_from_device) {
+        const Txn registration = call(90, "bob", "bob", "REGISTER");
+        capture.request(0, registration, device, kProxy);
+        capture.respond(0.001, registration, 200, {"Contact: <sip:bob@203.0.113.7:5060>;expires=3600"}, kProxy, device);
+    }
+    const Txn at_proxy = call(1, "alice", "bob");
+    const Txn at_device = test::forwarded(at_proxy, "192.0.2.20:5060", "z9hG4bK-proxy-1");
+    capture.request(10, at_proxy, kClient, kProxy);
+    capture.request(10.001, at_device, kProxy, device);
+    capture.request(10.5, at_device, kProxy, device);
+    capture.request(11.5, at_device, kProxy, device);
+    return capture.respond(14, at_proxy, 503, {}, kProxy, kClient);
+}
+
+TEST(SipEngine, ASilentHopThatAUserRegisteredFromIsThatUsersStaleRegistration) {
+    Capture capture;
+    const auto verdict = forward_to_a_silent_device(capture, true);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(Diagnosed(*verdict, Cause::registration_routing, "It is the contact user \"bob\" registered (frame 2): a stale registration"));
+}
+
+TEST(SipEngine, ASilentHopNoUserRegisteredFromIsAFailedNextHop) {
+    Capture capture;
+    const auto verdict = forward_to_a_silent_device(capture, false);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure));
+}
+
 // ---- dialogs ----
 
 TEST(SipEngine, DialogsOpenOnInvite200AndCloseOnBye) {

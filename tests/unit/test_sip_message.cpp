@@ -516,6 +516,24 @@ TEST(SipMessageNameAddr, UriWithoutUserHasNoUser) {
     EXPECT_EQ(uri_user("no-scheme"), "");
 }
 
+TEST(SipMessageContact, HostOfTheFirstContactWithoutPortOrBrackets) {
+    EXPECT_EQ(name_addr_host("<sip:bob@203.0.113.7:5060;transport=tcp>;expires=3600"), "203.0.113.7");
+    EXPECT_EQ(name_addr_host("\"Bob, at home\" <sip:bob@[2001:db8::7]:5062>, <sip:bob@198.51.100.9>"), "2001:db8::7");
+    EXPECT_EQ(name_addr_host("sip:bob@phone.example.net;expires=60"), "phone.example.net");
+    EXPECT_EQ(name_addr_host("*"), "");
+    EXPECT_EQ(uri_host("sips:registrar.example.com"), "registrar.example.com");
+    EXPECT_EQ(uri_host("tel:+15551234567"), "");
+}
+
+TEST(SipMessageContact, ReadOnA2xxOnlyInLongOrCompactForm) {
+    const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\nCall-ID: r1\r\n"
+                           "CSeq: 1 REGISTER\r\nm: <sip:bob@203.0.113.7>\r\n\r\n";
+    EXPECT_EQ(test::parse(ok).contact_host, "203.0.113.7");
+    const std::string trying = "SIP/2.0 100 Trying\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\nCall-ID: r1\r\n"
+                               "CSeq: 1 INVITE\r\nContact: <sip:bob@203.0.113.7>\r\n\r\n";
+    EXPECT_EQ(test::parse(trying).contact_host, "");
+}
+
 TEST(SipMessageNameAddr, SipsUriAndUnclosedAngle) {
     EXPECT_EQ(parse_name_addr("<sips:carol@example.com").user, "carol");
 }
