@@ -115,7 +115,7 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
     ::testing::Values("ast-dialplan_congestion", "ast-graceful_stop", "ast-group_limit", "ast-kamailio_front",
-                      "ast-maxcalls", "ast-maxcalls_ringing", "ast-maxload", "ast-odbc_down", "ast-relayed_503", "ast-resolver_down", "ast-sbc_graceful_stop",
+                      "ast-maxcalls", "ast-maxcalls_ringing", "ast-maxload", "ast-odbc_down", "ast-registered_contact_gone", "ast-relayed_503", "ast-resolver_down", "ast-sbc_graceful_stop",
                       "ast-sbc_maxcalls", "ast-sbc_trunk_tls", "ast-trunk_dns", "ast-trunk_down",
                       "ast-trunk_tls", "ast-unavailable_contact", "gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",
                       "gen-database_failure", "gen-dns_evidence", "gen-dns_failure", "gen-duplicates", "gen-failover",

@@ -43,7 +43,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
-	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing)
+	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing
+	registered_contact_gone)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
 SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
@@ -52,7 +53,8 @@ declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[odbc_down]=database_failure [graceful_stop]=maintenance [trunk_down]=upstream_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
 	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing
-	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit)
+	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit
+	[registered_contact_gone]=registration_routing)
 for base in "${SBC_SCENARIOS[@]}"; do
 	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
 done
@@ -659,6 +661,38 @@ intended_unavailable_contact() {
 }
 
 check_unavailable_contact() { # the phone's host refused the PBX's connections
+	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to the phone $PHONE_IP:5060 was refused"
+}
+
+# A desk phone registers itself over TCP from $PHONE_IP, then is gone (nothing listens there): its
+# registration outlives it, and calls to it fail while the others are served.
+prepare_registered_contact_gone() {
+	ALSO+=", desk phone 5004 registering itself over TCP from $PHONE_IP (SIPp, uac-register.xml) and"
+	ALSO+=" then gone: calls to it meet a refused connection; labelled registration_routing"
+}
+
+traffic_registered_contact_gone() { # the phone registers and leaves; then 5 of 12 calls to it
+	csv phone.csv "phone-5004;"
+	start phone sipp "$TARGET_IP:5060" -sf "$HERE/uac-register.xml" -inf "$WORK/phone.csv" \
+		-i "$PHONE_IP" -p 5060 -t t1 -nostdin -m 1 -timeout 20s -timeout_error
+	UACS+=("$LAST_PID")
+	uacs_done
+	sleep 1
+	csv calls.csv "4001;1101;" "4002;5004;" "4003;1102;" "4004;1103;" "4005;5004;" \
+		"4006;1104;" "4007;5004;" "4008;1105;" "4009;1106;" "4010;5004;" "4011;1107;" \
+		"4012;5004;"
+	calls 11 calls.csv -d 2000 -r 2 -m 12
+	uacs_done
+}
+
+intended_registered_contact_gone() {
+	dial_failed phone-5004 | awk '{ print $1, "registration_routing" }'
+}
+
+check_registered_contact_gone() { # the PBX accepted the registration; the phone's host refused the PBX
+	(($(count "$1" "sip.CSeq.method == REGISTER && sip.Status-Code == 200") > 0)) ||
+		die "the PBX did not accept the phone's registration"
 	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
 		die "no TCP connection to the phone $PHONE_IP:5060 was refused"
 }
