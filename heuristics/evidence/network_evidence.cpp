@@ -106,6 +106,14 @@ std::vector<std::string> NetworkEvidence::other_addresses_of(const std::string& 
     return found;
 }
 
+std::vector<std::string> NetworkEvidence::addresses_tied_once_to(const std::string& server_address) const {
+    std::vector<std::string> found;
+    if (const SameHost* known = same_host_.find(hash_text(server_address)))
+        for (const OtherAddress& other : known->others)
+            if (other.ties > 0 && other.ties < kTiesToLearn) found.push_back(other.address);
+    return found;
+}
+
 void NetworkEvidence::note_resolved(const std::string& address, const std::string& name, std::int64_t time_us) {
     Host& owner = host(address, time_us);
     const std::uint64_t key = hash_text(name);

@@ -25,6 +25,8 @@ enum class Tie {
     same_address,             // met by the 503's own address
     another_address_of_host,  // met by an address learned to be the same host (see learn_same_host)
     during_wait_elsewhere,    // met by another address, started and failed while the request waited
+    tied_once_earlier,        // met by another address tied once, by timing, to an earlier request of this
+                              // server: counted only as a failure the server may answer from memory
 };
 
 struct NetworkEvent {
@@ -76,6 +78,8 @@ public:
     void learn_same_host(const std::string& server_address, const std::string& other_address, std::int64_t time_us);
     // The addresses learned to be the same host as `server_address`.
     std::vector<std::string> other_addresses_of(const std::string& server_address) const;
+    // The addresses tied to `server_address` by one request so far: not yet learned as the same host.
+    std::vector<std::string> addresses_tied_once_to(const std::string& server_address) const;
     static constexpr std::uint32_t kTiesToLearn = 2;
     // Whether the host resolved `name` successfully after `after_us`: its earlier failed lookup is no
     // longer what it remembers.

@@ -501,6 +501,14 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
             tied.push_back(std::move(event));
         }
     }
+    // Tied once: its failures count only as what the server may have remembered (a negative DNS cache)
+    // when it refuses at once; read before this request's own ties are learned.
+    for (const std::string& other : network_.addresses_tied_once_to(server)) {
+        for (NetworkEvent& event : network_.failures_of(other, since, now)) {
+            event.tie = Tie::tied_once_earlier;
+            tied.push_back(std::move(event));
+        }
+    }
     // A 503 passed on from the next hop began there: a failure tied by timing alone belongs to that hop
     // as much as to this server, and must not teach that its address is this server's.
     if (!relays_a_503 && transaction.request_frame != 0 && transaction.request_time_us <= now) {
@@ -511,6 +519,7 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
             std::vector<NetworkEvent> started = network_.failures_started_between(other, transaction.request_time_us, now);
             if (started.empty()) continue;
             network_.learn_same_host(server, other, now);
+            drop_tied_once_copies(tied, started);
             tied.insert(tied.end(), std::make_move_iterator(started.begin()), std::make_move_iterator(started.end()));
         }
     }
@@ -519,6 +528,17 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
             event.recovered_since = network_.resolved_since(event.host_address, event.subject, event.time_us);
     std::stable_sort(tied.begin(), tied.end(), [](const NetworkEvent& a, const NetworkEvent& b) { return a.time_us < b.time_us; });
     return tied;
+}
+
+// A failure tied by this request's wait is tied more strongly than through an earlier request.
+void SipEngine::drop_tied_once_copies(std::vector<NetworkEvent>& tied, const std::vector<NetworkEvent>& started) {
+    tied.erase(std::remove_if(tied.begin(), tied.end(),
+                              [&](const NetworkEvent& event) {
+                                  return event.tie == Tie::tied_once_earlier &&
+                                         std::any_of(started.begin(), started.end(),
+                                                     [&](const NetworkEvent& other) { return other.frame == event.frame; });
+                              }),
+               tied.end());
 }
 
 // The device is where the Contact points (a third party may register for it); without a Contact in

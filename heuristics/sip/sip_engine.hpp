@@ -143,6 +143,7 @@ private:
     std::vector<NetworkEvent> tied_failures(const PacketMeta& meta, const Transaction& transaction, bool relays_a_503);
     bool may_be_another_address_of(const std::string& address, const PacketMeta& meta_503) const;
     void remember_registration(const PacketMeta& meta, const SipMessage& response);
+    static void drop_tied_once_copies(std::vector<NetworkEvent>& tied, const std::vector<NetworkEvent>& started);
     void gather_registered_addresses(SipFacts& facts) const;
 
     Settings settings_;

@@ -126,7 +126,12 @@ void forwarding_rules(const SipFacts& facts, const Settings& settings, Findings&
 }
 
 bool counts_as_evidence(const NetworkEvent& event, const SipFacts& facts) {
+    if (event.tie == Tie::tied_once_earlier) return false;
     return event.kind != EvidenceKind::transport || transport_event_counts(event, facts);
+}
+
+bool may_be_remembered(const NetworkEvent& event, const SipFacts& facts) {
+    return event.tie == Tie::tied_once_earlier && (event.kind != EvidenceKind::transport || transport_event_counts(event, facts));
 }
 
 bool during_request(const NetworkEvent& event, const SipFacts& facts) {
@@ -171,6 +176,9 @@ std::string tie_text(const NetworkEvent& event, const SipFacts& facts) {
         case Tie::another_address_of_host:
             return ", met by " + event.host_address + ", another address of this server (its failures fell inside this "
                    "server's earlier requests' waits)";
+        case Tie::tied_once_earlier:
+            return ", met by " + event.host_address + ", another address than this server's SIP address, whose failure "
+                   "fell inside the wait of an earlier request of this server";
         case Tie::during_wait_elsewhere:
             return ", met by " + event.host_address + ", another address than this server's SIP address, started " +
                    format_duration(event.attempt_time_us - facts.request.time_us) + " after this request arrived and failed " +
@@ -188,8 +196,8 @@ const NetworkEvent* remembered_failure(const SipFacts& facts, const Settings& se
     const std::int64_t oldest = facts.request.time_us - std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
     const NetworkEvent* latest = nullptr;
     for (const NetworkEvent& event : facts.network_events)
-        if (counts_as_evidence(event, facts) && !event.recovered_since && event.time_us >= oldest &&
-            event.time_us < facts.request.time_us)
+        if ((counts_as_evidence(event, facts) || may_be_remembered(event, facts)) && !event.recovered_since &&
+            event.time_us >= oldest && event.time_us < facts.request.time_us)
             latest = &event;
     return latest;
 }
@@ -235,7 +243,9 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
         started_work_rules(facts, {first_explaining_frame}, findings);
     if (first_explaining_frame == 0)
         if (const NetworkEvent* remembered = remembered_failure(facts, settings))
-            findings.add(rule(SipRule::failure_remembered), cause_of(remembered->kind, facts, settings, remembered->peer_address),
+            findings.add(rule(remembered->tie == Tie::tied_once_earlier ? SipRule::failure_remembered_elsewhere
+                                                                        : SipRule::failure_remembered),
+                         cause_of(remembered->kind, facts, settings, remembered->peer_address),
                          remembered->sentence + tie_text(*remembered, facts) + ", " +
                              format_duration(facts.request.time_us - remembered->time_us) +
                              " before this request and not retried since; the request was refused at once without "

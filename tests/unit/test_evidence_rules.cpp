@@ -494,6 +494,45 @@ TEST(EvidenceRules, ImmediateRefusalSecondsAfterTheServersOwnLookupFailedIsThatF
     EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
 }
 
+// The first request waits while another local address's lookup fails (tied once, by timing); the next
+// one is refused at once, from the negative cache.
+std::optional<Verdict> refusal_after_a_lookup_tied_once(Capture& capture, double second_request_at_s) {
+    capture.request(0, call(1));
+    capture.dns(0.001, kProxyOtherAddress, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.011, kResolver, kProxyOtherAddress, dns_answer(dns::srv, kSrvName, dns::servfail));
+    capture.respond(0.02, call(1), 503);
+    capture.request(second_request_at_s, call(2));
+    return capture.respond(second_request_at_s + 0.001, call(2), 503);
+}
+
+TEST(EvidenceRules, ImmediateRefusalAfterAFailureTiedOnceToAnEarlierRequestIsThatFailureRemembered) {
+    Capture capture;
+    const auto verdict = refusal_after_a_lookup_tied_once(capture, 0.5);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "whose failure fell inside the wait of an earlier request of this server"));
+    EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
+}
+
+TEST(EvidenceRules, AFailureTiedOnceIsNotRememberedPastANegativeCache) {
+    Capture capture;
+    const auto verdict = refusal_after_a_lookup_tied_once(capture, 30);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, AFailureTiedOnceDoesNotExplainARequestThatWaited) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.dns(0.001, kProxyOtherAddress, kResolver, dns_query(dns::srv, kSrvName));
+    capture.dns(0.011, kResolver, kProxyOtherAddress, dns_answer(dns::srv, kSrvName, dns::servfail));
+    capture.respond(0.02, call(1), 503);
+    capture.request(0.5, call(2));
+    const auto verdict = capture.respond(2.5, call(2), 503);  // waited 2 s on something the capture does not show
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "SERVFAIL")) << test::all_evidence(*verdict);
+}
+
 TEST(EvidenceRules, ALookupFailureOlderThanANegativeCacheHoldsIsHistoryNotTheReason) {
     Capture capture;
     capture.dns(0, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName));
