@@ -236,16 +236,43 @@ void eviction_notes(const SipFacts& facts, Findings& findings) {
                       std::to_string(facts.bounds.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
 }
 
+std::string address_of_hop(const std::string& hop) {
+    if (!hop.empty() && hop.front() == '[') return hop.substr(1, hop.find(']') - 1);
+    return hop.substr(0, hop.rfind(':'));
+}
+
+// The server's own traffic to the failed hop (its keepalive OPTIONS, a new connection) failing again
+// after the hop's failure and before this request: the hop is still down, whatever its first failure's age.
+const NetworkEvent* hop_still_failing(const SipFacts& facts) {
+    const std::string hop_address = address_of_hop(facts.hop_failure.hop);
+    const NetworkEvent* latest = nullptr;
+    for (const NetworkEvent& event : facts.network_events)
+        if (event.kind == EvidenceKind::transport && event.tie != Tie::during_wait_elsewhere &&
+            event.tie != Tie::tied_once_earlier && event.peer_address == hop_address &&
+            event.time_us > facts.hop_failure.time_us && event.time_us < facts.request.time_us)
+            latest = &event;
+    return latest;
+}
+
 bool hops_marked_down_rule(const SipFacts& facts, Findings& findings) {
     const SipFacts::HopFailure& failure = facts.hop_failure;
     if (failure.frame == 0 || failure.succeeded_since || !facts.forwarded.empty()) return false;
+    const std::int64_t max_age = std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
     const std::int64_t age = facts.request.time_us - failure.time_us;
-    if (age < 0 || age > std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000) return false;
+    if (age < 0) return false;
+    std::string since = " failed " + format_duration(age) + " before this request (frame " + std::to_string(failure.frame) + ")";
+    std::vector<std::uint32_t> frames = {failure.frame, facts.frame};
+    if (age > max_age) {
+        const NetworkEvent* again = hop_still_failing(facts);
+        if (!again || facts.request.time_us - again->time_us > max_age) return false;
+        since = " failed (frame " + std::to_string(failure.frame) + ") and was still failing " +
+                format_duration(facts.request.time_us - again->time_us) + " before this request (" + again->sentence + ")";
+        frames = {failure.frame, again->frame, facts.frame};
+    }
     findings.add(rule(SipRule::hops_marked_down),
-                 "Its next hop " + failure.hop + " failed " + format_duration(age) + " before this request (frame " +
-                     std::to_string(failure.frame) + ") and no onward request of this server was answered since: "
+                 "Its next hop " + failure.hop + since + " and no onward request of this server was answered since: "
                      "it refused without sending the request on, as a server does that holds its next hops as down.",
-                 {failure.frame, facts.frame});
+                 frames);
     return true;
 }
 

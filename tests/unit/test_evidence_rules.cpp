@@ -622,5 +622,37 @@ TEST(EvidenceRules, AHopThatAnsweredSinceItsFailureIsNotHeldAsDown) {
     EXPECT_FALSE(HasEvidence(*verdict, "holds its next hops as down")) << test::all_evidence(*verdict);
 }
 
+// The next hop fails at 0 s; `probe_fails_at_s` (0: never) the server's own OPTIONS to it bounces;
+// a request at `request_at_s` is refused at once.
+std::optional<Verdict> refusal_long_after_a_hop_failed(double probe_fails_at_s, double request_at_s) {
+    Capture capture;
+    capture.request(0, call(1));
+    capture.request(0.001, onward(call(1)), kProxy, kNextHop);
+    capture.respond(0.003, onward(call(1)), 500, {}, kNextHop, kProxy);
+    capture.respond(0.004, call(1), 503);
+    if (probe_fails_at_s > 0) {
+        capture.request(probe_fails_at_s, call(9, "proxy", "gateway", "OPTIONS"), kProxy, kNextHop);
+        capture.icmp(probe_fails_at_s + 0.0001, kNextHop, kProxy, test::port_unreachable(kProxy, kNextHop));
+    }
+    capture.request(request_at_s, call(5));
+    return capture.respond(request_at_s + 0.001, call(5), 503);
+}
+
+TEST(EvidenceRules, AHopFailedLongAgoIsStillHeldAsDownWhileTheServersOwnTrafficToItKeepsFailing) {
+    const auto verdict = refusal_long_after_a_hop_failed(29.5, 30);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "was still failing 499.9 ms before this request")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, AHopFailedLongAgoWithNothingSinceIsNotHeldAsDown) {
+    const auto verdict = refusal_long_after_a_hop_failed(0, 30);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "holds its next hops as down")) << test::all_evidence(*verdict);
+    const auto probe_long_ago = refusal_long_after_a_hop_failed(5, 30);
+    ASSERT_TRUE(probe_long_ago);
+    EXPECT_FALSE(HasEvidence(*probe_long_ago, "holds its next hops as down")) << test::all_evidence(*probe_long_ago);
+}
+
 }  // namespace
 }  // namespace diag503
