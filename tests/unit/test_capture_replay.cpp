@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "gen-maintenance_drain", "gen-malformed", "gen-missing_requests", "gen-multihop",
                       "gen-out_of_order", "gen-overload_rfc7339", "gen-overload_udp", "gen-registration_routing",
                       "gen-relay_origin", "gen-retry_storm", "gen-snaplen", "gen-tls_evidence", "gen-tls_failure",
-                      "gen-unknown_plain", "gen-unreachable_hop", "gen-vlan", "kam-capacity", "kam-capacity_phrase",
+                      "gen-unknown_plain", "gen-unreachable_hop", "gen-vlan", "kam-capacity", "kam-capacity_phrase", "kam-capacity_ringing",
                       "kam-capacity_q850_tcp", "kam-chain", "kam-client_side_only", "kam-database_failure",
                       "kam-database_failure_other_address", "kam-dead_tcp", "kam-dns_failure", "kam-dns_failure_other_address",
                       "kam-dns_failure_quiet", "kam-failover", "kam-maintenance", "kam-overload", "kam-overload_ipv6",

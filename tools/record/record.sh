@@ -54,7 +54,8 @@ SCENARIOS=(overload capacity capacity_phrase upstream maintenance registration
 	overload_tcp overload_ipv6 dns_failure tls_failure chain retransmit responses_only
 	capacity_q850_tcp upstream_gateways dns_failure_quiet tls_failure_quiet dead_tcp
 	database_failure retry_early failover dns_failure_other_address
-	database_failure_other_address tls_failure_other_address client_side_only sbc_chain_dns)
+	database_failure_other_address tls_failure_other_address client_side_only sbc_chain_dns
+	capacity_ringing)
 # The cause of the proxy's 503s; chain's inner proxy has its own (prepare_chain).
 declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase]=capacity_limit
 	[upstream]=upstream_failure [maintenance]=maintenance [registration]=registration_routing
@@ -66,7 +67,7 @@ declare -A CAUSE=([overload]=overload [capacity]=capacity_limit [capacity_phrase
 	[database_failure]=database_failure [retry_early]=overload [failover]=maintenance
 	[dns_failure_other_address]=dns_failure [database_failure_other_address]=database_failure
 	[tls_failure_other_address]=tls_failure [client_side_only]=upstream_failure
-	[sbc_chain_dns]=upstream_failure)
+	[sbc_chain_dns]=upstream_failure [capacity_ringing]=capacity_limit)
 # Not 26000: Wireshark decodes UDP port 26000 as Quake, not SIP.
 declare -A BASE=([overload]=25100 [capacity]=25200 [capacity_phrase]=25300
 	[upstream]=25400 [maintenance]=25500 [registration]=25600 [overload_tcp]=25700
@@ -75,7 +76,8 @@ declare -A BASE=([overload]=25100 [capacity]=25200 [capacity_phrase]=25300
 	[upstream_gateways]=26600 [dns_failure_quiet]=26700 [tls_failure_quiet]=26800
 	[dead_tcp]=26900 [database_failure]=27100 [retry_early]=27200 [failover]=27300
 	[dns_failure_other_address]=27400 [database_failure_other_address]=27600
-	[tls_failure_other_address]=27700 [client_side_only]=27800 [sbc_chain_dns]=28000)
+	[tls_failure_other_address]=27700 [client_side_only]=27800 [sbc_chain_dns]=28000
+	[capacity_ringing]=28100)
 # Not 27000-27019 either: Wireshark decodes TCP port 27017 as TLS; nor 27500 (QuakeWorld).
 UAC_IP=127.0.0.10 PROXY_IP=127.0.0.20 INNER_IP=127.0.0.21 GW_IP=127.0.0.30 DEAD_IP=127.0.0.40
 PEER_IP=127.0.0.50 DNS_IP=127.0.0.53 BACKUP_IP=127.0.0.22 DB_IP=127.0.0.60 DB_PORT=5432
@@ -219,8 +221,10 @@ ip6[90:2] >= $from and ip6[90:2] <= $to)$CAPTURE_MORE"
 }
 
 GATEWAY_RUNS=0
+GW_RING_MS=20 # how long the gateway rings before it answers (capacity_ringing: 2000)
 gateway_start() {
-	start "gateway-$((++GATEWAY_RUNS))" sipp -sf "$HERE/uas-gateway.xml" -i "$GW_IP" \
+	sed "s|<pause milliseconds=\"20\"/>|<pause milliseconds=\"$GW_RING_MS\"/>|" "$HERE/uas-gateway.xml" >"$WORK/uas-gateway.xml"
+	start "gateway-$((++GATEWAY_RUNS))" sipp -sf "$WORK/uas-gateway.xml" -i "$GW_IP" \
 		-p "$GW_PORT" -nostdin -timeout 60s
 	GATEWAY_PID=$LAST_PID
 	wait_until "the SIPp UAS on port $GW_PORT" listening "$GW_PORT"
@@ -238,8 +242,9 @@ kamailio_start() { # kamailio_start <cfg name> <ip> <port> [-A define...]: until
 	wait_until "Kamailio on port $port" listening "$port"
 }
 
+PROXY_CFG='' # the proxy's configuration when not <scenario>.cfg
 proxy_start() { # proxy_start [-A define...]: Kamailio with <scenario>.cfg
-	kamailio_start "$SCENARIO" "$PROXY_IP" "$PROXY_PORT" "${PROXY_ARGS[@]}" "$@"
+	kamailio_start "${PROXY_CFG:-$SCENARIO}" "$PROXY_IP" "$PROXY_PORT" "${PROXY_ARGS[@]}" "$@"
 	PROXY_PID=$LAST_PID
 }
 
@@ -289,6 +294,20 @@ traffic_overload() { # 2 calls/s (under the limit of 8/s), a burst at 20/s, 2/s 
 traffic_capacity() { # [calls]: 2 calls/s of 6.25 s each: the 6th finds 5 up, and so on off and on
 	csv calls.csv "${CALLS[@]}"
 	calls calls.csv -d 6250 -r 2 -m "${1:-20}"
+	uacs_done
+}
+
+# capacity_ringing: capacity.cfg's limit of 5 dialogs (counted from the INVITE, ringing or not),
+# the gateway ringing 2 s before it answers, so refusals come while calls still ring
+prepare_capacity_ringing() {
+	PROXY_CFG=capacity GW_RING_MS=2000
+	ALSO+=", capacity.cfg (at most 5 dialogs, a profile counting each call from its INVITE), the"
+	ALSO+=" gateway ringing ${GW_RING_MS} ms before it answers"
+}
+
+traffic_capacity_ringing() { # 2 calls/s of 4 s after 2 s of ringing
+	csv calls.csv "${CALLS[@]}"
+	calls calls.csv -d 4000 -r 2 -m 20
 	uacs_done
 }
 
@@ -853,7 +872,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
 	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
 	{
-		echo "# how: tools/record/record.sh $SCENARIO: Kamailio $kam ($SCENARIO.cfg) between" \
+		echo "# how: tools/record/record.sh $SCENARIO: Kamailio $kam (${PROXY_CFG:-$SCENARIO}.cfg) between" \
 			"SIPp ${sipp#v} UACs and a SIPp UAS on $WHERE$ALSO, captured by dumpcap $wireshark"
 		echo "# scenario: $SCENARIO"
 		while IFS='|' read -r frame ip4 ip6 udp tcp callid; do
