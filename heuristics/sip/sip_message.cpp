@@ -97,7 +97,6 @@ struct ReadingDepth {
     bool diagnosed = false;
     bool agent = false;
     bool users = false;  // outcomes are counted per user on responses; a request needs only its To tag
-    bool contact = false;  // a 2xx: a registrar's answer names the registered contact
 };
 
 void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
@@ -115,8 +114,6 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
                 else message.call_id = stored(value);
             } else if (iequals(name, "CSeq")) {
                 read_cseq(value, message);
-            } else if (depth.contact && message.contact_host.empty() && iequals(name, "Contact")) {
-                message.contact_host = name_addr_host(value);
             }
             return;
         case 'f':
@@ -189,6 +186,19 @@ std::uint64_t cseq_identity(const SipMessage& message) {
     return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), hash_text(message.call_id)));
 }
 
+namespace {
+
+// A registrar's 2xx lists the bindings: the first Contact's host. Read in a second pass over the
+// headers, only for a 2xx to REGISTER (its CSeq may come after the Contact), so no other message pays.
+void read_registered_contact(std::string_view text, SipMessage& message) {
+    read_header_block(text, [&](std::string_view name, std::string_view value) {
+        if (message.contact_host.empty() && iequals(canonical_header_name(trim(name)), "Contact"))
+            message.contact_host = name_addr_host(trim(value));
+    });
+}
+
+}  // namespace
+
 std::optional<SipMessage> parse_sip_message(std::string_view text) {
     SipMessage message;
     if (!parse_start_line(first_line(text), message)) return std::nullopt;
@@ -196,10 +206,11 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     depth.diagnosed = message.status_code == 503;
     depth.agent = depth.diagnosed || message.status_code == 100;
     depth.users = !message.is_request;
-    depth.contact = message.status_code >= 200 && message.status_code < 300;
     const HeaderBlock block = read_header_block(
         text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
+    if (message.status_code >= 200 && message.status_code < 300 && iequals(message.cseq_method, "REGISTER"))
+        read_registered_contact(text, message);
     if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
     if (message.vias.empty()) message.anomalies.push_back("Via is missing.");

@@ -58,7 +58,7 @@ struct SipMessage {
     std::vector<ViaEntry> vias;   // top first, at most kMaxVias
     bool via_stack_truncated = false;
     std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
-    std::string contact_host;     // 2xx responses: the host of the first Contact (a registrar lists the bindings)
+    std::string contact_host;     // 2xx to REGISTER: the host of the first Contact (a registrar lists the bindings)
 
     RetryAfter retry_after;
     std::vector<ReasonValue> reasons;

@@ -525,13 +525,16 @@ TEST(SipMessageContact, HostOfTheFirstContactWithoutPortOrBrackets) {
     EXPECT_EQ(uri_host("tel:+15551234567"), "");
 }
 
-TEST(SipMessageContact, ReadOnA2xxOnlyInLongOrCompactForm) {
-    const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\nCall-ID: r1\r\n"
-                           "CSeq: 1 REGISTER\r\nm: <sip:bob@203.0.113.7>\r\n\r\n";
-    EXPECT_EQ(test::parse(ok).contact_host, "203.0.113.7");
-    const std::string trying = "SIP/2.0 100 Trying\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\nCall-ID: r1\r\n"
-                               "CSeq: 1 INVITE\r\nContact: <sip:bob@203.0.113.7>\r\n\r\n";
-    EXPECT_EQ(test::parse(trying).contact_host, "");
+TEST(SipMessageContact, ReadOnlyOnA2xxToRegisterInLongOrCompactFormWhereverTheCSeqIs) {
+    const std::string registered = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\n"
+                                   "m: <sip:bob@203.0.113.7>;expires=3600\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\r\n";
+    EXPECT_EQ(test::parse(registered).contact_host, "203.0.113.7");
+    const std::string answered = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\nCall-ID: c1\r\n"
+                                 "CSeq: 1 INVITE\r\nContact: <sip:bob@203.0.113.7>\r\n\r\n";
+    EXPECT_EQ(test::parse(answered).contact_host, "");
+    const std::string challenged = "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 203.0.113.7;branch=z9hG4bK-1\r\n"
+                                   "Call-ID: r1\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@203.0.113.7>\r\n\r\n";
+    EXPECT_EQ(test::parse(challenged).contact_host, "");
 }
 
 TEST(SipMessageNameAddr, SipsUriAndUnclosedAngle) {
