@@ -236,15 +236,10 @@ void eviction_notes(const SipFacts& facts, Findings& findings) {
                       std::to_string(facts.bounds.max_servers) + " hosts (preference diag503.max_servers): a failure may be missing.");
 }
 
-std::string address_of_hop(const std::string& hop) {
-    if (!hop.empty() && hop.front() == '[') return hop.substr(1, hop.find(']') - 1);
-    return hop.substr(0, hop.rfind(':'));
-}
-
 // The server's own traffic to the failed hop (its keepalive OPTIONS, a new connection) failing again
 // after the hop's failure and before this request: the hop is still down, whatever its first failure's age.
 const NetworkEvent* hop_still_failing(const SipFacts& facts) {
-    const std::string hop_address = address_of_hop(facts.hop_failure.hop);
+    const std::string& hop_address = facts.hop_failure.hop_address;
     const NetworkEvent* latest = nullptr;
     for (const NetworkEvent& event : facts.network_events)
         if (event.kind == EvidenceKind::transport && event.tie != Tie::during_wait_elsewhere &&

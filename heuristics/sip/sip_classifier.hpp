@@ -80,7 +80,8 @@ struct SipFacts {
     struct HopFailure {
         std::uint32_t frame = 0;  // 0: none known
         std::int64_t time_us = 0;
-        std::string hop;
+        std::string hop;          // "address:port"
+        std::string hop_address;
         bool succeeded_since = false;
     } hop_failure;
 
@@ -99,8 +100,8 @@ struct SipFacts {
 
     // Failures the server met in DNS, TLS, ICMP, TCP or database traffic within the evidence window.
     std::vector<NetworkEvent> network_events;
-    // Addresses among the forwarded hops and the failures' peers that a user registered from (the
-    // 2xx to its REGISTER went there): that user's own device, not a server's next hop.
+    // Addresses among the forwarded hops and the failures' peers that a user registered as its contact
+    // (a 2xx to REGISTER accepted it): that user's own device, not a server's next hop.
     struct RegisteredAddress {
         std::string address;
         std::string user;

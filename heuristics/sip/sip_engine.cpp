@@ -367,12 +367,13 @@ DownstreamFacts SipEngine::downstream_facts(const DownstreamFailure& failure) {
 
 // A 503 whose request this server sent on and whose hops failed or stayed silent (no failure on the wire
 // when the hop never answered) marks its hops as failed just like a hop's own 5xx would.
-void SipEngine::note_failed_hops(const PacketMeta& meta, const std::string& hop) {
+void SipEngine::note_failed_hops(const PacketMeta& meta, const SipFacts::Forwarded& attempt) {
     HopHealth& health = hop_health_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {});
     if (health.failed_us >= meta.time_us) return;
     health.failed_us = meta.time_us;
     health.failed_frame = meta.frame;
-    health.failed_hop = hop;
+    health.failed_hop = attempt.hop;
+    health.failed_hop_address = attempt.hop_address;
 }
 
 void SipEngine::note_hop_outcome(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction) {
@@ -388,6 +389,7 @@ void SipEngine::note_hop_outcome(const PacketMeta& meta, const SipMessage& respo
     health.failed_us = meta.time_us;
     health.failed_frame = meta.frame;
     health.failed_hop = meta.source.text();
+    health.failed_hop_address = meta.source.address;
 }
 
 void SipEngine::remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction) {
@@ -605,6 +607,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
         facts.hop_failure.frame = health->failed_frame;
         facts.hop_failure.time_us = health->failed_us;
         facts.hop_failure.hop = health->failed_hop;
+        facts.hop_failure.hop_address = health->failed_hop_address;
         facts.hop_failure.succeeded_since = health->succeeded_us > health->failed_us;
     }
     if (const std::int64_t* onward = last_onward_request_us_.find(hash_text(meta.source.address)))
@@ -615,7 +618,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
 
     Verdict verdict = classify_sip(facts, settings_);
     if (verdict.cause == Cause::upstream_failure && facts.downstream.frame == 0 && !facts.forwarded.empty())
-        note_failed_hops(meta, facts.forwarded.back().hop);
+        note_failed_hops(meta, facts.forwarded.back());
     const bool relays_503 = verdict.sip() && verdict.sip()->relays_503;
     verdict.frame = meta.frame;
     verdict.request_frame = transaction.request_frame;

@@ -92,7 +92,8 @@ private:
     struct HopHealth {
         std::int64_t failed_us = 0;
         std::uint32_t failed_frame = 0;
-        std::string failed_hop;
+        std::string failed_hop;                  // "address:port"
+        std::string failed_hop_address;
         std::int64_t succeeded_us = 0;
     };
     // A request a host sent onward: one transaction of the forwarding.
@@ -132,7 +133,7 @@ private:
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
     void gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts);
     static DownstreamFacts downstream_facts(const DownstreamFailure& failure);
-    void note_failed_hops(const PacketMeta& meta, const std::string& hop);
+    void note_failed_hops(const PacketMeta& meta, const SipFacts::Forwarded& attempt);
     void note_hop_outcome(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction);
     void remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction);
     std::optional<DownstreamFacts> failed_onward_call(const PacketMeta& meta, const SipMessage& response,
@@ -165,9 +166,8 @@ private:
     // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
     // client that only sends forwards nothing). Same bounds as transactions.
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
-    // Key: address a 2xx to a REGISTER was sent to (the registering device, or the edge proxy it
-    // registered through). The latest user accepted from there. Lifetime: Settings::context_lifetime_s.
-    // Bound: max_servers.
+    // Key: the host of the contact a 2xx to REGISTER accepted (where the 2xx went when it lists none).
+    // The latest user registered there. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, Registration> registrations_;
     // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
