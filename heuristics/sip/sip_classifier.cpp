@@ -362,8 +362,11 @@ void load_rules(const SipFacts& facts, const Settings& settings, Findings& findi
 // burst, with no dip, show nothing more than the first.
 bool names_own_circuit_shortage(const SipFacts& facts) {
     if (facts.downstream.frame != 0) return false;
+    const bool asterisk = is_asterisk(agent_of(facts));
     for (const auto& reason : facts.response->reasons)
-        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) == Cause::capacity_limit) return true;
+        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) == Cause::capacity_limit &&
+            !(asterisk && *reason.cause == kQ850NoCircuit))
+            return true;
     return false;
 }
 
@@ -535,6 +538,40 @@ bool some_text_names_a_cause(const SipMessage& response) {
     return false;
 }
 
+// A Q.850 code naming a cause, other than Asterisk's 34: its word for a dialplan Congestion() or a
+// failed dial, never for its own circuits or limits.
+bool names_a_cause_by_code(const SipFacts& facts) {
+    const bool asterisk = is_asterisk(agent_of(facts));
+    for (const auto& reason : facts.response->reasons)
+        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) &&
+            !(asterisk && *reason.cause == kQ850NoCircuit))
+            return true;
+    return false;
+}
+
+bool answered_at_once(const SipFacts& facts, const Settings& settings) {
+    const std::int64_t elapsed = facts.time_us - facts.request.time_us;
+    return facts.request.frame != 0 && elapsed >= 0 && elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000;
+}
+
+// A server that sends other calls on and has admitted more calls than it had at an earlier refusal,
+// yet refuses this one at once without trying anything, decided on what the call asked for: its
+// callee's route or a dialplan rule. Its load, its call count and its hops did not refuse it.
+void route_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    if (!iequals(facts.method, "INVITE") || !answered_at_once(facts, settings) || !facts.onward_requests_seen) return;
+    if (!onward_call_unseen(facts) || (facts.hop_failure.frame != 0 && !facts.hop_failure.succeeded_since)) return;
+    if (cause_named_in_words(*facts.response) || names_a_cause_by_code(facts) || facts.response->retry_after.present) return;
+    const auto& calls = facts.calls;
+    if (calls.lowest_dialogs_503_frame == 0 || calls.lowest_dialogs_at_a_503 >= calls.active_dialogs) return;
+    if (facts.scope.served_in_window == 0 || facts.scope.kind == ScopeFacts::Kind::single_user) return;
+    findings.add(rule(SipRule::refused_by_route),
+                 "Refused at once with nothing tried, while this server sent other calls on and had admitted " +
+                     std::to_string(calls.active_dialogs) + " calls, more than the " + std::to_string(calls.lowest_dialogs_at_a_503) +
+                     " in progress at an earlier 503 (frame " + std::to_string(calls.lowest_dialogs_503_frame) +
+                     "): the refusal follows what this call asked for, such as a callee with no route or a dialplan rule.",
+                 {calls.lowest_dialogs_503_frame, facts.frame});
+}
+
 std::string missing_evidence(const SipFacts& facts) {
     std::string missing = "Not enough evidence for a cause: ";
     std::vector<std::string> gaps;
@@ -570,6 +607,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     load_rules(facts, settings, findings);
     dialog_rules(facts, settings, findings);
     scope_rules(facts, settings, findings);
+    route_rules(facts, settings, findings);
     relay_rules(facts, findings);
     vendor_rules(facts, findings);
     forwarding_rules(facts, settings, findings);

@@ -607,6 +607,54 @@ TEST(Classifier, CallsAdmittedBeyondAnEarlier503MeanNoFixedCeiling) {
     EXPECT_TRUE(HasEvidence(verdict, "do not follow a fixed call ceiling"));
 }
 
+// A dialplan's Congestion() for callees without a route: the server carries and forwards other calls,
+// more of them than at an earlier refusal, and refuses this one at once with nothing tried.
+Case refused_at_once_while_routing_others(const Headers& headers = {}) {
+    Case refused(headers);
+    refused.dialogs(6, 6).previous_503(12, 4).request_answered_after(0.003);
+    refused.facts.onward_requests_seen = true;
+    refused.facts.scope.kind = ScopeFacts::Kind::several_users;
+    refused.facts.scope.refused_in_window = 2;
+    refused.facts.scope.served_in_window = 5;
+    return refused;
+}
+
+TEST(ClassifierRoute, ARefusalAtOnceWhileOtherCallsAreRoutedFollowsTheCallsRoute) {
+    EXPECT_TRUE(Diagnosed(refused_at_once_while_routing_others().verdict(), Cause::registration_routing,
+                          "follows what this call asked for"));
+}
+
+TEST(ClassifierRoute, AsterisksDialplanCongestionCodeDoesNotHideTheRoute) {
+    const Verdict verdict =
+        refused_at_once_while_routing_others({"Server: Asterisk PBX 22.10.1", "Reason: Q.850;cause=34"}).verdict();
+    EXPECT_TRUE(IsCause(verdict, Cause::registration_routing)) << test::all_evidence(verdict);
+}
+
+TEST(ClassifierRoute, AServersOwnWordForItsShortageIsNotReadAsARoute) {
+    const Verdict verdict =
+        refused_at_once_while_routing_others({"Server: Asterisk PBX 22.10.1", "Reason: Q.850;cause=42"}).verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "follows what this call asked for"));
+}
+
+TEST(ClassifierRoute, NothingIsSaidOfTheRouteWhenTheServersOnwardTrafficIsUnseen) {
+    Case client_side = refused_at_once_while_routing_others();
+    client_side.facts.onward_requests_seen = false;
+    EXPECT_FALSE(IsCause(client_side.verdict(), Cause::registration_routing));
+}
+
+TEST(ClassifierRoute, TheFirstRefusalHasNoEarlierCountToCompareWith) {
+    Case first = refused_at_once_while_routing_others();
+    first.facts.calls = {};
+    first.dialogs(6, 6);
+    EXPECT_FALSE(IsCause(first.verdict(), Cause::registration_routing));
+}
+
+TEST(ClassifierRoute, ARefusalAfterAWaitIsNotARoutingDecision) {
+    Case waited = refused_at_once_while_routing_others();
+    waited.request_answered_after(6.0);
+    EXPECT_FALSE(IsCause(waited.verdict(), Cause::registration_routing));
+}
+
 TEST(Classifier, DispatcherWordingNamesAnUpstreamFailure) {
     EXPECT_EQ(cause_of_phrase("No destination available"), Cause::upstream_failure);
     EXPECT_EQ(cause_of_phrase("CPS limit exceeded"), Cause::overload);
