@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,46 @@ TEST(BoundedMap, ManyEraseReinsertCyclesWithTimeToLiveStayBounded) {
     recorded.advance(100000 + 2000);
     EXPECT_EQ(recorded.map.size(), 0u);
     EXPECT_EQ(recorded.evicted.size(), 3u);
+}
+
+// Keys whose hashes share their low bits pile up in one probe run of the index: erasing from the
+// middle of such runs must leave every other key findable.
+TEST(BoundedMap, ErasingInsideCrowdedProbeRunsKeepsTheOtherKeysFindable) {
+    BoundedMap<std::uint64_t, std::uint64_t> map(100000, BoundedMap<std::uint64_t, std::uint64_t>::kForever);
+    for (std::uint64_t key = 0; key < 20000; ++key) map.get_or_insert(key << 32, 0, [](auto&, auto&) {}) = key;
+    for (std::uint64_t key = 0; key < 20000; key += 3) map.erase(key << 32);
+    for (std::uint64_t key = 0; key < 20000; ++key) {
+        const std::uint64_t* value = map.find(key << 32);
+        if (key % 3 == 0) {
+            EXPECT_EQ(value, nullptr) << key;
+        } else {
+            ASSERT_NE(value, nullptr) << key;
+            EXPECT_EQ(*value, key);
+        }
+    }
+    EXPECT_EQ(map.size(), 20000u - 6667u);
+}
+
+// The engines hold a found entry while they insert others: its address must not move when the
+// map grows or reuses the room of erased entries.
+TEST(BoundedMap, AnEntrysAddressSurvivesGrowthAndOtherEntriesComingAndGoing) {
+    Recorded recorded(100000, Map::kForever);
+    int* kept = &recorded.put("kept", 0);
+    *kept = 42;
+    for (int i = 0; i < 50000; ++i) recorded.put("other" + std::to_string(i), 0);
+    for (int i = 0; i < 50000; i += 2) recorded.map.erase("other" + std::to_string(i));
+    for (int i = 0; i < 20000; ++i) recorded.put("again" + std::to_string(i), 0);
+    EXPECT_EQ(recorded.map.find("kept"), kept);
+    EXPECT_EQ(*kept, 42);
+}
+
+// An erased entry gives its room back: a value put there later starts from the default.
+TEST(BoundedMap, AnEntryPutWhereAnErasedOneWasStartsFromTheDefault) {
+    Recorded recorded(4, Map::kForever);
+    recorded.put("a", 0) = 7;
+    recorded.map.erase("a");
+    EXPECT_EQ(recorded.put("b", 1), 0);
+    EXPECT_EQ(recorded.put("a", 2), 0);
 }
 
 }  // namespace
