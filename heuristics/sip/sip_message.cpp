@@ -59,18 +59,20 @@ void read_cseq(std::string_view value, SipMessage& message) {
     if (message.cseq_method.empty()) message.anomalies.push_back("CSeq has no method.");
 }
 
-ViaEntry parse_via_entry(std::string_view item);
+// What of a Via entry is read: a message that is not diagnosed needs only its branch and overload control.
+enum class ViaDepth { routing, whole };
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole);
 std::string name_addr_tag(std::string_view value);
 
 // Reads Via entries until the stack holds `limit` of them.
-void read_via(std::string_view value, SipMessage& message, std::size_t limit) {
+void read_via(std::string_view value, SipMessage& message, std::size_t limit, ViaDepth depth) {
     for_each_top_level(value, ',', [&](std::string_view item) {
         if (item.empty()) return true;
         if (message.vias.size() >= kMaxVias) {
             message.via_stack_truncated = true;
             return false;
         }
-        message.vias.push_back(parse_via_entry(item));
+        message.vias.push_back(parse_via_entry(item, depth));
         return message.vias.size() < limit;  // stop scanning as soon as enough entries are read
     });
 }
@@ -106,7 +108,8 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
     switch (name[0] | 0x20) {  // the first letter picks the few names worth comparing
         case 'v':
             if (!iequals(name, "Via")) return;
-            read_via(value, message, depth.diagnosed ? kMaxVias : 1);
+            if (depth.diagnosed) read_via(value, message, kMaxVias, ViaDepth::whole);
+            else read_via(value, message, 1, ViaDepth::routing);
             return;
         case 'c':
             if (iequals(name, "Call-ID")) {
@@ -220,14 +223,16 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
 namespace {
 
 // One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
-ViaEntry parse_via_entry(std::string_view item) {
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth) {
     ViaEntry via;
     const auto [protocol_and_host, parameters] = split_parameters(item);
-    const auto space = protocol_and_host.find_first_of(" \t");
-    const auto protocol = protocol_and_host.substr(0, space);
-    const auto slash = protocol.rfind('/');
-    via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
-    if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+    if (depth == ViaDepth::whole) {
+        const auto space = protocol_and_host.find_first_of(" \t");
+        const auto protocol = protocol_and_host.substr(0, space);
+        const auto slash = protocol.rfind('/');
+        via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
+        if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+    }
     std::optional<std::string_view> branch, received, oc, algorithm, validity, sequence;
     for_each_top_level(parameters, ';', [&](std::string_view parameter) {
         const auto equals = parameter.find('=');
@@ -239,7 +244,7 @@ ViaEntry parse_via_entry(std::string_view item) {
         return true;
     });
     if (branch) via.branch = stored(*branch);
-    if (received) via.received = stored(*received);
+    if (received && depth == ViaDepth::whole) via.received = stored(*received);
     if (oc) {
         OverloadControl control;
         if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)

@@ -55,7 +55,7 @@ struct SipMessage {
     std::uint32_t cseq_number = 0;
     std::string cseq_method;
 
-    std::vector<ViaEntry> vias;   // top first, at most kMaxVias
+    std::vector<ViaEntry> vias;   // top first, at most kMaxVias; other than a 503: the top one, branch and oc only
     bool via_stack_truncated = false;
     std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
     std::string contact_host;     // 2xx to REGISTER: the host of the first Contact (a registrar lists the bindings)
