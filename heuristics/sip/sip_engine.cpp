@@ -145,7 +145,7 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
     server_at(meta.destination, meta).requests.add(meta.time_us);
     remember_forwarding(meta, request, key);
     receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
-    if (iequals(request.method, "BYE")) close_dialogs(hash_text(request.call_id));
+    if (iequals(request.method, "BYE")) close_dialogs(call_identity(request));
 }
 
 void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
@@ -186,7 +186,7 @@ std::optional<Verdict> SipEngine::on_response(const PacketMeta& meta, const SipM
             transaction->provisional_frame = meta.frame;
             transaction->provisional_time_us = meta.time_us;
             if (iequals(response.cseq_method, "INVITE") && transaction->final_frame == 0)
-                begin_call_setup(server, *transaction, hash_text(response.call_id));
+                begin_call_setup(server, *transaction, call_identity(response));
         }
         return std::nullopt;
     }
@@ -207,7 +207,7 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     ServerContext& server = server_at(meta.source, meta);
     // Before the 503 is judged: the refused call itself no longer counts as one in progress.
     if (transaction.setting_up_at != 0)
-        end_call_setup(transaction, response.status_code, hash_text(response.call_id), meta.time_us);
+        end_call_setup(transaction, response.status_code, call_identity(response), meta.time_us);
     Outcome outcome;
     outcome.time_us = meta.time_us;
     outcome.frame = meta.frame;
@@ -218,10 +218,10 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     outcome.method = hash_text(response.cseq_method);
     server.record(outcome, settings_.outcome_history);
     if (iequals(response.cseq_method, "INVITE") && response.status_code < 300)
-        open_dialog(hash_text(response.call_id), server.key, meta.time_us);
+        open_dialog(call_identity(response), server.key, meta.time_us);
     if (response.status_code < 300 && iequals(response.cseq_method, "REGISTER")) remember_registration(meta, response);
     // A 2xx to BYE ends the call too: the BYE itself may be outside the capture.
-    if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(hash_text(response.call_id));
+    if (iequals(response.cseq_method, "BYE") && response.status_code < 300) close_dialogs(call_identity(response));
 
     std::optional<Verdict> verdict;
     if (response.status_code == 503) {
@@ -400,7 +400,7 @@ void SipEngine::remember_onward_failure(const PacketMeta& meta, const SipMessage
     if (!failure) return;
     OnwardFailures& failures = onward_failures_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
     OnwardFailure& slot = failures.latest[failures.next++ % kOnwardFailuresPerServer];
-    slot.call = hash_text(response.call_id);
+    slot.call = call_identity(response);
     slot.method = hash_text(response.cseq_method);
     slot.callee = user_key(response.to_user);
     slot.callee_name = response.to_user;
@@ -417,7 +417,7 @@ std::optional<DownstreamFacts> SipEngine::failed_onward_call(const PacketMeta& m
     if (transaction.request_frame == 0 || !has_identity(response)) return std::nullopt;
     const OnwardFailures* failures = onward_failures_.find(hash_text(meta.source.address));
     if (!failures) return std::nullopt;
-    const std::uint64_t call = hash_text(response.call_id);
+    const std::uint64_t call = call_identity(response);
     const std::uint64_t method = hash_text(response.cseq_method);
     const std::uint64_t callee = user_key(response.to_user);
     const OnwardFailure* best = nullptr;

@@ -66,6 +66,10 @@ std::string name_addr_tag(std::string_view value);
 
 // Reads Via entries until the stack holds `limit` of them.
 void read_via(std::string_view value, SipMessage& message, std::size_t limit, ViaDepth depth) {
+    if (message.vias.size() >= limit) {  // a later Via header line: only the top ones are wanted
+        if (limit == kMaxVias && !trim(value).empty()) message.via_stack_truncated = true;
+        return;
+    }
     for_each_top_level(value, ',', [&](std::string_view item) {
         if (item.empty()) return true;
         if (message.vias.size() >= kMaxVias) {
@@ -183,10 +187,22 @@ const std::string& SipMessage::top_branch() const {
     return vias.empty() ? none : vias.front().branch;
 }
 
-std::uint64_t cseq_identity(const SipMessage& message) {
+namespace {
+
+std::uint64_t hash_cseq_identity(const SipMessage& message) {
     const char number[4] = {static_cast<char>(message.cseq_number >> 24), static_cast<char>(message.cseq_number >> 16),
                             static_cast<char>(message.cseq_number >> 8), static_cast<char>(message.cseq_number)};
     return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), hash_text(message.call_id)));
+}
+
+}  // namespace
+
+std::uint64_t cseq_identity(const SipMessage& message) {
+    return message.identities_hashed ? message.cseq_hash : hash_cseq_identity(message);
+}
+
+std::uint64_t call_identity(const SipMessage& message) {
+    return message.identities_hashed ? message.call_hash : hash_text(message.call_id);
 }
 
 namespace {
@@ -217,6 +233,9 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     if (message.call_id.empty()) message.anomalies.push_back("Call-ID is missing.");
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
     if (message.vias.empty()) message.anomalies.push_back("Via is missing.");
+    message.call_hash = hash_text(message.call_id);
+    message.cseq_hash = hash_cseq_identity(message);
+    message.identities_hashed = true;
     return message;
 }
 

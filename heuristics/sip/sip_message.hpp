@@ -69,6 +69,12 @@ struct SipMessage {
 
     std::vector<std::string> anomalies;       // what the parser had to tolerate, as sentences
 
+    // Hashes of the Call-ID and of Call-ID + CSeq, made once by the parser: the engines look a message
+    // up by them several times. A message built by hand (tests) has none, and they are made on demand.
+    bool identities_hashed = false;
+    std::uint64_t call_hash = 0;
+    std::uint64_t cseq_hash = 0;
+
     const std::string& top_branch() const;
 };
 
@@ -84,7 +90,8 @@ inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one heade
 std::optional<SipMessage> parse_sip_message(std::string_view text);
 
 // Call-ID, CSeq number and CSeq method: the same for a retransmission, new for each new request.
-std::uint64_t cseq_identity(const SipMessage& message);
+std::uint64_t cseq_identity(const SipMessage& message);  // Call-ID, CSeq number and method
+std::uint64_t call_identity(const SipMessage& message);  // Call-ID
 
 // Header-value parsers, exposed for unit tests.
 std::vector<ViaEntry> parse_via_values(std::string_view value);

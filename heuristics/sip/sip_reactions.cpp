@@ -12,7 +12,7 @@ bool may_react(const SipMessage& request) {
 }
 
 ClientRequest sip_client_request(const PacketMeta& meta, const SipMessage& message) {
-    return {&meta, hash_text(message.call_id), cseq_identity(message)};
+    return {&meta, call_identity(message), cseq_identity(message)};
 }
 
 }  // namespace diag503

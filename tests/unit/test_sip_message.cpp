@@ -267,6 +267,18 @@ TEST(SipMessage, AThousandViaEntriesAreCappedAtKMaxVias) {
     EXPECT_EQ(response.top_branch(), "z9hG4bK0");
 }
 
+// A message other than a 503 is read for its transaction only: the top Via's branch.
+TEST(SipMessage, AMessageThatIsNotDiagnosedKeepsOnlyItsTopViaAcrossHeaderLines) {
+    const auto ringing = parse_sip_message("SIP/2.0 180 Ringing\r\nVia: " + test::via("10.0.0.1", "z9hG4bKtop") +
+                                           "\r\nVia: " + test::via("10.0.0.2", "z9hG4bKnext") +
+                                           "\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\n\r\n");
+    ASSERT_TRUE(ringing);
+    ASSERT_EQ(ringing->vias.size(), 1u);
+    EXPECT_EQ(ringing->top_branch(), "z9hG4bKtop");
+    EXPECT_EQ(parse_503_lines({"Via: " + test::via("10.0.0.1", "z9hG4bKtop"), "Via: " + test::via("10.0.0.2", "z9hG4bKnext"),
+                               "Call-ID: a@b", "CSeq: 1 INVITE"}).vias.size(), 2u);
+}
+
 // ---- Call-ID, CSeq, missing headers ----
 
 TEST(SipMessage, CSeqWithoutMethodIsKeptAndNoted) {
