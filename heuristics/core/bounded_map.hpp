@@ -169,7 +169,8 @@ private:
         if (entry.sequence != slot.sequence) return false;
         evicted(std::as_const(entry.key), entry.value);
         ++evicted_count_;
-        release(bucket_of(entry.key, hash_of(entry.key)));
+        const std::size_t bucket = bucket_of(entry.key, hash_of(entry.key));
+        if (bucket != kAbsent) release(bucket);  // absent only if the callback erased it itself
         return true;
     }
 
