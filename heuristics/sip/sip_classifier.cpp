@@ -360,13 +360,18 @@ void load_rules(const SipFacts& facts, const Settings& settings, Findings& findi
 // A call ceiling shows as refusals at one count that calls never exceed; it is confirmed when the
 // count dipped (a call ended) and the refusals resumed at the same count. Consecutive refusals in a
 // burst, with no dip, show nothing more than the first.
+// The cause a Q.850 code of the 503 names, Asterisk's 34 aside: its word for a dialplan Congestion()
+// or a failed dial, never for its own circuits or limits.
+std::optional<Cause> cause_named_by_code(const SipFacts& facts, const ReasonValue& reason) {
+    if (!reason.cause || !iequals(reason.protocol, "Q.850")) return std::nullopt;
+    if (*reason.cause == kQ850NoCircuit && is_asterisk(agent_of(facts))) return std::nullopt;
+    return cause_of_q850(*reason.cause);
+}
+
 bool names_own_circuit_shortage(const SipFacts& facts) {
     if (facts.downstream.frame != 0) return false;
-    const bool asterisk = is_asterisk(agent_of(facts));
     for (const auto& reason : facts.response->reasons)
-        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) == Cause::capacity_limit &&
-            !(asterisk && *reason.cause == kQ850NoCircuit))
-            return true;
+        if (cause_named_by_code(facts, reason) == Cause::capacity_limit) return true;
     return false;
 }
 
@@ -538,14 +543,9 @@ bool some_text_names_a_cause(const SipMessage& response) {
     return false;
 }
 
-// A Q.850 code naming a cause, other than Asterisk's 34: its word for a dialplan Congestion() or a
-// failed dial, never for its own circuits or limits.
 bool names_a_cause_by_code(const SipFacts& facts) {
-    const bool asterisk = is_asterisk(agent_of(facts));
     for (const auto& reason : facts.response->reasons)
-        if (reason.cause && iequals(reason.protocol, "Q.850") && cause_of_q850(*reason.cause) &&
-            !(asterisk && *reason.cause == kQ850NoCircuit))
-            return true;
+        if (cause_named_by_code(facts, reason)) return true;
     return false;
 }
 

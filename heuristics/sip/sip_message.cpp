@@ -189,16 +189,17 @@ const std::string& SipMessage::top_branch() const {
 
 namespace {
 
-std::uint64_t hash_cseq_identity(const SipMessage& message) {
+// `call_hash`: hash_text(message.call_id), so that the parser hashes the Call-ID once.
+std::uint64_t hash_cseq_identity(const SipMessage& message, std::uint64_t call_hash) {
     const char number[4] = {static_cast<char>(message.cseq_number >> 24), static_cast<char>(message.cseq_number >> 16),
                             static_cast<char>(message.cseq_number >> 8), static_cast<char>(message.cseq_number)};
-    return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), hash_text(message.call_id)));
+    return hash_text(message.cseq_method, hash_text(std::string_view(number, 4), call_hash));
 }
 
 }  // namespace
 
 std::uint64_t cseq_identity(const SipMessage& message) {
-    return message.identities_hashed ? message.cseq_hash : hash_cseq_identity(message);
+    return message.identities_hashed ? message.cseq_hash : hash_cseq_identity(message, hash_text(message.call_id));
 }
 
 std::uint64_t call_identity(const SipMessage& message) {
@@ -234,7 +235,7 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     if (!message.has_cseq) message.anomalies.push_back("CSeq is missing or invalid.");
     if (message.vias.empty()) message.anomalies.push_back("Via is missing.");
     message.call_hash = hash_text(message.call_id);
-    message.cseq_hash = hash_cseq_identity(message);
+    message.cseq_hash = hash_cseq_identity(message, message.call_hash);
     message.identities_hashed = true;
     return message;
 }
