@@ -14,6 +14,7 @@
 #include <wiretap/wtap.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 
@@ -119,19 +120,49 @@ diag503::LinkType link_type_of(const packet_info* pinfo) {
 
 // Which of the protocols diag503 reads Wireshark found in the frame: one walk over its layers.
 // A protocol's field id is its protocol id, as pinfo->layers lists it.
-bool mark_layers(const packet_info* pinfo, FrameFacts& facts) {
-    using diag503::PayloadKind;
-    const std::pair<int, PayloadKind> watched[] = {
-        {fields.sip, PayloadKind::sip}, {fields.rtsp, PayloadKind::rtsp}, {fields.http, PayloadKind::http},
-        {fields.dns, PayloadKind::dns}, {fields.tls, PayloadKind::tls}, {fields.icmp, PayloadKind::icmp},
-        {fields.icmpv6, PayloadKind::icmpv6}, {fields.pgsql, PayloadKind::postgresql}, {fields.mysql, PayloadKind::mysql}};
-    bool any = false;
-    for (wmem_list_frame_t* layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
-        const int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
-        for (const auto& [field, kind] : watched)
-            if (id == field) any = facts.input.present[static_cast<int>(kind)] = true;
+// The watched protocols by id, in a small open-addressed table: each layer of each frame costs one probe.
+class WatchedLayers {
+public:
+    void add(int id, diag503::PayloadKind kind) {
+        std::size_t slot = static_cast<unsigned>(id) % kSlots;
+        while (slots_[slot].id != kEmpty) slot = (slot + 1) % kSlots;
+        slots_[slot] = {id, kind};
     }
-    facts.over_tls = facts.input.has(PayloadKind::tls);
+    const diag503::PayloadKind* find(int id) const {
+        for (std::size_t slot = static_cast<unsigned>(id) % kSlots; slots_[slot].id != kEmpty; slot = (slot + 1) % kSlots)
+            if (slots_[slot].id == id) return &slots_[slot].kind;
+        return nullptr;
+    }
+
+private:
+    static constexpr int kEmpty = -1;
+    static constexpr std::size_t kSlots = 32;  // more than three times the watched protocols
+    struct Slot {
+        int id = kEmpty;
+        diag503::PayloadKind kind{};
+    };
+    std::array<Slot, kSlots> slots_{};
+};
+
+WatchedLayers make_watched_layers() {
+    using diag503::PayloadKind;
+    WatchedLayers watched;
+    for (const auto& [id, kind] : {std::pair{fields.sip, PayloadKind::sip}, {fields.rtsp, PayloadKind::rtsp},
+                                   {fields.http, PayloadKind::http}, {fields.dns, PayloadKind::dns},
+                                   {fields.tls, PayloadKind::tls}, {fields.icmp, PayloadKind::icmp},
+                                   {fields.icmpv6, PayloadKind::icmpv6}, {fields.pgsql, PayloadKind::postgresql},
+                                   {fields.mysql, PayloadKind::mysql}})
+        if (id > 0) watched.add(id, kind);
+    return watched;
+}
+
+bool mark_layers(const packet_info* pinfo, FrameFacts& facts) {
+    static const WatchedLayers watched = make_watched_layers();  // ids are fixed once protocols are registered
+    bool any = false;
+    for (wmem_list_frame_t* layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer))
+        if (const auto* kind = watched.find(GPOINTER_TO_INT(wmem_list_frame_data(layer))))
+            any = facts.input.present[static_cast<int>(*kind)] = true;
+    facts.over_tls = facts.input.has(diag503::PayloadKind::tls);
     return any;
 }
 

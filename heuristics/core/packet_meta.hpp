@@ -13,6 +13,8 @@ struct Endpoint {
     std::string address;  // printable, as the capture tool shows it ("192.0.2.1", "2001:db8::1")
     std::uint16_t port = 0;
     std::string text() const;  // "192.0.2.1:5060", "[2001:db8::1]:5060"
+    // A hash of address and port, for keying maps without building text() on every message.
+    std::uint64_t key() const;
 };
 
 struct PacketMeta {

@@ -3,39 +3,21 @@
 #include "core/text.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace diag503 {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
 
 bool icontains(std::string_view haystack, std::string_view needle) {
     if (needle.empty()) return true;
     if (haystack.size() < needle.size()) return false;
     for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
-        if (lower(haystack[i]) == lower(needle[0]) && iequals(haystack.substr(i, needle.size()), needle)) return true;
+        if (ascii_lower(haystack[i]) == ascii_lower(needle[0]) && iequals(haystack.substr(i, needle.size()), needle)) return true;
     return false;
 }
 
@@ -125,12 +107,23 @@ std::optional<std::string_view> find_parameter(std::string_view parameters, std:
 }
 
 std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
-    std::uint64_t hash = seed;
-    for (unsigned char c : text) {
-        hash ^= c;
-        hash *= 1099511628211ull;
+    // Eight bytes per step (Call-IDs, branches and addresses are hashed for every message), each step
+    // multiplied and folded so that every input bit reaches the low bits the maps index by.
+    constexpr std::uint64_t kOdd = 0x9e3779b97f4a7c15ull;
+    std::uint64_t hash = (seed ^ text.size()) * kOdd;
+    std::size_t position = 0;
+    for (; position + 8 <= text.size(); position += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + position, 8);
+        hash = (hash ^ word) * kOdd;
+        hash ^= hash >> 29;
     }
-    return hash;
+    std::uint64_t tail = 0;
+    if (position < text.size()) std::memcpy(&tail, text.data() + position, text.size() - position);
+    hash = (hash ^ tail) * 0xff51afd7ed558ccdull;
+    hash ^= hash >> 33;
+    hash *= 0xc4ceb9fe1a85ec53ull;
+    return hash ^ (hash >> 33);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -11,9 +12,26 @@
 
 namespace diag503 {
 
-std::string_view trim(std::string_view text);
-bool iequals(std::string_view a, std::string_view b);
-bool istarts_with(std::string_view text, std::string_view prefix);
+// Inline: the parsers call these for every header of every message.
+inline bool is_text_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string_view trim(std::string_view text) {
+    while (!text.empty() && is_text_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_text_space(text.back())) text.remove_suffix(1);
+    return text;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+inline bool istarts_with(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
 bool icontains(std::string_view haystack, std::string_view needle);
 
 struct ParsedNumber {
@@ -36,6 +54,15 @@ void for_each_top_level(std::string_view text, char separator, OnPart&& on_part)
         text.remove_prefix(end + 1);
     }
 }
+// The same for text known to quote and bracket nothing: every separator splits.
+template <typename OnPart>
+void for_each_plain_part(std::string_view text, char separator, OnPart&& on_part) {
+    while (true) {
+        const std::size_t end = std::min(text.find(separator), text.size());
+        if (!on_part(trim(text.substr(0, end))) || end >= text.size()) return;
+        text.remove_prefix(end + 1);
+    }
+}
 // Splits at `separator` outside double quotes, angle brackets and parentheses.
 std::vector<std::string_view> split_top_level(std::string_view text, char separator);
 std::string_view unquote(std::string_view text);
@@ -43,7 +70,7 @@ std::string_view unquote(std::string_view text);
 // A `name=value` parameter out of a `;`-separated list; nullopt when absent.
 std::optional<std::string_view> find_parameter(std::string_view parameters, std::string_view name);
 
-// FNV-1a; used for compact keys. Case-sensitive, as Call-IDs and branches are.
+// A 64-bit hash for compact keys, eight bytes per step. Case-sensitive, as Call-IDs and branches are.
 std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 14695981039346656037ull);
 
 // Copy of packet text made safe for display: at most `max_length` bytes, control bytes as '.', an ellipsis when cut.

@@ -14,7 +14,7 @@ namespace {
 constexpr std::int64_t kUnansweredGraceUs = 500000;
 
 std::uint64_t connection_key(const Endpoint& client, const Endpoint& server) {
-    return hash_text(server.text(), hash_text(client.text()));
+    return server.key() * 0x9e3779b97f4a7c15ull ^ client.key();
 }
 
 bool is_sip_lookup(std::uint16_t question_type) {

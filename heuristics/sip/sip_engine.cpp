@@ -21,19 +21,20 @@ const Endpoint& server_side(const PacketMeta& meta, const SipMessage& message) {
     return message.is_request ? meta.destination : meta.source;
 }
 
+std::uint64_t mixed(std::uint64_t a, std::uint64_t b) {
+    const char bytes[8] = {static_cast<char>(b), static_cast<char>(b >> 8), static_cast<char>(b >> 16), static_cast<char>(b >> 24),
+                           static_cast<char>(b >> 32), static_cast<char>(b >> 40), static_cast<char>(b >> 48), static_cast<char>(b >> 56)};
+    return hash_text(std::string_view(bytes, 8), a);
+}
+
 std::uint64_t transaction_key(const PacketMeta& meta, const SipMessage& message) {
     const std::string& branch = message.top_branch();
     if (!branch.empty()) return hash_text(branch, cseq_identity(message));
-    return hash_text(server_side(meta, message).text(), cseq_identity(message) ^ 0x5bd1e995u);
+    return mixed(cseq_identity(message) ^ 0x5bd1e995u, server_side(meta, message).key());
 }
 
 std::uint64_t by_cseq_key(const PacketMeta& meta, const SipMessage& message) {
-    return hash_text(server_side(meta, message).text(), cseq_identity(message));
-}
-
-std::uint64_t endpoint_key(const Endpoint& endpoint) {
-    const char port[2] = {static_cast<char>(endpoint.port >> 8), static_cast<char>(endpoint.port & 0xff)};
-    return hash_text(std::string_view(port, 2), hash_text(endpoint.address));
+    return mixed(cseq_identity(message), server_side(meta, message).key());
 }
 
 // Without Call-ID and CSeq a message cannot be matched to its transaction (a snaplen cut them off, or
@@ -61,6 +62,11 @@ const std::string& agent_of(const SipMessage& message) {
 std::string Endpoint::text() const {
     const bool ipv6 = address.find(':') != std::string::npos;
     return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+std::uint64_t Endpoint::key() const {
+    const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
+    return hash_text(std::string_view(port_bytes, 2), hash_text(address));
 }
 
 SipEngine::SipEngine(const Settings& settings)
@@ -94,7 +100,7 @@ std::optional<Verdict> SipEngine::observe(const PacketMeta& meta, const SipMessa
 
 ServerContext& SipEngine::server_at(const Endpoint& endpoint, const PacketMeta& meta) {
     // Keyed without building the "address:port" text, which only a new server needs.
-    const std::uint64_t key = endpoint_key(endpoint);
+    const std::uint64_t key = endpoint.key();
     ServerContext& server = servers_.get_or_insert(key, meta.time_us, [&](const std::uint64_t& evicted, const ServerContext&) {
         if (servers_.making_room()) forgotten_servers_.get_or_insert(evicted, meta.time_us, [](auto&, auto&) {}) = true;
     });
@@ -346,7 +352,7 @@ void SipEngine::remember_downstream_failure(const PacketMeta& meta, const SipMes
     DownstreamFailure& failure =
         downstream_failures_.get_or_insert(cseq_identity(response), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
-    failure.receiver_address = hash_text(stream ? meta.destination.address : meta.destination.text());
+    failure.receiver_address = stream ? hash_text(meta.destination.address) : meta.destination.key();
     failure.frame = meta.frame;
     failure.status = response.status_code;
     failure.hop = meta.source.text();
@@ -594,7 +600,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     const DownstreamFailure* failure = has_identity(response) ? downstream_failures_.find(cseq_identity(response)) : nullptr;
     if (failure) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
-        if (failure->receiver_address == hash_text(stream ? meta.source.address : meta.source.text())) {
+        if (failure->receiver_address == (stream ? hash_text(meta.source.address) : meta.source.key())) {
             facts.downstream = downstream_facts(*failure);
         }
     }

@@ -61,8 +61,26 @@ void read_cseq(std::string_view value, SipMessage& message) {
 
 // What of a Via entry is read: a message that is not diagnosed needs only its branch and overload control.
 enum class ViaDepth { routing, whole };
-ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole);
+// `plain`: nothing in the entry is quoted or bracketed, so its parameters split at every ';'.
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole, bool plain = false);
 std::string name_addr_tag(std::string_view value);
+void read_name_addr(std::string_view value, std::string& user, std::string& tag);
+struct UriAndParameters {
+    std::string_view uri;
+    std::string_view parameters;
+};
+UriAndParameters split_name_addr(std::string_view value);
+
+// The top entry of a Via value when nothing in it is quoted or bracketed, so that the first comma ends
+// it: the common case, read without tracking nesting. Empty when the general reading is needed.
+std::string_view plain_top_via_entry(std::string_view value) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        if (c == ',') return trim(value.substr(0, i));
+        if (c == '"' || c == '<' || c == '(') return {};
+    }
+    return trim(value);
+}
 
 // Reads Via entries until the stack holds `limit` of them.
 void read_via(std::string_view value, SipMessage& message, std::size_t limit, ViaDepth depth) {
@@ -70,6 +88,11 @@ void read_via(std::string_view value, SipMessage& message, std::size_t limit, Vi
         if (limit == kMaxVias && !trim(value).empty()) message.via_stack_truncated = true;
         return;
     }
+    if (limit == 1)
+        if (const auto entry = plain_top_via_entry(value); !entry.empty()) {
+            message.vias.push_back(parse_via_entry(entry, depth, true));
+            return;
+        }
     for_each_top_level(value, ',', [&](std::string_view item) {
         if (item.empty()) return true;
         if (message.vias.size() >= kMaxVias) {
@@ -124,21 +147,15 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
             }
             return;
         case 'f':
-            if (depth.users && iequals(name, "From")) {
-                auto from = parse_name_addr(value);
-                message.from_user = std::move(from.user);
-                message.from_tag = std::move(from.tag);
-            }
+            if (!depth.users || !iequals(name, "From")) return;
+            if (depth.diagnosed) read_name_addr(value, message.from_user, message.from_tag);
+            else message.from_user = uri_user(split_name_addr(value).uri);
             return;
         case 't':
             if (!iequals(name, "To")) return;
-            if (depth.users) {
-                auto to = parse_name_addr(value);
-                message.to_user = std::move(to.user);
-                message.to_tag = std::move(to.tag);
-            } else {
-                message.to_tag = name_addr_tag(value);
-            }
+            if (depth.diagnosed) read_name_addr(value, message.to_user, message.to_tag);
+            else if (depth.users) message.to_user = uri_user(split_name_addr(value).uri);
+            else message.to_tag = name_addr_tag(value);
             return;
         case 's':
             if (depth.agent && iequals(name, "Server")) message.server = stored(value);
@@ -220,8 +237,12 @@ void read_registered_contact(std::string_view text, SipMessage& message) {
 }  // namespace
 
 std::optional<SipMessage> parse_sip_message(std::string_view text) {
-    SipMessage message;
-    if (!parse_start_line(first_line(text), message)) return std::nullopt;
+    std::optional<SipMessage> parsed(std::in_place);  // built where it is returned: a SipMessage is large to move
+    SipMessage& message = *parsed;
+    if (!parse_start_line(first_line(text), message)) {
+        parsed.reset();
+        return parsed;  // the one object returned on every path, so that it is never moved
+    }
     ReadingDepth depth;
     depth.diagnosed = message.status_code == 503;
     depth.agent = depth.diagnosed || message.status_code == 100;
@@ -237,13 +258,28 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     message.call_hash = hash_text(message.call_id);
     message.cseq_hash = hash_cseq_identity(message, message.call_hash);
     message.identities_hashed = true;
-    return message;
+    return parsed;
 }
 
 namespace {
 
+using ViaParameter = std::optional<std::string_view>;
+
+// Where a Via parameter of interest goes, picked by the name's length before any comparison.
+ViaParameter* via_parameter_slot(std::string_view key, ViaParameter& branch, ViaParameter& received, ViaParameter& oc,
+                                 ViaParameter& algorithm, ViaParameter& validity, ViaParameter& sequence) {
+    switch (key.size()) {
+        case 2: return iequals(key, "oc") ? &oc : nullptr;
+        case 6: return iequals(key, "branch") ? &branch : iequals(key, "oc-seq") ? &sequence : nullptr;
+        case 7: return iequals(key, "oc-algo") ? &algorithm : nullptr;
+        case 8: return iequals(key, "received") ? &received : nullptr;
+        case 11: return iequals(key, "oc-validity") ? &validity : nullptr;
+        default: return nullptr;
+    }
+}
+
 // One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
-ViaEntry parse_via_entry(std::string_view item, ViaDepth depth) {
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth, bool plain) {
     ViaEntry via;
     const auto [protocol_and_host, parameters] = split_parameters(item);
     if (depth == ViaDepth::whole) {
@@ -254,15 +290,16 @@ ViaEntry parse_via_entry(std::string_view item, ViaDepth depth) {
         if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
     }
     std::optional<std::string_view> branch, received, oc, algorithm, validity, sequence;
-    for_each_top_level(parameters, ';', [&](std::string_view parameter) {
+    auto read_parameter = [&](std::string_view parameter) {
         const auto equals = parameter.find('=');
         const auto key = trim(parameter.substr(0, equals));
         const auto value = equals == std::string_view::npos ? std::string_view{} : trim(parameter.substr(equals + 1));
-        for (auto [name, slot] : {std::pair{"branch", &branch}, {"received", &received}, {"oc", &oc},
-                                  {"oc-algo", &algorithm}, {"oc-validity", &validity}, {"oc-seq", &sequence}})
-            if (!*slot && iequals(key, name)) *slot = value;
+        if (auto* slot = via_parameter_slot(key, branch, received, oc, algorithm, validity, sequence); slot && !*slot)
+            *slot = value;
         return true;
-    });
+    };
+    if (plain) for_each_plain_part(parameters, ';', read_parameter);
+    else for_each_top_level(parameters, ';', read_parameter);
     if (branch) via.branch = stored(*branch);
     if (received && depth == ViaDepth::whole) via.received = stored(*received);
     if (oc) {
@@ -323,6 +360,17 @@ std::vector<WarningValue> parse_warning_values(std::string_view value) {
     return warnings;
 }
 
+namespace {
+
+// Where a SIP URI's host part ends: at its parameters, headers, closing bracket or a space.
+std::size_t end_of_sip_uri(std::string_view rest) {
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        if (rest[i] == '>' || rest[i] == ';' || rest[i] == '?' || rest[i] == ' ') return i;
+    return std::string_view::npos;
+}
+
+}  // namespace
+
 std::string uri_user(std::string_view uri) {
     uri = trim(uri);
     const auto colon = uri.find(':');
@@ -331,7 +379,7 @@ std::string uri_user(std::string_view uri) {
     std::string_view rest = uri.substr(colon + 1);
     if (iequals(scheme, "tel")) return stored(rest.substr(0, rest.find_first_of(";>")));
     if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
-    const auto end_of_uri = rest.find_first_of(">;? ");
+    const auto end_of_uri = end_of_sip_uri(rest);
     const auto at = rest.substr(0, end_of_uri).find('@');
     if (at == std::string_view::npos) return {};
     const auto userinfo = rest.substr(0, at);
@@ -345,7 +393,7 @@ std::string uri_host(std::string_view uri) {
     const auto scheme = uri.substr(0, colon);
     if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
     std::string_view rest = uri.substr(colon + 1);
-    rest = rest.substr(0, rest.find_first_of(">;? "));
+    rest = rest.substr(0, end_of_sip_uri(rest));
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
     if (!rest.empty() && rest.front() == '[') {
         const auto close = rest.find(']');
@@ -357,10 +405,6 @@ std::string uri_host(std::string_view uri) {
 namespace {
 
 // A name-addr's URI and the parameters after it.
-struct UriAndParameters {
-    std::string_view uri;
-    std::string_view parameters;
-};
 UriAndParameters split_name_addr(std::string_view value) {
     value = trim(value);
     const auto open = unquoted_angle_bracket(value);
@@ -394,11 +438,19 @@ std::string name_addr_host(std::string_view value) {
 }
 
 NameAddr parse_name_addr(std::string_view value) {
-    const UriAndParameters parts = split_name_addr(value);
     NameAddr result;
-    result.user = uri_user(parts.uri);
-    if (auto tag = find_parameter(parts.parameters, "tag")) result.tag = stored(*tag);
+    read_name_addr(value, result.user, result.tag);
     return result;
 }
+
+namespace {
+
+void read_name_addr(std::string_view value, std::string& user, std::string& tag) {
+    const UriAndParameters parts = split_name_addr(value);
+    user = uri_user(parts.uri);
+    if (auto found = find_parameter(parts.parameters, "tag")) tag = stored(*found);
+}
+
+}  // namespace
 
 }  // namespace diag503

@@ -57,7 +57,7 @@ struct SipMessage {
 
     std::vector<ViaEntry> vias;   // top first, at most kMaxVias; other than a 503: the top one, branch and oc only
     bool via_stack_truncated = false;
-    std::string from_user, from_tag, to_user, to_tag;  // users and From tag: responses only
+    std::string from_user, from_tag, to_user, to_tag;  // users: responses; To tag: requests and a 503; From tag: a 503
     std::string contact_host;     // 2xx to REGISTER: the host of the first Contact (a registrar lists the bindings)
 
     RetryAfter retry_after;
@@ -85,7 +85,8 @@ inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one heade
 // Parses a SIP request or response (start line and headers; the body is ignored), reading only what
 // each message is used for: a 503 in full; other responses without Retry-After, Reason, Warning,
 // vendor reason headers or deeper Via entries (Server/User-Agent only for a 100); requests without
-// their From, To user and request-URI user (users are counted on responses), To tag kept.
+// their From, To user and request-URI user (users are counted on responses), To tag kept; the tags
+// of a response only for a 503.
 // Returns nullopt only when the start line is not SIP at all.
 std::optional<SipMessage> parse_sip_message(std::string_view text);
 
