@@ -76,11 +76,11 @@ void CaptureAnalysis::guarded(const PacketMeta& meta, std::string_view message_t
 }
 
 void CaptureAnalysis::analyse_sip(const PacketMeta& meta, std::string_view message_text) {
-    const auto message = parse_sip_message(message_text);
-    if (!message) return;
-    auto verdict = sip_engine_.observe(meta, *message);
-    const ClientRequest request = sip_client_request(meta, *message);
-    if (message->is_request && may_react(*message)) observe_reaction(request);
+    if (!parse_sip_message_into(message_text, sip_message_)) return;
+    const SipMessage& message = sip_message_;
+    auto verdict = sip_engine_.observe(meta, message);
+    const ClientRequest request = sip_client_request(meta, message);
+    if (message.is_request && may_react(message)) observe_reaction(request);
     if (!verdict) return;
     if (!verdict->is_retransmission) reactions_.on_503(meta, request, verdict->retry_after_seconds);
     store(std::move(*verdict), meta);

@@ -78,6 +78,7 @@ private:
 
     Settings settings_;
     SipEngine sip_engine_;
+    SipMessage sip_message_;  // each SIP message is parsed into this one, which keeps its storage
     RtspEngine rtsp_engine_;
     IncidentTracker incidents_;
     ClientReactions reactions_;

@@ -140,11 +140,22 @@ std::size_t utf8_sequence_length(std::string_view text) {
 
 }  // namespace
 
+namespace {
+
+bool plain_and_short(std::string_view text, std::size_t max_length) {
+    return text.size() <= max_length && std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+void assign_printable(std::string& into, std::string_view text, std::size_t max_length) {
+    if (plain_and_short(text, max_length)) into.assign(text);
+    else into = printable(text, max_length);
+}
+
 std::string printable(std::string_view text, std::size_t max_length) {
     // Nearly all packet text is short plain ASCII: copy it as it is.
-    if (text.size() <= max_length &&
-        std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
-        return std::string(text);
+    if (plain_and_short(text, max_length)) return std::string(text);
     std::string safe;
     safe.reserve(std::min(text.size(), max_length) + 3);
     std::size_t position = 0;

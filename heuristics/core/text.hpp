@@ -75,5 +75,7 @@ std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 146959810393
 
 // Copy of packet text made safe for display: at most `max_length` bytes, control bytes as '.', an ellipsis when cut.
 std::string printable(std::string_view text, std::size_t max_length);
+// The same, written into `into` so that its storage is reused.
+void assign_printable(std::string& into, std::string_view text, std::size_t max_length);
 
 }  // namespace diag503

@@ -11,6 +11,8 @@ namespace diag503 {
 namespace {
 
 std::string stored(std::string_view text) { return printable(trim(text), kMaxStoredText); }
+// Into a field of a reused message: its storage is kept.
+void store(std::string& field, std::string_view text) { assign_printable(field, trim(text), kMaxStoredText); }
 
 // RFC 3261 §7.3.3 compact forms of the headers we read.
 std::string_view canonical_header_name(std::string_view name) {
@@ -34,14 +36,14 @@ bool parse_start_line(std::string_view line, SipMessage& message) {
         if (!code || code->value < 100 || code->value > 699) return false;
         message.status_code = static_cast<int>(code->value);
         const auto space = rest.find(' ');
-        if (space != std::string_view::npos) message.reason_phrase = stored(rest.substr(space + 1));
+        if (space != std::string_view::npos) store(message.reason_phrase, rest.substr(space + 1));
         return true;
     }
     const auto request = split_request_line(line, "SIP/");
     if (!request) return false;
     message.is_request = true;
-    message.method = stored(request->method);
-    message.request_uri = stored(request->uri);
+    store(message.method, request->method);
+    store(message.request_uri, request->uri);
     return true;
 }
 
@@ -55,7 +57,7 @@ void read_cseq(std::string_view value, SipMessage& message) {
     message.has_cseq = true;
     message.cseq_number = static_cast<std::uint32_t>(number->value);
     const auto space = value.find_first_of(" \t");
-    if (space != std::string_view::npos) message.cseq_method = stored(value.substr(space + 1));
+    if (space != std::string_view::npos) store(message.cseq_method, value.substr(space + 1));
     if (message.cseq_method.empty()) message.anomalies.push_back("CSeq has no method.");
 }
 
@@ -63,6 +65,13 @@ void read_cseq(std::string_view value, SipMessage& message) {
 enum class ViaDepth { routing, whole };
 // `plain`: nothing in the entry is quoted or bracketed, so its parameters split at every ';'.
 ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole, bool plain = false);
+void read_via_entry(std::string_view item, ViaDepth depth, bool plain, ViaEntry& via);
+
+// The next Via entry of the stack, built in the storage a reused message's previous top entry left.
+ViaEntry& next_via(SipMessage& message, ViaEntry& spare) {
+    message.vias.push_back(std::move(spare));
+    return message.vias.back();
+}
 std::string name_addr_tag(std::string_view value);
 void read_name_addr(std::string_view value, std::string& user, std::string& tag);
 struct UriAndParameters {
@@ -83,14 +92,14 @@ std::string_view plain_top_via_entry(std::string_view value) {
 }
 
 // Reads Via entries until the stack holds `limit` of them.
-void read_via(std::string_view value, SipMessage& message, std::size_t limit, ViaDepth depth) {
+void read_via(std::string_view value, SipMessage& message, std::size_t limit, ViaDepth depth, ViaEntry& spare) {
     if (message.vias.size() >= limit) {  // a later Via header line: only the top ones are wanted
         if (limit == kMaxVias && !trim(value).empty()) message.via_stack_truncated = true;
         return;
     }
     if (limit == 1)
         if (const auto entry = plain_top_via_entry(value); !entry.empty()) {
-            message.vias.push_back(parse_via_entry(entry, depth, true));
+            read_via_entry(entry, depth, true, next_via(message, spare));
             return;
         }
     for_each_top_level(value, ',', [&](std::string_view item) {
@@ -99,7 +108,8 @@ void read_via(std::string_view value, SipMessage& message, std::size_t limit, Vi
             message.via_stack_truncated = true;
             return false;
         }
-        message.vias.push_back(parse_via_entry(item, depth));
+        if (message.vias.empty()) read_via_entry(item, depth, false, next_via(message, spare));
+        else message.vias.push_back(parse_via_entry(item, depth));
         return message.vias.size() < limit;  // stop scanning as soon as enough entries are read
     });
 }
@@ -126,6 +136,7 @@ struct ReadingDepth {
     bool diagnosed = false;
     bool agent = false;
     bool users = false;  // outcomes are counted per user on responses; a request needs only its To tag
+    ViaEntry* spare_via = nullptr;  // storage for the top Via entry, from the reused message
 };
 
 void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
@@ -135,13 +146,13 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
     switch (name[0] | 0x20) {  // the first letter picks the few names worth comparing
         case 'v':
             if (!iequals(name, "Via")) return;
-            if (depth.diagnosed) read_via(value, message, kMaxVias, ViaDepth::whole);
-            else read_via(value, message, 1, ViaDepth::routing);
+            if (depth.diagnosed) read_via(value, message, kMaxVias, ViaDepth::whole, *depth.spare_via);
+            else read_via(value, message, 1, ViaDepth::routing, *depth.spare_via);
             return;
         case 'c':
             if (iequals(name, "Call-ID")) {
                 if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
-                else message.call_id = stored(value);
+                else store(message.call_id, value);
             } else if (iequals(name, "CSeq")) {
                 read_cseq(value, message);
             }
@@ -158,10 +169,10 @@ void read_header(std::string_view name, std::string_view value, SipMessage& mess
             else message.to_tag = name_addr_tag(value);
             return;
         case 's':
-            if (depth.agent && iequals(name, "Server")) message.server = stored(value);
+            if (depth.agent && iequals(name, "Server")) store(message.server, value);
             return;
         case 'u':
-            if (depth.agent && iequals(name, "User-Agent")) message.user_agent = stored(value);
+            if (depth.agent && iequals(name, "User-Agent")) store(message.user_agent, value);
             return;
         default: break;
     }
@@ -236,17 +247,47 @@ void read_registered_contact(std::string_view text, SipMessage& message) {
 
 }  // namespace
 
-std::optional<SipMessage> parse_sip_message(std::string_view text) {
-    std::optional<SipMessage> parsed(std::in_place);  // built where it is returned: a SipMessage is large to move
-    SipMessage& message = *parsed;
-    if (!parse_start_line(first_line(text), message)) {
-        parsed.reset();
-        return parsed;  // the one object returned on every path, so that it is never moved
-    }
+namespace {
+
+// Empties every field while keeping the storage of its strings and vectors; the top Via entry is
+// moved to `spare` so that the next message's top entry reuses its strings.
+void clear_for_reuse(SipMessage& message, ViaEntry& spare) {
+    if (!message.vias.empty()) spare = std::move(message.vias.front());
+    message.vias.clear();
+    message.is_request = false;
+    message.method.clear();
+    message.request_uri.clear();
+    message.status_code = 0;
+    message.reason_phrase.clear();
+    message.call_id.clear();
+    message.has_cseq = false;
+    message.cseq_number = 0;
+    message.cseq_method.clear();
+    message.via_stack_truncated = false;
+    for (std::string* text : {&message.from_user, &message.from_tag, &message.to_user, &message.to_tag,
+                              &message.contact_host, &message.server, &message.user_agent})
+        text->clear();
+    message.retry_after = RetryAfter{};
+    message.reasons.clear();
+    message.warnings.clear();
+    message.reason_headers.clear();
+    message.anomalies.clear();
+    message.identities_hashed = false;
+    message.call_hash = 0;
+    message.cseq_hash = 0;
+}
+
+}  // namespace
+
+bool parse_sip_message_into(std::string_view text, SipMessage& message) {
+    ViaEntry spare;
+    clear_for_reuse(message, spare);
+    if (!parse_start_line(first_line(text), message)) return false;
     ReadingDepth depth;
     depth.diagnosed = message.status_code == 503;
     depth.agent = depth.diagnosed || message.status_code == 100;
     depth.users = !message.is_request;
+    depth.spare_via = &spare;
     const HeaderBlock block = read_header_block(
         text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
@@ -258,6 +299,12 @@ std::optional<SipMessage> parse_sip_message(std::string_view text) {
     message.call_hash = hash_text(message.call_id);
     message.cseq_hash = hash_cseq_identity(message, message.call_hash);
     message.identities_hashed = true;
+    return true;
+}
+
+std::optional<SipMessage> parse_sip_message(std::string_view text) {
+    std::optional<SipMessage> parsed(std::in_place);  // built where it is returned: a SipMessage is large to move
+    if (!parse_sip_message_into(text, *parsed)) parsed.reset();
     return parsed;
 }
 
@@ -281,13 +328,24 @@ ViaParameter* via_parameter_slot(std::string_view key, ViaParameter& branch, Via
 // One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
 ViaEntry parse_via_entry(std::string_view item, ViaDepth depth, bool plain) {
     ViaEntry via;
+    read_via_entry(item, depth, plain, via);
+    return via;
+}
+
+// Writes every field of `via`, reusing its strings' storage.
+void read_via_entry(std::string_view item, ViaDepth depth, bool plain, ViaEntry& via) {
+    via.transport.clear();
+    via.sent_by.clear();
+    via.branch.clear();
+    via.received.clear();
+    via.overload_control.reset();
     const auto [protocol_and_host, parameters] = split_parameters(item);
     if (depth == ViaDepth::whole) {
         const auto space = protocol_and_host.find_first_of(" \t");
         const auto protocol = protocol_and_host.substr(0, space);
         const auto slash = protocol.rfind('/');
-        via.transport = stored(slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
-        if (space != std::string_view::npos) via.sent_by = stored(protocol_and_host.substr(space + 1));
+        store(via.transport, slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
+        if (space != std::string_view::npos) store(via.sent_by, protocol_and_host.substr(space + 1));
     }
     std::optional<std::string_view> branch, received, oc, algorithm, validity, sequence;
     auto read_parameter = [&](std::string_view parameter) {
@@ -300,8 +358,8 @@ ViaEntry parse_via_entry(std::string_view item, ViaDepth depth, bool plain) {
     };
     if (plain) for_each_plain_part(parameters, ';', read_parameter);
     else for_each_top_level(parameters, ';', read_parameter);
-    if (branch) via.branch = stored(*branch);
-    if (received && depth == ViaDepth::whole) via.received = stored(*received);
+    if (branch) store(via.branch, *branch);
+    if (received && depth == ViaDepth::whole) store(via.received, *received);
     if (oc) {
         OverloadControl control;
         if (auto percent = parse_decimal(*oc); percent && percent->value <= 100)
@@ -312,7 +370,6 @@ ViaEntry parse_via_entry(std::string_view item, ViaDepth depth, bool plain) {
         if (sequence) control.sequence = stored(*sequence);
         via.overload_control = std::move(control);
     }
-    return via;
 }
 
 }  // namespace

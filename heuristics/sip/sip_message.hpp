@@ -89,6 +89,9 @@ inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one heade
 // of a response only for a 503.
 // Returns nullopt only when the start line is not SIP at all.
 std::optional<SipMessage> parse_sip_message(std::string_view text);
+// The same into a message kept between calls: its strings and vectors keep their storage, so that
+// reading a capture allocates nothing per message once they have grown. False when not SIP.
+bool parse_sip_message_into(std::string_view text, SipMessage& message);
 
 // Call-ID, CSeq number and CSeq method: the same for a retransmission, new for each new request.
 std::uint64_t cseq_identity(const SipMessage& message);  // Call-ID, CSeq number and method

@@ -135,6 +135,29 @@ TEST(SipMessage, BareLineFeedsParseLikeCrlf) {
     EXPECT_TRUE(response.anomalies.empty());
 }
 
+TEST(SipMessage, AMessageParsedIntoAReusedOneKeepsNothingOfThePrevious) {
+    SipMessage reused;
+    ASSERT_TRUE(parse_sip_message_into(std::string(k503) + "\r\n", reused));  // whole Via stack, Server, Retry-After
+    ASSERT_TRUE(parse_sip_message_into(kInvite, reused));
+    const SipMessage fresh = parse(kInvite);
+    EXPECT_TRUE(reused.is_request);
+    EXPECT_EQ(reused.status_code, 0);
+    EXPECT_EQ(reused.reason_phrase, "");
+    EXPECT_EQ(reused.method, fresh.method);
+    EXPECT_EQ(reused.call_id, fresh.call_id);
+    EXPECT_EQ(reused.cseq_hash, fresh.cseq_hash);
+    ASSERT_EQ(reused.vias.size(), 1u);
+    EXPECT_EQ(reused.top_branch(), fresh.top_branch());
+    EXPECT_EQ(reused.vias.front().received, "");
+    EXPECT_EQ(reused.vias.front().sent_by, fresh.vias.front().sent_by);
+    EXPECT_EQ(reused.server, "");
+    EXPECT_FALSE(reused.retry_after.present);
+    EXPECT_EQ(reused.to_tag, fresh.to_tag);
+    EXPECT_EQ(reused.from_user, "");
+    EXPECT_TRUE(reused.anomalies.empty());
+    EXPECT_FALSE(parse_sip_message_into("HTTP/1.1 200 OK\r\n\r\n", reused));
+}
+
 TEST(SipMessage, LeadingBlankLinesBeforeTheStartLineAreSkipped) {
     EXPECT_EQ(parse(std::string("\r\n\r\n") + k503).status_code, 503);
 }
