@@ -200,6 +200,23 @@ diag503::Transport transport_of(const packet_info* pinfo, bool over_tls) {
     }
 }
 
+// An IPv4 address as dotted decimal, written directly (every analysed frame has two); other kinds as
+// Wireshark writes them.
+std::string address_text(const packet_info* pinfo, const address& where) {
+    if (where.type != AT_IPv4 || where.len != 4) return address_to_str(pinfo->pool, &where);
+    const auto* bytes = static_cast<const std::uint8_t*>(where.data);
+    char text[16];
+    char* end = text;
+    for (int i = 0; i < 4; ++i) {
+        if (i > 0) *end++ = '.';
+        const unsigned value = bytes[i];
+        if (value >= 100) *end++ = static_cast<char>('0' + value / 100);
+        if (value >= 10) *end++ = static_cast<char>('0' + value / 10 % 10);
+        *end++ = static_cast<char>('0' + value % 10);
+    }
+    return std::string(text, end);
+}
+
 // C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.
 // Returns whether anything was analysed.
 bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
@@ -209,8 +226,8 @@ bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
     meta.frame = pinfo->num;
     meta.time_us = static_cast<std::int64_t>(pinfo->abs_ts.secs) * 1000000 + pinfo->abs_ts.nsecs / 1000;
     meta.transport = transport_of(pinfo, facts.over_tls);
-    meta.source = {address_to_str(pinfo->pool, &pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
-    meta.destination = {address_to_str(pinfo->pool, &pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
+    meta.source = {address_text(pinfo, pinfo->src), static_cast<std::uint16_t>(pinfo->srcport)};
+    meta.destination = {address_text(pinfo, pinfo->dst), static_cast<std::uint16_t>(pinfo->destport)};
     capture->analyse(meta, contents);
     return true;
 }
