@@ -10,6 +10,8 @@
 #include "core/settings.hpp"
 #include "evidence/request_rate.hpp"
 
+#include "core/packet_meta.hpp"
+
 namespace diag503 {
 
 // One final answer the server gave (or, for a 503 without its request, the 503 itself).
@@ -59,6 +61,7 @@ struct OnsetFacts {
 // history is bounded by Settings::outcome_history.
 struct ServerContext {
     std::string name;        // "address:port"
+    Endpoint endpoint;       // the same, as address and port
     std::uint64_t key = 0;   // its key in the engine's server map
     // Evictions that cost this server evidence: its earlier context was pushed out at the max_servers
     // bound (this context starts at that frame), and active calls pushed out at the max_dialogs bound.

@@ -106,6 +106,7 @@ ServerContext& SipEngine::server_at(const Endpoint& endpoint, const PacketMeta& 
     });
     if (server.name.empty()) {
         server.name = endpoint.text();
+        server.endpoint = endpoint;
         server.key = key;
         if (forgotten_servers_.find(key)) {
             server.context_since_frame = meta.frame;
@@ -148,19 +149,21 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
     Transaction& transaction = insert_transaction(key, by_cseq_key(meta, request), meta.time_us);
     transaction.request_frame = meta.frame;
     transaction.request_time_us = meta.time_us;
-    server_at(meta.destination, meta).requests.add(meta.time_us);
-    remember_forwarding(meta, request, key);
+    ServerContext& hop = server_at(meta.destination, meta);
+    hop.requests.add(meta.time_us);
+    remember_forwarding(meta, request, key, hop.key);
     receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
     if (iequals(request.method, "BYE")) close_dialogs(call_identity(request));
 }
 
-void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key) {
+void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key,
+                                    std::uint64_t hop_key) {
     if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
     last_onward_request_us_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {}) = meta.time_us;
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
     if (forwarding.count < kMaxForwardedAttempts)
-        forwarding.attempts[forwarding.count++] = {transaction_key, meta.destination, meta.frame};
+        forwarding.attempts[forwarding.count++] = {transaction_key, hop_key, meta.frame};
 }
 
 SipEngine::Transaction* SipEngine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
@@ -451,11 +454,14 @@ void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& resp
     if (!forwarding) return;
     for (std::size_t i = 0; i < forwarding->count; ++i) {
         const ForwardedAttempt& attempt = forwarding->attempts[i];
+        // A hop forgotten since (more servers than max_servers meanwhile) cannot be named: left out.
+        const ServerContext* hop = servers_.find(attempt.hop);
+        if (!hop) continue;
         const Transaction* onward = transactions_.find(attempt.transaction);
         SipFacts::Forwarded forwarded;
-        forwarded.hop = attempt.hop.text();
-        forwarded.hop_address = attempt.hop.address;
-        forwarded.hop_port = attempt.hop.port;
+        forwarded.hop = hop->name;
+        forwarded.hop_address = hop->endpoint.address;
+        forwarded.hop_port = hop->endpoint.port;
         forwarded.frame = attempt.frame;
         if (onward) {
             forwarded.retransmissions = onward->request_retransmissions;

@@ -96,10 +96,11 @@ private:
         std::string failed_hop_address;
         std::int64_t succeeded_us = 0;
     };
-    // A request a host sent onward: one transaction of the forwarding.
+    // A request a host sent onward: one transaction of the forwarding. Small, for the cache: the hop is
+    // its key into servers_, whose context (made when the request was seen) holds its address.
     struct ForwardedAttempt {
         std::uint64_t transaction = 0;           // key into transactions_
-        Endpoint hop;
+        std::uint64_t hop = 0;                   // key into servers_
         std::uint32_t frame = 0;
     };
     static constexpr std::size_t kMaxForwardedAttempts = 4;
@@ -130,7 +131,8 @@ private:
     bool call_is_up_at(std::uint64_t call, std::uint64_t server_key) const;
     void note_refusal_at_call_count(ServerContext& server, const PacketMeta& meta);  // the servers of an ended or expired dialog lose one active call
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
-    void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key);
+    void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key,
+                             std::uint64_t hop_key);
     void gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts);
     static DownstreamFacts downstream_facts(const DownstreamFailure& failure);
     void note_failed_hops(const PacketMeta& meta, const SipFacts::Forwarded& attempt);

@@ -259,6 +259,21 @@ TEST(SipEngine, ASilentHopNoUserRegisteredFromIsAFailedNextHop) {
     EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure));
 }
 
+TEST(SipEngine, AHopForgottenAtTheServerBoundIsNotNamed) {
+    Settings settings;
+    settings.max_servers = 2;  // the silent device's context is pushed out by the requests below
+    Capture capture(settings);
+    const Endpoint device = test::endpoint("203.0.113.7");
+    const Txn at_proxy = call(1, "alice", "bob");
+    capture.request(10, at_proxy, kClient, kProxy);
+    capture.request(10.001, test::forwarded(at_proxy, "192.0.2.20:5060", "z9hG4bK-proxy-1"), kProxy, device);
+    for (int other = 2; other <= 4; ++other)
+        capture.request(10.1 * other, call(other), kClient, test::endpoint("198.51.100." + std::to_string(50 + other)));
+    const auto verdict = capture.respond(14, at_proxy, 503, {}, kProxy, kClient);
+    ASSERT_TRUE(verdict);
+    EXPECT_EQ(test::all_evidence(*verdict).find("203.0.113.7"), std::string::npos) << test::all_evidence(*verdict);
+}
+
 // ---- dialogs ----
 
 TEST(SipEngine, DialogsOpenOnInvite200AndCloseOnBye) {
