@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "capture/capture_analysis.hpp"
+#include "wire/wire_formats.hpp"
 #include "preferences.hpp"
 
 namespace {
@@ -118,8 +119,6 @@ diag503::LinkType link_type_of(const packet_info* pinfo) {
     }
 }
 
-// Which of the protocols diag503 reads Wireshark found in the frame: one walk over its layers.
-// A protocol's field id is its protocol id, as pinfo->layers lists it.
 // The watched protocols by id, in a small open-addressed table: each layer of each frame costs one probe.
 class WatchedLayers {
 public:
@@ -156,6 +155,8 @@ WatchedLayers make_watched_layers() {
     return watched;
 }
 
+// Which of the protocols diag503 reads Wireshark found in the frame: one walk over its layers.
+// A protocol's field id is its protocol id, as pinfo->layers lists it.
 bool mark_layers(const packet_info* pinfo, FrameFacts& facts) {
     static const WatchedLayers watched = make_watched_layers();  // ids are fixed once protocols are registered
     bool any = false;
@@ -200,21 +201,10 @@ diag503::Transport transport_of(const packet_info* pinfo, bool over_tls) {
     }
 }
 
-// An IPv4 address as dotted decimal, written directly (every analysed frame has two); other kinds as
-// Wireshark writes them.
+// An IPv4 address written directly (every analysed frame has two); other kinds as Wireshark writes them.
 std::string address_text(const packet_info* pinfo, const address& where) {
     if (where.type != AT_IPv4 || where.len != 4) return address_to_str(pinfo->pool, &where);
-    const auto* bytes = static_cast<const std::uint8_t*>(where.data);
-    char text[16];
-    char* end = text;
-    for (int i = 0; i < 4; ++i) {
-        if (i > 0) *end++ = '.';
-        const unsigned value = bytes[i];
-        if (value >= 100) *end++ = static_cast<char>('0' + value / 100);
-        if (value >= 10) *end++ = static_cast<char>('0' + value / 10 % 10);
-        *end++ = static_cast<char>('0' + value % 10);
-    }
-    return std::string(text, end);
+    return diag503::ipv4_text(std::string_view(static_cast<const char*>(where.data), 4));
 }
 
 // C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.

@@ -7,10 +7,9 @@
 #include <deque>
 #include <string>
 
+#include "core/packet_meta.hpp"
 #include "core/settings.hpp"
 #include "evidence/request_rate.hpp"
-
-#include "core/packet_meta.hpp"
 
 namespace diag503 {
 

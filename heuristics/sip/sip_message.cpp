@@ -63,8 +63,8 @@ void read_cseq(std::string_view value, SipMessage& message) {
 
 // What of a Via entry is read: a message that is not diagnosed needs only its branch and overload control.
 enum class ViaDepth { routing, whole };
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole);
 // `plain`: nothing in the entry is quoted or bracketed, so its parameters split at every ';'.
-ViaEntry parse_via_entry(std::string_view item, ViaDepth depth = ViaDepth::whole, bool plain = false);
 void read_via_entry(std::string_view item, ViaDepth depth, bool plain, ViaEntry& via);
 
 // The next Via entry of the stack, built in the storage a reused message's previous top entry left.
@@ -326,9 +326,9 @@ ViaParameter* via_parameter_slot(std::string_view key, ViaParameter& branch, Via
 }
 
 // One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
-ViaEntry parse_via_entry(std::string_view item, ViaDepth depth, bool plain) {
+ViaEntry parse_via_entry(std::string_view item, ViaDepth depth) {
     ViaEntry via;
-    read_via_entry(item, depth, plain, via);
+    read_via_entry(item, depth, false, via);
     return via;
 }
 

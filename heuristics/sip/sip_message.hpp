@@ -43,6 +43,8 @@ struct WarningValue {
     std::string text;
 };
 
+// A new field must also be emptied in clear_for_reuse (sip_message.cpp): the capture analysis parses
+// every message into one kept SipMessage.
 struct SipMessage {
     bool is_request = false;
     std::string method;           // requests

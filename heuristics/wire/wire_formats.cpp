@@ -285,6 +285,23 @@ std::string address_text(int family, std::string_view bytes, std::size_t offset)
     return inet_ntop(family, address.data(), text, sizeof text) ? std::string(text) : std::string();
 }
 
+}  // namespace
+
+std::string ipv4_text(std::string_view four_bytes) {
+    char text[16];
+    char* end = text;
+    for (std::size_t i = 0; i < 4 && i < four_bytes.size(); ++i) {
+        if (i > 0) *end++ = '.';
+        const unsigned value = static_cast<unsigned char>(four_bytes[i]);
+        if (value >= 100) *end++ = static_cast<char>('0' + value / 100);
+        if (value >= 10) *end++ = static_cast<char>('0' + value / 10 % 10);
+        *end++ = static_cast<char>('0' + value % 10);
+    }
+    return std::string(text, end);
+}
+
+namespace {
+
 bool has_ports(std::uint8_t protocol) { return protocol == 6 || protocol == 17 || protocol == 132; }
 
 void read_ports(std::string_view bytes, std::size_t offset, IcmpError& error) {
@@ -299,8 +316,8 @@ bool read_quoted_ipv4(std::string_view bytes, IcmpError& error) {
     const std::size_t header_length = (u8(bytes, ip) & 0x0fu) * 4u;
     if (header_length < kIpv4MinHeaderLength) return false;
     error.original_protocol = u8(bytes, ip + 9);
-    error.original_source = address_text<4>(AF_INET, bytes, ip + 12);
-    error.original_destination = address_text<4>(AF_INET, bytes, ip + 16);
+    error.original_source = ipv4_text(bytes.substr(ip + 12, 4));
+    error.original_destination = ipv4_text(bytes.substr(ip + 16, 4));
     const bool first_fragment = (be16(bytes, ip + 6) & 0x1fff) == 0;  // later ones quote no transport header
     if (first_fragment) read_ports(bytes, ip + header_length, error);
     return true;

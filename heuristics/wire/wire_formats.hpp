@@ -53,6 +53,8 @@ struct IcmpError {
 };
 // Returns nullopt for ICMP messages that are not errors (echo, ...) or too short to quote an IP header.
 std::optional<IcmpError> parse_icmp_error(std::string_view bytes, bool icmpv6);
+// Four address bytes as dotted decimal, as Wireshark prints an IPv4 address ("192.0.2.1").
+std::string ipv4_text(std::string_view four_bytes);
 std::string_view icmp_kind_name(IcmpError::Kind kind);  // "port unreachable"
 
 // An error a database server sent to its client.

@@ -411,6 +411,13 @@ std::string transport_ports(unsigned source, unsigned destination) {
 const std::string kQuotedSipUdp =
     ipv4_header(kUdp, {192, 0, 2, 10}, {198, 51, 100, 7}) + transport_ports(5060, 5060);
 
+TEST(Ipv4Text, FourBytesReadAsWiresharkPrintsThem) {
+    EXPECT_EQ(ipv4_text(std::string("\xc0\x00\x02\x01", 4)), "192.0.2.1");
+    EXPECT_EQ(ipv4_text(std::string("\x00\x00\x00\x00", 4)), "0.0.0.0");
+    EXPECT_EQ(ipv4_text(std::string("\xff\xff\xff\xff", 4)), "255.255.255.255");
+    EXPECT_EQ(ipv4_text(std::string("\x0a\x64\x09\x6e", 4)), "10.100.9.110");
+}
+
 TEST(IcmpError, PortUnreachableQuotesTheUdpDatagramItRefused) {
     const auto error = parse_icmp_error(icmp_header(3, 3) + kQuotedSipUdp, false);
     ASSERT_TRUE(error);
