@@ -17,7 +17,9 @@ namespace diag503 {
 struct Outcome {
     std::int64_t time_us = 0;
     std::uint32_t frame = 0;
-    bool served = false;        // any final answer that is not 5xx: the server processed the request
+    // any final answer that is neither 5xx nor a challenge (401, 407): the server processed the
+    // request. A server that is shutting down or at its limit still challenges first.
+    bool served = false;
     bool refused_503 = false;
     std::uint64_t caller = 0;   // hash of From user, 0 when none
     std::uint64_t callee = 0;   // hash of To user, 0 when none

@@ -49,6 +49,10 @@ std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash
 
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
 
+// A final answer that shows the server processing requests. A digest challenge does not: a PBX
+// challenges every INVITE of its users first, also while it shuts down or sits at its call limit.
+bool is_service(int status) { return (status < 500 && status != 401 && status != 407) || status >= 600; }
+
 std::uint64_t forwarding_key(const SipMessage& message, const std::string& sender_address) {
     return hash_text(sender_address, cseq_identity(message));
 }
@@ -220,7 +224,7 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     Outcome outcome;
     outcome.time_us = meta.time_us;
     outcome.frame = meta.frame;
-    outcome.served = response.status_code < 500 || response.status_code >= 600;
+    outcome.served = is_service(response.status_code);
     outcome.refused_503 = response.status_code == 503;
     outcome.caller = user_key(response.from_user);
     outcome.callee = user_key(response.to_user);

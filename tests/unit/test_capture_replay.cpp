@@ -114,7 +114,11 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 // with retransmissions, cut frames, VLAN tags, ICMP, DNS, TLS, PostgreSQL and MySQL evidence.
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
-    ::testing::Values("ast-dialplan_congestion", "ast-graceful_stop", "ast-group_limit", "ast-kamailio_front",
+    ::testing::Values("ast-auth_tcp_dialplan_congestion", "ast-auth_tcp_graceful_stop", "ast-auth_tcp_group_limit", "ast-auth_tcp_maxcalls",
+                      "ast-auth_tcp_maxcalls_ringing", "ast-auth_tcp_maxload", "ast-auth_tcp_odbc_down", "ast-auth_tcp_relayed_503",
+                      "ast-auth_tcp_resolver_down", "ast-auth_tcp_trunk_dns", "ast-auth_tcp_trunk_down", "ast-auth_tcp_trunk_tls",
+                      "ast-auth_tcp_unavailable_contact",
+                      "ast-dialplan_congestion", "ast-graceful_stop", "ast-group_limit", "ast-kamailio_front",
                       "ast-maxcalls", "ast-maxcalls_ringing", "ast-maxload", "ast-odbc_down", "ast-registered_contact_gone", "ast-relayed_503", "ast-resolver_down", "ast-sbc_graceful_stop",
                       "ast-sbc_maxcalls", "ast-sbc_trunk_tls", "ast-trunk_dns", "ast-trunk_down",
                       "ast-trunk_tls", "ast-unavailable_contact", "gen-capacity_licence", "gen-capacity_q850", "gen-cut_short", "gen-database_evidence",

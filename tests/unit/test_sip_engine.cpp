@@ -520,6 +520,26 @@ TEST(SipEngine, OneUserRefusedWhileOthersAreServedIsRegistrationRouting) {
     EXPECT_TRUE(HasEvidence(*verdict, "Only user \"bob\" is refused (2 503s)"));
 }
 
+// A PBX challenges every INVITE of its users before it looks at the call: the challenge to the
+// refused user's first INVITE is not that user being served.
+TEST(SipEngine, ADigestChallengeIsNotService) {
+    Capture capture;
+    capture.exchange(0, call(1, "alice", "carol"), 200);
+    capture.exchange(1, call(2, "dave", "erin"), 200);
+    capture.exchange(2, call(3, "frank", "gina"), 200);
+    for (int n : {4, 5}) {
+        Txn challenged = call(n, "grace", "bob");
+        capture.exchange(n, challenged, 401);
+        challenged.cseq = 2;
+        challenged.vias = {test::via("192.0.2.10:5060", "z9hG4bK-auth-" + std::to_string(n))};
+        capture.exchange(n + 0.1, challenged, 503);
+    }
+    ASSERT_EQ(capture.verdicts().size(), 2u);
+    const Verdict& second = capture.verdicts().back();
+    EXPECT_EQ(second.sip()->scope, Scope::single_user);
+    EXPECT_TRUE(HasEvidence(second, "Only user \"bob\" is refused (2 503s)"));
+}
+
 TEST(SipEngine, LongRetryAfterForEveryoneIsMaintenance) {
     Capture capture;
     const Headers long_retry = {"Retry-After: 3600"};

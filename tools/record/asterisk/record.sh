@@ -4,6 +4,11 @@
 #
 # usage: tools/record/asterisk/record.sh <scenario> [<outdir>]  writes <outdir>/ast-<scenario>.pcapng, .truth
 #        tools/record/asterisk/record.sh --list                  prints the scenario names
+#        CALLERS=auth_tcp tools/record/asterisk/record.sh <scenario> [<outdir>]
+#            the same scenario with another configuration: the callers call over TCP as one
+#            endpoint that must authenticate (401, then the INVITE with credentials), and a
+#            failed Dial() ends through Asterisk's autofallthrough instead of Hangup();
+#            writes ast-auth_tcp_<scenario>.pcapng
 # Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
 #
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
@@ -93,6 +98,16 @@ SCENARIO=$1
 # the scenario an sbc_<scenario> (or a <scenario>_ringing) runs: its dialplan context and options
 BASE_SCENARIO=${SCENARIO#sbc_}
 BASE_SCENARIO=${BASE_SCENARIO%_ringing}
+CALLERS=${CALLERS:-anonymous}
+case $CALLERS in
+anonymous) NAME=$SCENARIO PREFIX_CALLERS='' ;;
+auth_tcp)
+	[[ $SCENARIO != sbc_* && $SCENARIO != kamailio_front && $SCENARIO != registered_contact_gone ]] ||
+		die "CALLERS=auth_tcp is for the scenarios whose callers call the PBX itself"
+	NAME=auth_tcp_$SCENARIO PREFIX_CALLERS="CALLERS=auth_tcp "
+	;;
+*) die "CALLERS must be anonymous or auth_tcp" ;;
+esac
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
 need sipp dumpcap tshark ip flock
 OUTDIR=$(output_dir sip-asterisk "${2-}")
@@ -203,6 +218,13 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 			"$HERE/$file" >"$AST_DIR/etc/$file"
 	done
 	: >"$AST_DIR/etc/odbcinst.ini"
+	if [[ $CALLERS == auth_tcp ]]; then
+		sed -e "s|@SCENARIO@|$BASE_SCENARIO|g" -e "s|@CALLER_NET@|$CALLER_NET|g" \
+			"$HERE/pjsip_callers.conf" >"$AST_DIR/etc/pjsip_callers.conf"
+		sed -i '/; end of a failed dial$/d' "$AST_DIR/etc/extensions.conf"
+		ALSO+=", the callers calling over TCP as one endpoint that authenticates (digest, 401"
+		ALSO+=" first), a failed Dial() ending in autofallthrough"
+	fi
 	if [[ $BASE_SCENARIO == trunk_tls ]]; then
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
 			>"$AST_DIR/etc/pjsip_tls.conf"
@@ -237,7 +259,10 @@ UAC_RUNS=0
 calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
 	local ip=$CALLER_NET.$1 inf=$2
 	shift 2
-	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" -sf "$HERE/uac-call.xml" \
+	local how=(-sf "$HERE/uac-call.xml")
+	[[ $CALLERS == auth_tcp ]] &&
+		how=(-sf "$HERE/uac-call-auth.xml" -t t1 -au office -ap diag503-office)
+	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" "${how[@]}" \
 		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
 }
@@ -791,7 +816,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
 	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
 	{
-		echo "# how: tools/record/asterisk/record.sh $SCENARIO: Asterisk $AST_VERSION (Debian" \
+		echo "# how: ${PREFIX_CALLERS}tools/record/asterisk/record.sh $SCENARIO: Asterisk $AST_VERSION (Debian" \
 			"sid, PJSIP, tools/record/asterisk/*.conf) between SIPp ${sipp#v} callers and a" \
 			"SIPp gateway on the loopback of a network namespace$ALSO, captured by dumpcap" \
 			"$wireshark"
@@ -847,8 +872,8 @@ asterisk_start
 sleep 1 # the last BYEs and their answers
 stop_capture_last
 
-PCAP=$OUTDIR/ast-$SCENARIO.pcapng
-TRUTH=$OUTDIR/ast-$SCENARIO.truth
+PCAP=$OUTDIR/ast-$NAME.pcapng
+TRUTH=$OUTDIR/ast-$NAME.truth
 answered=$(check_capture "$WORK/capture.pcapng")
 write_truth "$WORK/capture.pcapng" "$WORK/truth"
 keep_capture "$PCAP" "$TRUTH"
