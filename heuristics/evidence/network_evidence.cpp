@@ -98,11 +98,34 @@ void NetworkEvidence::learn_same_host(const std::string& server_address, const s
     }
 }
 
-std::vector<std::string> NetworkEvidence::other_addresses_of(const std::string& server_address) const {
-    std::vector<std::string> found;
+void NetworkEvidence::learn_resolver_of(const std::string& server_address, const std::string& name, std::uint32_t frame,
+                                        std::int64_t time_us) {
+    if (recent_resolutions_.empty() || name.empty()) return;
+    const std::uint64_t key = hash_text(name);
+    for (auto lookup = recent_resolutions_.rbegin(); lookup != recent_resolutions_.rend(); ++lookup) {
+        if (time_us - lookup->time_us > kLookupToRequestUs) return;
+        if (lookup->name != key || lookup->time_us > time_us) continue;
+        if (lookup->address == server_address) return;  // it resolves for itself
+        SameHost& known = same_host_.get_or_insert(hash_text(server_address), time_us, [](auto&, auto&) {});
+        for (OtherAddress& other : known.others) {
+            if (other.address.empty()) other.address = lookup->address;
+            if (other.address != lookup->address) continue;
+            if (other.ties < kTiesToLearn) {
+                other.ties = kTiesToLearn;
+                other.how = "it looked " + name + " up in frame " + std::to_string(lookup->frame) +
+                            " and this server sent a request to that name in frame " + std::to_string(frame);
+            }
+            return;
+        }
+        return;
+    }
+}
+
+std::vector<NetworkEvidence::SameHostAddress> NetworkEvidence::other_addresses_of(const std::string& server_address) const {
+    std::vector<SameHostAddress> found;
     if (const SameHost* known = same_host_.find(hash_text(server_address)))
         for (const OtherAddress& other : known->others)
-            if (other.ties >= kTiesToLearn) found.push_back(other.address);
+            if (other.ties >= kTiesToLearn) found.push_back({other.address, other.how});
     return found;
 }
 
@@ -114,9 +137,12 @@ std::vector<std::string> NetworkEvidence::addresses_tied_once_to(const std::stri
     return found;
 }
 
-void NetworkEvidence::note_resolved(const std::string& address, const std::string& name, std::int64_t time_us) {
+void NetworkEvidence::note_resolved(const std::string& address, const std::string& name, std::uint32_t frame,
+                                    std::int64_t time_us) {
     Host& owner = host(address, time_us);
     const std::uint64_t key = hash_text(name);
+    recent_resolutions_.push_back({key, address, frame, time_us});
+    if (recent_resolutions_.size() > kRecentResolutions) recent_resolutions_.pop_front();
     auto known = std::find_if(owner.resolved.begin(), owner.resolved.end(), [&](const auto& entry) { return entry.first == key; });
     if (known != owner.resolved.end()) owner.resolved.erase(known);
     owner.resolved.emplace_back(key, time_us);
@@ -190,7 +216,7 @@ void NetworkEvidence::observe_dns(const PacketMeta& meta, const DnsMessage& mess
     const Pending query = finish_pending(meta.destination.address, EvidenceKind::dns, key);
     if (!is_dns_failure(message.rcode)) {
         if (message.rcode == 0 && message.answer_count > 0)
-            note_resolved(meta.destination.address, message.question_name, meta.time_us);
+            note_resolved(meta.destination.address, message.question_name, meta.frame, meta.time_us);
         return;
     }
     NetworkEvent event;
@@ -277,6 +303,7 @@ void NetworkEvidence::observe_icmp(const PacketMeta& meta, const IcmpError& erro
     event.time_us = meta.time_us;
     event.peer_address = error.original_destination;
     event.peer_port = error.original_destination_port;
+    event.bounced = true;
     const char* protocol = error.original_protocol == 6 ? "TCP" : error.original_protocol == 17 ? "UDP" : "IP";
     event.sentence = std::string(error.original_destination.find(':') != std::string::npos ? "ICMPv6 " : "ICMP ") +
                      std::string(icmp_kind_name(error.kind)) + " from " + meta.source.address + " for " + protocol +

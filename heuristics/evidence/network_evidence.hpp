@@ -38,6 +38,8 @@ struct NetworkEvent {
     std::string host_address;  // this end: the host that met the failure
     Tie tie = Tie::same_address;
     bool recovered_since = false;  // DNS: the host resolved the same name after this failure
+    bool bounced = false;          // ICMP: a datagram this host sent came back undeliverable
+    std::string tie_detail;        // another_address_of_host: how the address was learned, "" for waits
     std::string peer_address;  // the other end: DNS server, next hop, database ("" for DNS names)
     std::uint16_t peer_port = 0;
     std::string subject;       // what was asked for: a DNS name, "" otherwise
@@ -76,8 +78,17 @@ public:
     // Counts one request of `server_address` during whose wait `other_address` started and met a failure.
     // After kTiesToLearn such requests the two addresses are taken for one host.
     void learn_same_host(const std::string& server_address, const std::string& other_address, std::int64_t time_us);
+    // A server sending a request to `name` right after another address resolved it: that address is its
+    // resolver side, learned as the same host at once.
+    bool has_recent_lookups() const { return !recent_resolutions_.empty(); }
+    void learn_resolver_of(const std::string& server_address, const std::string& name, std::uint32_t frame,
+                           std::int64_t time_us);
+    struct SameHostAddress {
+        std::string address;
+        std::string how;  // how it was learned, for the evidence sentence; "" when by failures during waits
+    };
     // The addresses learned to be the same host as `server_address`.
-    std::vector<std::string> other_addresses_of(const std::string& server_address) const;
+    std::vector<SameHostAddress> other_addresses_of(const std::string& server_address) const;
     // The addresses tied to `server_address` by one request so far: not yet learned as the same host.
     std::vector<std::string> addresses_tied_once_to(const std::string& server_address) const;
     static constexpr std::uint32_t kTiesToLearn = 2;
@@ -122,7 +133,7 @@ private:
     void add_failure(const std::string& address, NetworkEvent event);
     void observe_late_dns_answer(const PacketMeta& meta, const IcmpError& error);
     void note_activity(const std::string& address, std::int64_t time_us);
-    void note_resolved(const std::string& address, const std::string& name, std::int64_t time_us);
+    void note_resolved(const std::string& address, const std::string& name, std::uint32_t frame, std::int64_t time_us);
     // Records an attempt the sending host expects an answer to, or counts it as a repeat (then nullptr).
     Pending* start_attempt(const PacketMeta& meta, EvidenceKind kind, std::uint64_t key);
     // Removes the attempt and returns it; the returned frame is 0 when none was pending.
@@ -137,6 +148,7 @@ private:
     struct OtherAddress {
         std::string address;
         std::uint32_t ties = 0;
+        std::string how;  // learned from a lookup followed by a request to the name: says which
     };
     static constexpr std::size_t kOtherAddressesPerHost = 4;
     struct SameHost {
@@ -151,6 +163,20 @@ private:
     // oldest dropped (a 503 whose request waited longer than they cover sees fewer other addresses).
     static constexpr std::size_t kRecentActivity = 1024;
     std::deque<Activity> recent_activity_;
+    // A successful lookup: who resolved which name, when.
+    struct Resolution {
+        std::uint64_t name = 0;
+        std::string address;
+        std::uint32_t frame = 0;
+        std::int64_t time_us = 0;
+    };
+    // Owner: NetworkEvidence. The latest successful lookups of SIP names, in capture order. Lifetime:
+    // until pushed out. Bound: kRecentResolutions entries, oldest dropped (a lookup more than that many
+    // lookups before the request it served ties nothing).
+    static constexpr std::size_t kRecentResolutions = 64;
+    // How soon after a lookup a request to the name counts as its use.
+    static constexpr std::int64_t kLookupToRequestUs = 2000000;
+    std::deque<Resolution> recent_resolutions_;
 };
 
 }  // namespace diag503

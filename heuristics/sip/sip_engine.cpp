@@ -47,6 +47,18 @@ constexpr std::int64_t kDuplicateCopyUs = 1000;
 
 std::uint64_t user_key(const std::string& user) { return user.empty() ? 0 : hash_text(user); }
 
+// The domain an SRV name such as _sip._udp.example.net is asked for. A missing SRV record is not a
+// failure when the domain itself resolves next: RFC 3263 falls back to its A/AAAA records.
+std::string srv_target_name(const std::string& name) {
+    std::size_t start = 0;
+    while (start < name.size() && name[start] == '_') {
+        const std::size_t dot = name.find('.', start);
+        if (dot == std::string::npos) return name;
+        start = dot + 1;
+    }
+    return name.substr(start);
+}
+
 bool is_failure_worth_relaying(int status) { return status >= 500 || status == 408; }
 
 // A final answer that shows the server processing requests. A digest challenge does not: a PBX
@@ -164,6 +176,7 @@ void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& re
                                     std::uint64_t hop_key) {
     if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
     last_onward_request_us_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {}) = meta.time_us;
+    if (network_.has_recent_lookups()) network_.learn_resolver_of(meta.source.address, uri_host(request.request_uri), meta.frame, meta.time_us);
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
     if (forwarding.count < kMaxForwardedAttempts)
@@ -512,10 +525,11 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
     const std::int64_t since = now - seconds_to_us(settings_.evidence_window_s);
     const std::string& server = meta.source.address;
     std::vector<NetworkEvent> tied = network_.failures_of(server, since, now);
-    const std::vector<std::string> same_host = network_.other_addresses_of(server);
-    for (const std::string& other : same_host) {
-        for (NetworkEvent& event : network_.failures_of(other, since, now)) {
+    const std::vector<NetworkEvidence::SameHostAddress> same_host = network_.other_addresses_of(server);
+    for (const auto& other : same_host) {
+        for (NetworkEvent& event : network_.failures_of(other.address, since, now)) {
             event.tie = Tie::another_address_of_host;
+            event.tie_detail = other.how;
             tied.push_back(std::move(event));
         }
     }
@@ -532,7 +546,7 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
     if (!relays_a_503 && transaction.request_frame != 0 && transaction.request_time_us <= now) {
         for (const std::string& other : network_.hosts_active_between(transaction.request_time_us, now)) {
             if (!may_be_another_address_of(other, meta) ||
-                std::find(same_host.begin(), same_host.end(), other) != same_host.end())
+                std::any_of(same_host.begin(), same_host.end(), [&](const auto& known) { return known.address == other; }))
                 continue;
             std::vector<NetworkEvent> started = network_.failures_started_between(other, transaction.request_time_us, now);
             if (started.empty()) continue;
@@ -543,7 +557,8 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
     }
     for (NetworkEvent& event : tied)
         if (event.kind == EvidenceKind::dns && !event.subject.empty())
-            event.recovered_since = network_.resolved_since(event.host_address, event.subject, event.time_us);
+            event.recovered_since = network_.resolved_since(event.host_address, event.subject, event.time_us) ||
+                                    network_.resolved_since(event.host_address, srv_target_name(event.subject), event.time_us);
     std::stable_sort(tied.begin(), tied.end(), [](const NetworkEvent& a, const NetworkEvent& b) { return a.time_us < b.time_us; });
     return tied;
 }

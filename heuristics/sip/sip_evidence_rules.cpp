@@ -134,6 +134,14 @@ bool may_be_remembered(const NetworkEvent& event, const SipFacts& facts) {
     return event.tie == Tie::tied_once_earlier && (event.kind != EvidenceKind::transport || transport_event_counts(event, facts));
 }
 
+// The server's own attempt to reach a host other than its client failed before the request came: a
+// connection refused or unanswered, a datagram bounced. Not a connection the peer reset later on.
+bool own_attempt_failed_before(const NetworkEvent& event, const SipFacts& facts) {
+    return event.kind == EvidenceKind::transport && (event.attempt_frame != 0 || event.bounced) &&
+           (event.tie == Tie::same_address || event.tie == Tie::another_address_of_host) &&
+           event.peer_address != facts.client_address && facts.request.frame != 0 && event.time_us < facts.request.time_us;
+}
+
 bool during_request(const NetworkEvent& event, const SipFacts& facts) {
     return facts.request.frame != 0 && event.time_us >= facts.request.time_us;
 }
@@ -174,8 +182,8 @@ std::string tie_text(const NetworkEvent& event, const SipFacts& facts) {
     switch (event.tie) {
         case Tie::same_address: return "";
         case Tie::another_address_of_host:
-            return ", met by " + event.host_address + ", another address of this server (its failures fell inside this "
-                   "server's earlier requests' waits)";
+            return ", met by " + event.host_address + ", another address of this server (" +
+                   (event.tie_detail.empty() ? "its failures fell inside this server's earlier requests' waits" : event.tie_detail) + ")";
         case Tie::tied_once_earlier:
             return ", met by " + event.host_address + ", another address than this server's SIP address, whose failure "
                    "fell inside the wait of an earlier request of this server";
@@ -196,7 +204,8 @@ const NetworkEvent* remembered_failure(const SipFacts& facts, const Settings& se
     const std::int64_t oldest = facts.request.time_us - std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
     const NetworkEvent* latest = nullptr;
     for (const NetworkEvent& event : facts.network_events)
-        if ((counts_as_evidence(event, facts) || may_be_remembered(event, facts)) && !event.recovered_since &&
+        if ((counts_as_evidence(event, facts) || may_be_remembered(event, facts) || own_attempt_failed_before(event, facts)) &&
+            !event.recovered_since &&
             event.time_us >= oldest && event.time_us < facts.request.time_us)
             latest = &event;
     return latest;
@@ -221,7 +230,9 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
     for (const NetworkEvent& event : facts.network_events) {
         const int kind = static_cast<int>(event.kind);
         if (!explains_this_request(event, facts)) {
-            if (counts_as_evidence(event, facts) && earlier[kind]++ == 0) first_earlier_frame[kind] = event.frame;
+            // a lookup the server made good since (an SRV name missing, its domain resolved) is no failure
+            if (counts_as_evidence(event, facts) && !event.recovered_since && earlier[kind]++ == 0)
+                first_earlier_frame[kind] = event.frame;
             continue;
         }
         if (first_explaining_frame == 0) first_explaining_frame = event.frame;

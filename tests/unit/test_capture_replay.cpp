@@ -115,7 +115,10 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
     ::testing::Values("ast-auth_tcp_dialplan_congestion", "ast-auth_tcp_graceful_stop", "ast-auth_tcp_group_limit", "ast-auth_tcp_maxcalls",
-                      "ast-auth_tcp_maxcalls_ringing", "ast-auth_tcp_maxload", "ast-auth_tcp_odbc_down", "ast-auth_tcp_relayed_503",
+                      "ast-auth_tcp_maxcalls_ringing", "ast-auth_tcp_maxload", "ast-auth_tcp_odbc_down",
+                      "ast-auth_tcp_qualify_graceful_stop", "ast-auth_tcp_qualify_maxcalls", "ast-auth_tcp_qualify_relayed_503",
+                      "ast-auth_tcp_qualify_resolver_down", "ast-auth_tcp_qualify_trunk_dns", "ast-auth_tcp_qualify_trunk_down",
+                      "ast-auth_tcp_qualify_trunk_tls", "ast-auth_tcp_qualify_unavailable_contact", "ast-auth_tcp_relayed_503",
                       "ast-auth_tcp_resolver_down", "ast-auth_tcp_trunk_dns", "ast-auth_tcp_trunk_down", "ast-auth_tcp_trunk_tls",
                       "ast-auth_tcp_unavailable_contact",
                       "ast-dialplan_congestion", "ast-graceful_stop", "ast-group_limit", "ast-kamailio_front",

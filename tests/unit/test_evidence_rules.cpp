@@ -543,6 +543,76 @@ TEST(EvidenceRules, ALookupFailureOlderThanANegativeCacheHoldsIsHistoryNotTheRea
     EXPECT_FALSE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
 }
 
+// A PBX's lookups leave from the host's own address, its SIP from its service address: the lookup of a
+// name followed at once by the server's request to that name makes them one host, so an earlier
+// failed lookup from that address (a trunk marked unavailable by its qualify) explains a refusal.
+std::optional<Verdict> refusal_after_a_lookup_elsewhere(Capture& capture, bool server_sends_to_the_name) {
+    const std::string trunk = "example.com";  // the name every test request is sent to
+    capture.dns(0, kProxyOtherAddress, kResolver, dns_query(dns::a, "dead-trunk.example.net", 1));
+    capture.dns(0.01, kResolver, kProxyOtherAddress, dns_answer(dns::a, "dead-trunk.example.net", dns::nxdomain, 1));
+    capture.request(1, call(1));
+    capture.dns(1.001, kProxyOtherAddress, kResolver, dns_query(dns::a, trunk, 2));
+    capture.dns(1.002, kResolver, kProxyOtherAddress, dns_answer(dns::a, trunk, dns::noerror, 2));
+    if (server_sends_to_the_name) capture.request(1.003, onward(call(1)), kProxy, kNextHop);
+    capture.request(3, call(2));
+    return capture.respond(3.001, call(2), 503);
+}
+
+TEST(EvidenceRules, AnAddressThatResolvesTheNamesAServerSendsToIsThatServersOwn) {
+    Capture capture;
+    const auto verdict = refusal_after_a_lookup_elsewhere(capture, true);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "another address of this server (it looked example.com up in frame 5 and this "
+                                      "server sent a request to that name in frame 6)"));
+    EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
+}
+
+TEST(EvidenceRules, ALookupFromAnotherAddressThatNoRequestFollowedTiesNothing) {
+    Capture capture;
+    const auto verdict = refusal_after_a_lookup_elsewhere(capture, false);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "NXDOMAIN")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, AMissingSrvRecordWhoseDomainResolvedIsNoFailureToRemember) {
+    Capture capture;
+    capture.dns(0, kProxyClientPort, kResolver, dns_query(dns::srv, kSrvName, 1));
+    capture.dns(0.001, kResolver, kProxyClientPort, dns_answer(dns::srv, kSrvName, dns::nxdomain, 1));
+    capture.dns(0.002, kProxyClientPort, kResolver, dns_query(dns::a, "carrier.example.net", 2));
+    capture.dns(0.003, kResolver, kProxyClientPort, dns_answer(dns::a, "carrier.example.net", dns::noerror, 2));
+    capture.request(2, call(1));
+    const auto verdict = capture.respond(2.001, call(1), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(IsCause(*verdict, Cause::dns_failure)) << test::all_evidence(*verdict);
+}
+
+// A trunk or dispatcher keepalive whose connection was refused marks the hop down: the next request
+// for it is refused at once, with nothing sent.
+std::optional<Verdict> refusal_after_a_connection_refused_by(Capture& capture, const Endpoint& peer) {
+    const Endpoint own_connection = test::endpoint("192.0.2.20", 40003);
+    capture.tcp(0, own_connection, peer, TcpFlags::syn);
+    capture.tcp(0.001, peer, own_connection, TcpFlags::reset | TcpFlags::ack);
+    capture.request(3, call(1));
+    return capture.respond(3.001, call(1), 503);
+}
+
+TEST(EvidenceRules, ImmediateRefusalSecondsAfterTheServersOwnConnectionWasRefusedIsThatFailureRemembered) {
+    Capture capture;
+    const auto verdict = refusal_after_a_connection_refused_by(capture, kNextHop);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "refused: answered by RST"));
+    EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
+}
+
+TEST(EvidenceRules, AConnectionToTheRefusedClientItselfIsNotAHopRemembered) {
+    Capture capture;
+    const auto verdict = refusal_after_a_connection_refused_by(capture, kClient);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "answered from the failure it remembered")) << test::all_evidence(*verdict);
+}
+
 // A back-to-back agent (Asterisk, FreeSWITCH) places a call of its own, under a new Call-ID.
 Txn own_call(int n, const std::string& to) {
     Txn txn = call(n, "pbx", to);

@@ -9,6 +9,10 @@
 #            endpoint that must authenticate (401, then the INVITE with credentials), and a
 #            failed Dial() ends through Asterisk's autofallthrough instead of Hangup();
 #            writes ast-auth_tcp_<scenario>.pcapng
+#        CALLERS=auth_tcp QUALIFY=<s> CALLS_AFTER=<s> tools/record/asterisk/record.sh <scenario> [<outdir>]
+#            also: the PBX qualifies every contact (OPTIONS every <s> seconds, the first at start)
+#            and the calls begin CALLS_AFTER seconds after Asterisk is up; a contact that failed
+#            its qualify is not dialled, so Dial() fails at once; writes ast-auth_tcp_qualify_<scenario>
 # Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
 #
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
@@ -105,9 +109,17 @@ auth_tcp)
 	[[ $SCENARIO != sbc_* && $SCENARIO != kamailio_front && $SCENARIO != registered_contact_gone ]] ||
 		die "CALLERS=auth_tcp is for the scenarios whose callers call the PBX itself"
 	NAME=auth_tcp_$SCENARIO PREFIX_CALLERS="CALLERS=auth_tcp "
+	if [[ -n ${QUALIFY-} ]]; then
+		[[ $QUALIFY =~ ^[1-9][0-9]*$ && ${CALLS_AFTER:-0} =~ ^[0-9]+$ ]] ||
+			die "QUALIFY and CALLS_AFTER are whole seconds"
+		NAME=auth_tcp_qualify_$SCENARIO
+		PREFIX_CALLERS+="QUALIFY=$QUALIFY CALLS_AFTER=${CALLS_AFTER:-0} "
+	fi
 	;;
 *) die "CALLERS must be anonymous or auth_tcp" ;;
 esac
+[[ -z ${QUALIFY-} || $CALLERS == auth_tcp ]] ||
+	die "QUALIFY needs CALLERS=auth_tcp: without autofallthrough a contact that failed its qualify is answered 404"
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
 need sipp dumpcap tshark ip flock
 OUTDIR=$(output_dir sip-asterisk "${2-}")
@@ -225,6 +237,11 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		ALSO+=", the callers calling over TCP as one endpoint that authenticates (digest, 401"
 		ALSO+=" first), a failed Dial() ending in autofallthrough"
 	fi
+	if [[ -n ${QUALIFY-} ]]; then
+		qualify_scenario_aors
+		ALSO+=", the contacts it dials ($QUALIFIED) qualified (OPTIONS every $QUALIFY s, the first at start), the"
+		ALSO+=" calls beginning ${CALLS_AFTER:-0} s after Asterisk was up"
+	fi
 	if [[ $BASE_SCENARIO == trunk_tls ]]; then
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
 			>"$AST_DIR/etc/pjsip_tls.conf"
@@ -239,6 +256,30 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	# both families: a name with an IPv4 address only is still asked for its IPv6 one
 	printf '127.0.0.1\tlocalhost\n%s\tpbx.lan.test pbx\nfd00:20::2\tpbx.lan.test pbx\n' \
 		"$PBX_HOST_IP" >"$CHROOT/etc/hosts"
+}
+
+scenario_aors() { # the AORs the scenario's dialplan context dials: its trunks and phones
+	# shellcheck disable=SC2016 # an awk program
+	awk -v context="[$BASE_SCENARIO]" '
+		/^\[/ { inside = ($1 == context); next }
+		!inside { next }
+		match($0, /dial-trunk,s,1\([a-z-]*/) { print substr($0, RSTART + 15, RLENGTH - 15) }
+		/dial-phone,s,1\(phone-/ { exten = $3; sub(/,.*/, "", exten); print "phone-" exten }
+	' "$AST_DIR/etc/extensions.conf" | sort -u
+}
+
+qualify_scenario_aors() { # qualify_frequency on those AORs in pjsip.conf: PJSIP qualifies each
+	local aors
+	aors=$(scenario_aors | paste -sd ' ' -)
+	[[ -n $aors ]] || die "the dialplan of $BASE_SCENARIO dials no AOR to qualify"
+	# shellcheck disable=SC2016 # an awk program
+	awk -v aors=" $aors " -v every="$QUALIFY" '
+		/^\[/ { section = $1; gsub(/[][]/, "", section) }
+		{ print }
+		$0 == "type = aor" && index(aors, " " section " ") { print "qualify_frequency = " every }
+	' "$AST_DIR/etc/pjsip.conf" >"$AST_DIR/etc/pjsip.conf.new"
+	mv "$AST_DIR/etc/pjsip.conf.new" "$AST_DIR/etc/pjsip.conf"
+	QUALIFIED=$aors
 }
 
 asterisk_start() {
@@ -868,6 +909,7 @@ if declare -F "prepare_$SCENARIO" >/dev/null; then "prepare_$SCENARIO"; fi
 capture_start
 gateway_start
 asterisk_start
+sleep "${CALLS_AFTER:-0}"
 "traffic_$SCENARIO"
 sleep 1 # the last BYEs and their answers
 stop_capture_last
