@@ -100,6 +100,7 @@ const std::string& agent_of(const SipFacts& facts) {
 }
 
 constexpr std::uint32_t kQ850NoCircuit = 34;
+constexpr std::uint32_t kQ850NoRoute = 3;
 
 bool onward_call_unseen(const SipFacts& facts) {
     return facts.forwarded.empty() && facts.downstream.frame == 0 && first_counted_failure(facts) == nullptr;
@@ -139,6 +140,11 @@ void q850_rules(const SipFacts& facts, Findings& findings) {
                 else
                     findings.note(sentence + "; the server's own traffic shows what failed.", {frame});
             }
+            else if (*reason.cause == kQ850NoRoute && is_asterisk(agent_of(facts)))
+                findings.add(rule(SipRule::asterisk_q850_no_contact),
+                             label + " from " + quoted(agent_of(facts)) +
+                                 ": Asterisk's word for a destination with no usable contact (a phone not registered, a "
+                                 "trunk whose keepalive failed), not a statement of what failed.", {frame});
             else if (*cause == Cause::capacity_limit && own_mapping_of_onward_failure)
                 findings.note(label + ": this server's own wording for the failed onward call; it says nothing of its own circuits.", {frame});
             else if (*cause == Cause::capacity_limit && refused_with_no_call_up(facts))

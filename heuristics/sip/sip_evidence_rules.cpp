@@ -201,7 +201,7 @@ const NetworkEvent* remembered_failure(const SipFacts& facts, const Settings& se
     if (facts.request.frame == 0 || !facts.forwarded.empty() || facts.downstream.frame != 0) return nullptr;
     const std::int64_t elapsed = facts.time_us - facts.request.time_us;
     if (elapsed < 0 || elapsed > static_cast<std::int64_t>(settings.immediate_response_ms) * 1000) return nullptr;
-    const std::int64_t oldest = facts.request.time_us - std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
+    const std::int64_t oldest = facts.request.time_us - std::int64_t{sip_threshold::destination_held_down_s} * 1000000;
     const NetworkEvent* latest = nullptr;
     for (const NetworkEvent& event : facts.network_events)
         if ((counts_as_evidence(event, facts) || may_be_remembered(event, facts) || own_attempt_failed_before(event, facts)) &&
@@ -209,6 +209,23 @@ const NetworkEvent* remembered_failure(const SipFacts& facts, const Settings& se
             event.time_us >= oldest && event.time_us < facts.request.time_us)
             latest = &event;
     return latest;
+}
+
+void remembered_rule(const NetworkEvent& remembered, const SipFacts& facts, const Settings& settings, Findings& findings) {
+    const std::int64_t age = facts.request.time_us - remembered.time_us;
+    const bool within_cache = age <= std::int64_t{sip_threshold::remembered_failure_max_age_s} * 1000000;
+    if (!within_cache && remembered.tie == Tie::tied_once_earlier) return;  // two weak ties are no tie
+    const SipRule which = !within_cache                                ? SipRule::failure_held_down
+                          : remembered.tie == Tie::tied_once_earlier ? SipRule::failure_remembered_elsewhere
+                                                                     : SipRule::failure_remembered;
+    const std::string consequence = within_cache ? "the server answered from the failure it remembered."
+                                                 : "the server may still hold that destination as down until its next "
+                                                   "keepalive (these run every 30 to 60 s), a lead rather than a finding.";
+    findings.add(rule(which), cause_of(remembered.kind, facts, settings, remembered.peer_address),
+                 remembered.sentence + tie_text(remembered, facts) + ", " + format_duration(age) +
+                     " before this request and not retried since; the request was refused at once without going anywhere: " +
+                     consequence,
+                 frames_of(remembered));
 }
 
 void started_work_rules(const SipFacts& facts, const std::vector<std::uint32_t>& frames, Findings& findings) {
@@ -253,15 +270,7 @@ void network_rules(const SipFacts& facts, const Settings& settings, Findings& fi
     if (first_explaining_frame != 0 && facts.request.frame != 0)
         started_work_rules(facts, {first_explaining_frame}, findings);
     if (first_explaining_frame == 0)
-        if (const NetworkEvent* remembered = remembered_failure(facts, settings))
-            findings.add(rule(remembered->tie == Tie::tied_once_earlier ? SipRule::failure_remembered_elsewhere
-                                                                        : SipRule::failure_remembered),
-                         cause_of(remembered->kind, facts, settings, remembered->peer_address),
-                         remembered->sentence + tie_text(*remembered, facts) + ", " +
-                             format_duration(facts.request.time_us - remembered->time_us) +
-                             " before this request and not retried since; the request was refused at once without "
-                             "going anywhere: the server answered from the failure it remembered.",
-                         frames_of(*remembered));
+        if (const NetworkEvent* remembered = remembered_failure(facts, settings)) remembered_rule(*remembered, facts, settings, findings);
     for (int kind = 0; kind < kKinds; ++kind) {
         if (explaining[kind] == 0) continue;
         const Cause cause = cause_of(static_cast<EvidenceKind>(kind), facts, settings, first_peer[kind]);

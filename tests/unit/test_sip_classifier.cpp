@@ -199,6 +199,15 @@ TEST(ClassifierQ850, AsteriskNoCircuitSeenFromTheClientSideIsNoCapacityLimit) {
     EXPECT_TRUE(HasEvidence(verdict, "Asterisk's word for a failed dial"));
 }
 
+// Asterisk writes 3 when Dial() found no usable contact: where the call could not go, not why.
+TEST(ClassifierQ850, AsteriskNoRouteAloneIsTooWeakToNameACause) {
+    const Verdict asterisk = Case({"Server: Asterisk PBX 22.10.1", "Reason: Q.850;cause=3"}).request_answered_after(0.002).verdict();
+    EXPECT_TRUE(IsCause(asterisk, Cause::unknown));
+    EXPECT_TRUE(HasEvidence(asterisk, "Asterisk's word for a destination with no usable contact"));
+    const Verdict other = Case({"Server: ExampleSBC 1.0", "Reason: Q.850;cause=3"}).request_answered_after(0.002).verdict();
+    EXPECT_TRUE(IsCause(other, Cause::upstream_failure));
+}
+
 TEST(ClassifierQ850, TheSameNoCircuitFromAnotherVendorStillLeansToCapacity) {
     const Verdict verdict = Case({"Server: ExampleSBC 1.0", "Reason: Q.850;cause=34"}).request_answered_after(0.002).verdict();
     EXPECT_FALSE(HasEvidence(verdict, "Asterisk's word for a failed dial"));

@@ -12,7 +12,7 @@
 #        CALLERS=auth_tcp QUALIFY=<s> CALLS_AFTER=<s> tools/record/asterisk/record.sh <scenario> [<outdir>]
 #            also: the PBX qualifies every contact (OPTIONS every <s> seconds, the first at start)
 #            and the calls begin CALLS_AFTER seconds after Asterisk is up; a contact that failed
-#            its qualify is not dialled, so Dial() fails at once; writes ast-auth_tcp_qualify_<scenario>
+#            its qualify is not dialled, so Dial() fails at once; writes ast-auth_tcp_qualify<s>_<scenario>
 # Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
 #
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
@@ -112,7 +112,7 @@ auth_tcp)
 	if [[ -n ${QUALIFY-} ]]; then
 		[[ $QUALIFY =~ ^[1-9][0-9]*$ && ${CALLS_AFTER:-0} =~ ^[0-9]+$ ]] ||
 			die "QUALIFY and CALLS_AFTER are whole seconds"
-		NAME=auth_tcp_qualify_$SCENARIO
+		NAME=auth_tcp_qualify${QUALIFY}_$SCENARIO
 		PREFIX_CALLERS+="QUALIFY=$QUALIFY CALLS_AFTER=${CALLS_AFTER:-0} "
 	fi
 	;;
