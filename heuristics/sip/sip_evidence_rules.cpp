@@ -135,11 +135,15 @@ bool may_be_remembered(const NetworkEvent& event, const SipFacts& facts) {
 }
 
 // The server's own attempt to reach a host other than its client failed before the request came: a
-// connection refused or unanswered, a datagram bounced. Not a connection the peer reset later on.
+// connection refused or unanswered, a datagram bounced. Not a connection the peer reset later on, and
+// not another user's phone (a PBX keeps qualifying phones that are gone): that says nothing of this call.
 bool own_attempt_failed_before(const NetworkEvent& event, const SipFacts& facts) {
-    return event.kind == EvidenceKind::transport && (event.attempt_frame != 0 || event.bounced) &&
-           (event.tie == Tie::same_address || event.tie == Tie::another_address_of_host) &&
-           event.peer_address != facts.client_address && facts.request.frame != 0 && event.time_us < facts.request.time_us;
+    if (event.kind != EvidenceKind::transport || (event.attempt_frame == 0 && !event.bounced) ||
+        (event.tie != Tie::same_address && event.tie != Tie::another_address_of_host) ||
+        event.peer_address == facts.client_address || facts.request.frame == 0 || event.time_us >= facts.request.time_us)
+        return false;
+    const auto* phone = registered_at(facts, event.peer_address);
+    return !phone || phone->user == facts.response->to_user;
 }
 
 bool during_request(const NetworkEvent& event, const SipFacts& facts) {

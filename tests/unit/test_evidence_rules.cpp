@@ -621,6 +621,34 @@ TEST(EvidenceRules, ImmediateRefusalSecondsAfterTheServersOwnConnectionWasRefuse
     EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
 }
 
+// A PBX keeps qualifying phones that are gone: their failures say nothing of a call to someone else.
+std::optional<Verdict> refusal_after_a_registered_phone_refused(Capture& capture, const std::string& callee) {
+    const Endpoint phone = test::endpoint("203.0.113.7");
+    const Txn registration = call(90, "carol", "carol", "REGISTER");
+    capture.request(0, registration, phone, kProxy);
+    capture.respond(0.001, registration, 200, {"Contact: <sip:carol@203.0.113.7:5060>;expires=3600"}, kProxy, phone);
+    const Endpoint own_connection = test::endpoint("192.0.2.20", 40003);
+    capture.tcp(1, own_connection, phone, TcpFlags::syn);
+    capture.tcp(1.001, phone, own_connection, TcpFlags::reset | TcpFlags::ack);
+    capture.request(3, call(1, "alice", callee));
+    return capture.respond(3.001, call(1, "alice", callee), 503);
+}
+
+TEST(EvidenceRules, AnotherUsersPhoneFailingIsNotWhatACallToSomeoneElseMet) {
+    Capture capture;
+    const auto verdict = refusal_after_a_registered_phone_refused(capture, "bob");
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "refused: answered by RST")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, TheCalleesOwnPhoneFailingIsItsStaleRegistrationRemembered) {
+    Capture capture;
+    const auto verdict = refusal_after_a_registered_phone_refused(capture, "carol");
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::registration_routing)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "answered from the failure it remembered"));
+}
+
 TEST(EvidenceRules, AConnectionToTheRefusedClientItselfIsNotAHopRemembered) {
     Capture capture;
     const auto verdict = refusal_after_a_connection_refused_by(capture, kClient);
