@@ -29,6 +29,7 @@ CallCountFacts ServerContext::call_counts() const {
     calls.dialogs_dipped_since_previous_503 = dialogs_dipped_since_previous_503;
     calls.lowest_dialogs_at_a_503 = lowest_dialogs_at_a_503;
     calls.lowest_dialogs_503_frame = lowest_dialogs_503_frame;
+    calls.peak_since_lowest_503 = peak_since_lowest_503;
     if (refusal_plateau && plateau_dialogs == active_dialogs) {
         calls.plateau_first_frame = plateau_first_frame;
         calls.plateau_first_us = plateau_first_us;

@@ -46,6 +46,7 @@ struct CallCountFacts {
     std::uint32_t plateau_refusals = 0;      // earlier 503s at this count since then
     std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
     std::uint32_t lowest_dialogs_503_frame = 0;
+    std::uint32_t peak_since_lowest_503 = 0;  // the most calls in progress at once since that 503
 };
 
 // When the server's current run of refusals began, and when it last served.
@@ -84,6 +85,7 @@ struct ServerContext {
     std::uint32_t plateau_refusals = 0;
     std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;
     std::uint32_t lowest_dialogs_503_frame = 0;
+    std::uint32_t peak_since_lowest_503 = 0;
 
     std::uint32_t last_served_frame = 0;
     std::int64_t last_served_us = 0;

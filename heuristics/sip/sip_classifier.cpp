@@ -381,6 +381,13 @@ bool names_own_circuit_shortage(const SipFacts& facts) {
     return false;
 }
 
+// After an earlier refusal the server held more calls at once than it had then: no ceiling refused that
+// one, whether this refusal comes while those calls are up or after some ended.
+bool carried_beyond_an_earlier_refusal(const CallCountFacts& calls) {
+    return calls.lowest_dialogs_503_frame != 0 &&
+           std::max(calls.peak_since_lowest_503, calls.active_dialogs) > calls.lowest_dialogs_at_a_503;
+}
+
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     if (refused_with_no_call_up(facts)) {
         findings.add(rule(SipRule::no_call_up_not_capacity),
@@ -395,12 +402,12 @@ void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& fin
     // server forwarded (a proxy relaying its next hop's refusal) or of a call it placed itself.
     if (facts.downstream.frame != 0 || !facts.forwarded.empty()) return;
     // A server-wide count cannot judge a shortage the server names on one route (Q.850 34, 42).
-    if (facts.calls.lowest_dialogs_503_frame != 0 && facts.calls.lowest_dialogs_at_a_503 < facts.calls.active_dialogs &&
-        !names_own_circuit_shortage(facts)) {
+    if (carried_beyond_an_earlier_refusal(facts.calls) && !names_own_circuit_shortage(facts)) {
         findings.add(rule(SipRule::calls_beyond_earlier_refusal),
-                     "Calls were admitted beyond the " + std::to_string(facts.calls.lowest_dialogs_at_a_503) +
-                         " in progress at an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) +
-                         "): the refusals do not follow a fixed call ceiling.",
+                     "Since an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) + ") at " +
+                         std::to_string(facts.calls.lowest_dialogs_at_a_503) + " calls in progress, the server carried up to " +
+                         std::to_string(facts.calls.peak_since_lowest_503) +
+                         " at once: the refusals do not follow a fixed call ceiling.",
                      {facts.calls.lowest_dialogs_503_frame, facts.frame});
         return;
     }
@@ -568,12 +575,13 @@ void route_rules(const SipFacts& facts, const Settings& settings, Findings& find
     if (!onward_call_unseen(facts) || (facts.hop_failure.frame != 0 && !facts.hop_failure.succeeded_since)) return;
     if (cause_named_in_words(*facts.response) || names_a_cause_by_code(facts) || facts.response->retry_after.present) return;
     const auto& calls = facts.calls;
-    if (calls.lowest_dialogs_503_frame == 0 || calls.lowest_dialogs_at_a_503 >= calls.active_dialogs) return;
+    if (!carried_beyond_an_earlier_refusal(calls)) return;
     if (facts.scope.served_in_window == 0 || facts.scope.kind == ScopeFacts::Kind::single_user) return;
     findings.add(rule(SipRule::refused_by_route),
-                 "Refused at once with nothing tried, while this server sent other calls on and had admitted " +
-                     std::to_string(calls.active_dialogs) + " calls, more than the " + std::to_string(calls.lowest_dialogs_at_a_503) +
-                     " in progress at an earlier 503 (frame " + std::to_string(calls.lowest_dialogs_503_frame) +
+                 "Refused at once with nothing tried, while this server sent other calls on and had carried up to " +
+                     std::to_string(std::max(calls.peak_since_lowest_503, calls.active_dialogs)) + " at once, more than the " +
+                     std::to_string(calls.lowest_dialogs_at_a_503) + " in progress at an earlier 503 (frame " +
+                     std::to_string(calls.lowest_dialogs_503_frame) +
                      "): the refusal follows what this call asked for, such as a callee with no route or a dialplan rule.",
                  {calls.lowest_dialogs_503_frame, facts.frame});
 }

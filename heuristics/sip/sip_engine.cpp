@@ -260,6 +260,7 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
         if (server.active_dialogs < server.lowest_dialogs_at_a_503) {
             server.lowest_dialogs_at_a_503 = server.active_dialogs;
             server.lowest_dialogs_503_frame = meta.frame;
+            server.peak_since_lowest_503 = server.active_dialogs;
         }
     }
     note_hop_outcome(meta, response, transaction);
@@ -322,7 +323,8 @@ void SipEngine::begin_call_setup(ServerContext& server, Transaction& transaction
     transaction.setting_up_at = server.key;
     ++server.active_dialogs;
     transaction.setup_raised_peak = server.active_dialogs > server.peak_active_dialogs;
-    server.peak_active_dialogs = std::max(server.peak_active_dialogs, server.active_dialogs);
+    transaction.setup_raised_peak_since_503 = server.active_dialogs > server.peak_since_lowest_503;
+    raise_peaks(server);
 }
 
 // A call the server accepted (1xx) and then refused with a 503 was never admitted: it leaves no trace in
@@ -337,6 +339,8 @@ void SipEngine::end_call_setup(Transaction& transaction, int final_status, std::
         open_dialog(call, server_key, time_us, true);
     } else if (final_status == 503) {
         if (transaction.setup_raised_peak && server->peak_active_dialogs == server->active_dialogs) --server->peak_active_dialogs;
+        if (transaction.setup_raised_peak_since_503 && server->peak_since_lowest_503 == server->active_dialogs)
+            --server->peak_since_lowest_503;
         if (server->active_dialogs > 0) --server->active_dialogs;
     } else {
         release_one_call(*server);
@@ -357,7 +361,12 @@ void SipEngine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::i
     if (!server || counted_in_setup) return;  // a call counted since its setup is not admitted twice
     server->refusal_plateau = false;
     ++server->active_dialogs;
-    server->peak_active_dialogs = std::max(server->peak_active_dialogs, server->active_dialogs);
+    raise_peaks(*server);
+}
+
+void SipEngine::raise_peaks(ServerContext& server) {
+    server.peak_active_dialogs = std::max(server.peak_active_dialogs, server.active_dialogs);
+    server.peak_since_lowest_503 = std::max(server.peak_since_lowest_503, server.active_dialogs);
 }
 
 void SipEngine::close_dialogs(std::uint64_t call) {

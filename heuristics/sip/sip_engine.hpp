@@ -54,6 +54,7 @@ private:
         // final one: ceilings (call limits, licences, channels) count a call from when it is accepted.
         std::uint64_t setting_up_at = 0;
         bool setup_raised_peak = false;
+        bool setup_raised_peak_since_503 = false;
         std::unique_ptr<Verdict> verdict_503;    // kept so a retransmitted 503 gets the same diagnosis
     };
     struct DialogLegs {
@@ -123,6 +124,7 @@ private:
     Transaction& insert_transaction(std::uint64_t key, std::uint64_t by_cseq_key, std::int64_t time_us);
     ServerContext& server_at(const Endpoint& endpoint, const PacketMeta& meta);
     void begin_call_setup(ServerContext& server, Transaction& transaction, std::uint64_t call);
+    static void raise_peaks(ServerContext& server);
     void end_call_setup(Transaction& transaction, int final_status, std::uint64_t call, std::int64_t time_us);
     void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us, bool counted_in_setup = false);
     void close_dialogs(std::uint64_t call);

@@ -616,6 +616,23 @@ TEST(Classifier, CallsAdmittedBeyondAnEarlier503MeanNoFixedCeiling) {
     EXPECT_TRUE(HasEvidence(verdict, "do not follow a fixed call ceiling"));
 }
 
+TEST(Classifier, ARefusalAfterTheServerCarriedMoreThanAtAnEarlier503MeansNoFixedCeiling) {
+    // A 503 at 3 calls, then 4 carried at once, then this 503 at 3 again: a ceiling would have refused the fourth.
+    Case refused;
+    refused.dialogs(3, 4).previous_503(12, 3).request_answered_after(0.01);
+    refused.facts.calls.peak_since_lowest_503 = 4;
+    const Verdict verdict = refused.verdict();
+    EXPECT_FALSE(IsCause(verdict, Cause::capacity_limit));
+    EXPECT_TRUE(HasEvidence(verdict, "carried up to 4 at once: the refusals do not follow a fixed call ceiling"));
+}
+
+TEST(Classifier, RefusalsAtTheSameCountWithNothingCarriedBeyondItKeepTheCeiling) {
+    Case refused;
+    refused.dialogs(3, 3).previous_503(12, 3).request_answered_after(0.01);
+    refused.facts.calls.peak_since_lowest_503 = 3;
+    EXPECT_FALSE(HasEvidence(refused.verdict(), "do not follow a fixed call ceiling"));
+}
+
 // A dialplan's Congestion() for callees without a route: the server carries and forwards other calls,
 // more of them than at an earlier refusal, and refuses this one at once with nothing tried.
 Case refused_at_once_while_routing_others(const Headers& headers = {}) {
@@ -656,6 +673,13 @@ TEST(ClassifierRoute, TheFirstRefusalHasNoEarlierCountToCompareWith) {
     first.facts.calls = {};
     first.dialogs(6, 6);
     EXPECT_FALSE(IsCause(first.verdict(), Cause::registration_routing));
+}
+
+TEST(ClassifierRoute, ARefusalAfterSomeCallsEndedStillFollowsTheRouteWhenMoreWereCarriedSinceAnEarlier503) {
+    Case refused = refused_at_once_while_routing_others();
+    refused.dialogs(4, 6);
+    refused.facts.calls.peak_since_lowest_503 = 6;
+    EXPECT_TRUE(Diagnosed(refused.verdict(), Cause::registration_routing, "had carried up to 6 at once"));
 }
 
 TEST(ClassifierRoute, ARefusalAfterAWaitIsNotARoutingDecision) {
