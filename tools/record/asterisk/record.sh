@@ -9,6 +9,7 @@
 #            endpoint that must authenticate (401, then the INVITE with credentials), and a
 #            failed Dial() ends through Asterisk's autofallthrough instead of Hangup();
 #            writes ast-auth_tcp_<scenario>.pcapng
+#        CALLERS=auth_udp ...: the same over UDP; writes ast-auth_udp_<scenario>.pcapng
 #        CALLERS=auth_tcp QUALIFY=<s> CALLS_AFTER=<s> tools/record/asterisk/record.sh <scenario> [<outdir>]
 #            also: the PBX qualifies every contact (OPTIONS every <s> seconds, the first at start)
 #            and the calls begin CALLS_AFTER seconds after Asterisk is up; a contact that failed
@@ -105,21 +106,22 @@ BASE_SCENARIO=${BASE_SCENARIO%_ringing}
 CALLERS=${CALLERS:-anonymous}
 case $CALLERS in
 anonymous) NAME=$SCENARIO PREFIX_CALLERS='' ;;
-auth_tcp)
+auth_tcp | auth_udp)
 	[[ $SCENARIO != sbc_* && $SCENARIO != kamailio_front && $SCENARIO != registered_contact_gone ]] ||
-		die "CALLERS=auth_tcp is for the scenarios whose callers call the PBX itself"
-	NAME=auth_tcp_$SCENARIO PREFIX_CALLERS="CALLERS=auth_tcp "
+		die "CALLERS=$CALLERS is for the scenarios whose callers call the PBX itself"
+	NAME=${CALLERS}_$SCENARIO PREFIX_CALLERS="CALLERS=$CALLERS "
 	if [[ -n ${QUALIFY-} ]]; then
 		[[ $QUALIFY =~ ^[1-9][0-9]*$ && ${CALLS_AFTER:-0} =~ ^[0-9]+$ ]] ||
 			die "QUALIFY and CALLS_AFTER are whole seconds"
-		NAME=auth_tcp_qualify${QUALIFY}_$SCENARIO
+		NAME=${CALLERS}_qualify${QUALIFY}_$SCENARIO
 		PREFIX_CALLERS+="QUALIFY=$QUALIFY CALLS_AFTER=${CALLS_AFTER:-0} "
 	fi
 	;;
-*) die "CALLERS must be anonymous or auth_tcp" ;;
+*) die "CALLERS must be anonymous, auth_tcp or auth_udp" ;;
 esac
-[[ -z ${QUALIFY-} || $CALLERS == auth_tcp ]] ||
-	die "QUALIFY needs CALLERS=auth_tcp: without autofallthrough a contact that failed its qualify is answered 404"
+CALLER_TRANSPORT=${CALLERS#auth_}  # tcp or udp for the authenticating callers
+[[ -z ${QUALIFY-} || $CALLERS == auth_* ]] ||
+	die "QUALIFY needs CALLERS=auth_tcp or auth_udp: without autofallthrough a contact that failed its qualify is answered 404"
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
 need sipp dumpcap tshark ip flock
 OUTDIR=$(output_dir sip-asterisk "${2-}")
@@ -230,11 +232,12 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 			"$HERE/$file" >"$AST_DIR/etc/$file"
 	done
 	: >"$AST_DIR/etc/odbcinst.ini"
-	if [[ $CALLERS == auth_tcp ]]; then
+	if [[ $CALLERS == auth_* ]]; then
 		sed -e "s|@SCENARIO@|$BASE_SCENARIO|g" -e "s|@CALLER_NET@|$CALLER_NET|g" \
+			-e "s|@TRANSPORT@|$CALLER_TRANSPORT|g" \
 			"$HERE/pjsip_callers.conf" >"$AST_DIR/etc/pjsip_callers.conf"
 		sed -i '/; end of a failed dial$/d' "$AST_DIR/etc/extensions.conf"
-		ALSO+=", the callers calling over TCP as one endpoint that authenticates (digest, 401"
+		ALSO+=", the callers calling over ${CALLER_TRANSPORT^^} as one endpoint that authenticates (digest, 401"
 		ALSO+=" first), a failed Dial() ending in autofallthrough"
 	fi
 	if [[ -n ${QUALIFY-} ]]; then
@@ -301,8 +304,8 @@ calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calli
 	local ip=$CALLER_NET.$1 inf=$2
 	shift 2
 	local how=(-sf "$HERE/uac-call.xml")
-	[[ $CALLERS == auth_tcp ]] &&
-		how=(-sf "$HERE/uac-call-auth.xml" -t t1 -au office -ap diag503-office)
+	[[ $CALLERS == auth_* ]] &&
+		how=(-sf "$HERE/uac-call-auth.xml" -t "${CALLER_TRANSPORT:0:1}1" -au office -ap diag503-office)
 	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" "${how[@]}" \
 		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
