@@ -114,7 +114,8 @@ std::string test_name(const ::testing::TestParamInfo<const char*>& info) {
 // with retransmissions, cut frames, VLAN tags, ICMP, DNS, TLS, PostgreSQL and MySQL evidence.
 INSTANTIATE_TEST_SUITE_P(
     Sip, BundledCapture,
-    ::testing::Values("ast-auth_tcp_dialplan_congestion", "ast-auth_tcp_graceful_stop", "ast-auth_tcp_group_limit", "ast-auth_tcp_maxcalls",
+    ::testing::Values("ast-auth_tcp_carrier_proxy", "ast-auth_udp_carrier_proxy", "ast-carrier_proxy",
+                      "ast-auth_tcp_dialplan_congestion", "ast-auth_tcp_graceful_stop", "ast-auth_tcp_group_limit", "ast-auth_tcp_maxcalls",
                       "ast-auth_tcp_maxcalls_ringing", "ast-auth_tcp_maxload", "ast-auth_tcp_odbc_down",
                       "ast-auth_tcp_qualify45_dialplan_congestion", "ast-auth_tcp_qualify45_graceful_stop", "ast-auth_tcp_qualify45_group_limit",
                       "ast-auth_tcp_qualify45_maxcalls", "ast-auth_tcp_qualify45_maxcalls_ringing", "ast-auth_tcp_qualify45_maxload",

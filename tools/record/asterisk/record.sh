@@ -28,6 +28,7 @@
 #   10.20.0.2       the PBX host's own address: the kernel's source for what Asterisk sends
 #                   without binding (DNS queries, ODBC/PostgreSQL connections)
 #   10.20.0.5       Kamailio, the SBC in front of the PBX (kamailio_front, sbc_maxcalls)
+#   198.51.100.20   Kamailio, the carrier's proxy between the PBX and the gateway (carrier_proxy)
 #   10.20.0.10      the PBX's SIP service address: every PJSIP transport binds here, port 5060
 #                   (UDP and TCP) and 5061 (TLS); PJSIP binds its own outgoing TCP and TLS
 #                   connections here too
@@ -54,7 +55,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
 	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing
-	registered_contact_gone)
+	registered_contact_gone carrier_proxy)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
 SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
@@ -64,7 +65,7 @@ declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
 	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing
 	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit
-	[registered_contact_gone]=registration_routing)
+	[registered_contact_gone]=registration_routing [carrier_proxy]=upstream_failure)
 for base in "${SBC_SCENARIOS[@]}"; do
 	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
 done
@@ -77,6 +78,8 @@ PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
 CALLER_NET=192.168.50 PHONE_IP=192.168.50.99
 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
 SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
+CARRIER_PROXY_IP=198.51.100.20 # carrier_proxy: Kamailio, the carrier's proxy the PBX's trunk reaches
+TRUNK_IP=$GW_IP # where the PBX's carrier trunk sends its calls
 TARGET_IP=$SIP_IP # where the callers send their calls (the SBC in kamailio_front)
 CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -103,6 +106,7 @@ SCENARIO=$1
 # the scenario an sbc_<scenario> (or a <scenario>_ringing) runs: its dialplan context and options
 BASE_SCENARIO=${SCENARIO#sbc_}
 BASE_SCENARIO=${BASE_SCENARIO%_ringing}
+[[ $BASE_SCENARIO != carrier_proxy ]] || BASE_SCENARIO=relayed_503  # its dialplan, another trunk host
 CALLERS=${CALLERS:-anonymous}
 case $CALLERS in
 anonymous) NAME=$SCENARIO PREFIX_CALLERS='' ;;
@@ -223,10 +227,11 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		options="maxload = $MAXLOAD"
 	fi
 	[[ $SCENARIO == odbc_down ]] && odbc=yes
+	[[ $SCENARIO == carrier_proxy ]] && TRUNK_IP=$CARRIER_PROXY_IP
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
-			-e "s|@GW_IP@|$GW_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
+			-e "s|@GW_IP@|$TRUNK_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
 			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$BASE_SCENARIO|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
@@ -670,6 +675,40 @@ check_kamailio_front() { # the lookups failed as in trunk_dns; the SBC relayed t
 	sbc_relayed_the_pbx "$1"
 }
 
+# carrier_proxy: relayed_503 with the carrier's Kamailio proxy between the PBX's trunk and the
+# gateway. The gateway's 503s are its own (capacity_limit); the proxy relays each as it is
+# (upstream_failure: its next hop, the gateway, refused), and the PBX its proxy's
+# (upstream_failure, as in relayed_503).
+prepare_carrier_proxy() {
+	need kamailio
+	ip -n "$NS" addr add "$CARRIER_PROXY_IP/32" dev lo
+	ALSO+=", Kamailio $(kamailio -v | awk 'NR == 1 { print $3 }') as the carrier's proxy"
+	ALSO+=" ($CARRIER_PROXY_IP, tools/record/asterisk/kamailio_carrier.cfg) that the PBX's trunk"
+	ALSO+=" reaches, relaying every call to the gateway and its 503s as they are; the gateway"
+	ALSO+=" refusing callees 2xxx with 503 and Reason Q.850 cause 34; labels: the gateway's 503"
+	ALSO+=" $GATEWAY_CAUSE, the proxy's and the PBX's relayed 503s for that call $SBC_CAUSE"
+}
+
+traffic_carrier_proxy() {
+	start carrier-proxy kamailio -f "$HERE/kamailio_carrier.cfg" -DD -E -m 32 -M 8 \
+		-P "$WORK/carrier-proxy.pid" -Y "$WORK" -w "$WORK" \
+		-A "PROXY_LISTEN=udp:$CARRIER_PROXY_IP:5060" -A "INNER_URI=\"sip:$GW_IP:5060\""
+	wait_for 10 "Kamailio on $CARRIER_PROXY_IP:5060" listening "$CARRIER_PROXY_IP" 5060
+	traffic_relayed_503
+}
+
+intended_carrier_proxy() {
+	intended_relayed_503
+}
+
+check_carrier_proxy() { # the gateway refused; the proxy relayed each 503 to the PBX
+	check_relayed_503 "$1"
+	(($(count "$1" "ip.src == $CARRIER_PROXY_IP && ip.dst == $SIP_IP && sip.Status-Code == 503") > 0)) ||
+		die "the carrier's proxy relayed no 503 to the PBX"
+	(($(count "$1" "ip.src == $SIP_IP && ip.dst == $GW_IP") == 0)) ||
+		die "the PBX reached the gateway around the carrier's proxy"
+}
+
 # sbc_<scenario>: that scenario with Kamailio in front of the PBX, the callers behind it. The
 # PBX's own 503s keep the scenario's cause; the SBC's, relaying them, are upstream_failure (its
 # next hop, the PBX, failed), as in kamailio_front.
@@ -853,6 +892,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	"intended_$SCENARIO" | sort -u >"$WORK/intended"
 	gateway_refused >"$WORK/gateway-refused"
 	grep -o 'intended-503 .*' "$WORK/sbc.log" 2>/dev/null | tr -d '\r' >"$WORK/sbc-intended" || true
+	grep -o 'intended-503 .*' "$WORK/carrier-proxy.log" 2>/dev/null | tr -d '\r' >"$WORK/proxy-intended" || true
 	tshark -r "$pcap" -Y 'sip.Status-Code == 503' -T fields -E separator='|' -e frame.number \
 		-e ip.src -e udp.srcport -e tcp.srcport -e sip.Call-ID \
 		>"$WORK/503s" 2>>"$WORK/tshark.log"
@@ -877,6 +917,12 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 					die "frame $frame: a 503 of the SBC its log does not show (Call-ID $callid)"
 				awk -v id="$callid" '$1 == id { found = 1 } END { exit !found }' \
 					"$WORK/intended" || die "frame $frame: the SBC's 503 relays no 503 of the PBX"
+				cause=$SBC_CAUSE
+			elif [[ $src == "$CARRIER_PROXY_IP" ]]; then
+				grep -qxF -- "intended-503 $callid" "$WORK/proxy-intended" ||
+					die "frame $frame: a 503 of the carrier's proxy its log does not show (Call-ID $callid)"
+				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
+					die "frame $frame: the carrier's proxy's 503 relays no 503 of the gateway"
 				cause=$SBC_CAUSE
 			elif [[ $src == "$SIP_IP" ]]; then
 				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
