@@ -90,6 +90,9 @@ dissector_handle_t diag503_handle;
 diag503::Settings preference_values;
 // Owner: this file. Lifetime: one capture file, from the init routine to the cleanup routine.
 std::unique_ptr<CaptureAnalysis> capture;
+// Where each analysed frame's payloads are listed, kept from frame to frame so that listing them
+// allocates nothing once the list has grown. Filled and read only between Wireshark calls.
+diag503::FrameContents located;
 
 // diag503 wants no field: a wanted field makes Wireshark build a protocol tree for every packet of
 // every capture, which costs more than all of diag503's own work. It finds the bytes itself.
@@ -210,7 +213,8 @@ std::string address_text(const packet_info* pinfo, const address& where) {
 // C++ side: only address formatting and plain reads of pinfo below this point, none of which throws.
 // Returns whether anything was analysed.
 bool analyse_contents(const FrameFacts& facts, const packet_info* pinfo) {
-    const diag503::FrameContents contents = CaptureAnalysis::locate(facts.input);
+    CaptureAnalysis::locate(facts.input, located);
+    const diag503::FrameContents& contents = located;
     if (!CaptureAnalysis::worth_analysing(contents)) return false;
     diag503::PacketMeta meta;
     meta.frame = pinfo->num;

@@ -30,6 +30,7 @@ CaptureAnalysis::CaptureAnalysis(const Settings& settings)
     : settings_(settings), sip_engine_(settings), rtsp_engine_(settings), incidents_(settings), reactions_(settings) {}
 
 FrameContents CaptureAnalysis::locate(const FrameInput& input) { return locate_payloads(input); }
+void CaptureAnalysis::locate(const FrameInput& input, FrameContents& into) { locate_payloads(input, into); }
 
 bool CaptureAnalysis::worth_analysing(const FrameContents& contents) {
     return !contents.payloads.empty() || watched_tcp_flags(contents) != 0;
@@ -37,8 +38,8 @@ bool CaptureAnalysis::worth_analysing(const FrameContents& contents) {
 
 void CaptureAnalysis::analyse(const PacketMeta& meta, const FrameInput& input) noexcept {
     try {
-        const FrameContents contents = locate(input);
-        if (worth_analysing(contents)) analyse(meta, contents);
+        locate(input, located_);
+        if (worth_analysing(located_)) analyse(meta, located_);
     } catch (...) {
         // Locating allocates only its list of payloads: out of memory there loses the frame, not the capture.
     }

@@ -50,6 +50,8 @@ public:
     // Where the frame's SIP, RTSP, HTTP and evidence bytes are. Touches no state: a caller may skip the
     // frame, and the cost of describing it, when nothing is found.
     static FrameContents locate(const FrameInput& input);
+    // The same into a FrameContents the caller keeps from frame to frame (no allocation once grown).
+    static void locate(const FrameInput& input, FrameContents& into);
     // Whether `locate` found anything `analyse` reads.
     static bool worth_analysing(const FrameContents& contents);
     // Reads everything located in one frame. `meta` holds the frame's number, time, transport and
@@ -77,6 +79,7 @@ private:
     void store_internal_failure(const PacketMeta& meta, std::string_view message_text, const char* what) noexcept;
 
     Settings settings_;
+    FrameContents located_;  // the frame analysed by analyse(meta, input), its storage kept for the next
     SipEngine sip_engine_;
     SipMessage sip_message_;  // each SIP message is parsed into this one, which keeps its storage
     RtspEngine rtsp_engine_;

@@ -101,21 +101,29 @@ void add_transport_payload(const FrameInput& input, const TransportPayload& walk
 
 FrameContents locate_payloads(const FrameInput& input) {
     FrameContents contents;
+    locate_payloads(input, contents);
+    return contents;
+}
+
+void locate_payloads(const FrameInput& input, FrameContents& contents) {
+    contents.payloads.clear();
+    contents.tcp_flags = 0;
+    contents.stream = false;
     const auto walked = walk_frame(input.link, input.frame);
     if (walked && walked->ip_protocol == kTcp) contents.tcp_flags = walked->tcp_flags;
     const bool quoting = input.has(PayloadKind::icmp) || input.has(PayloadKind::icmpv6);
     if (quoting) {
         if (walked && !walked->fragment) add_transport_payload(input, *walked, contents);
-        return contents;  // the ICMP error itself; nothing it quotes
+        return;  // the ICMP error itself; nothing it quotes
     }
     if (walked && walked->fragment) {
         for (std::size_t i = 0; i < input.datagram_count; ++i)
             if (auto whole = walk_transport(walked->ip_protocol, input.datagrams[i])) add_transport_payload(input, *whole, contents);
-        return contents;
+        return;
     }
     if (walked) {
         add_transport_payload(input, *walked, contents);
-        return contents;
+        return;
     }
     // A link or encapsulation the walk does not know: reassembled streams, else a search of the frame.
     if (input.stream_count) {
@@ -124,7 +132,6 @@ FrameContents locate_payloads(const FrameInput& input) {
     } else if (has_text_protocol(input)) {
         add_datagram_message(input, input.frame, contents, input.cut);
     }
-    return contents;
 }
 
 }  // namespace diag503

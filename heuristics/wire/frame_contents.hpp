@@ -44,5 +44,8 @@ struct FrameContents {
 // An ICMP error quotes the datagram it is about: SIP or RTSP text in it was not sent again and
 // is left out. Messages split over segments are taken from Wireshark's reassembled data.
 FrameContents locate_payloads(const FrameInput& input);
+// The same into `into`, whose list of payloads keeps its storage from frame to frame: a caller that
+// reuses one FrameContents allocates nothing per frame once it has grown.
+void locate_payloads(const FrameInput& input, FrameContents& into);
 
 }  // namespace diag503

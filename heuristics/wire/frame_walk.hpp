@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
+
+#include "core/fixed_list.hpp"
 
 namespace diag503 {
 
@@ -33,11 +34,11 @@ struct StreamMessage {
     std::string_view text;
     bool interleaved = false;
 };
-struct StreamSplit {
-    std::vector<StreamMessage> messages;  // complete ones, in order; at most kMaxMessagesPerPayload
-    std::size_t consumed = 0;             // bytes they cover; the rest is an incomplete message
-};
 inline constexpr std::size_t kMaxMessagesPerPayload = 64;
+struct StreamSplit {
+    FixedList<StreamMessage, kMaxMessagesPerPayload> messages;  // complete ones, in order
+    std::size_t consumed = 0;  // bytes they cover; the rest is an incomplete message
+};
 // Splits at the end of each header block plus its Content-Length body (RFC 3261 §18.3; compact
 // "l:" too). A message whose headers or body run past the end is left for reassembly.
 StreamSplit split_stream_messages(std::string_view payload);
