@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "core/fixed_list.hpp"
 #include "wire/frame_contents.hpp"
 
 namespace diag503 {
@@ -80,6 +82,30 @@ TEST(FrameContents, AnUnfinishedMessageInAnUncutSegmentWaitsForReassembly) {
     const auto contents = locate_payloads(sip_frame(ipv4(kTcp, tcp(kInvite + k503.substr(0, 50))), bytes));
     ASSERT_EQ(contents.payloads.size(), 1u);
     EXPECT_EQ(contents.payloads[0].bytes, kInvite);
+}
+
+TEST(FrameContents, AReusedListKeepsNothingOfThePreviousFrame) {
+    std::string tcp_bytes, udp_bytes;
+    FrameContents reused;
+    locate_payloads(sip_frame(ipv4(kTcp, tcp(kInvite + k503)), tcp_bytes), reused);
+    ASSERT_EQ(reused.payloads.size(), 2u);
+    ASSERT_TRUE(reused.stream);
+    locate_payloads(sip_frame(ipv4(kUdp, udp(k503)), udp_bytes), reused);
+    ASSERT_EQ(reused.payloads.size(), 1u);
+    EXPECT_EQ(reused.payloads[0].bytes, k503);
+    EXPECT_FALSE(reused.stream);
+    EXPECT_EQ(reused.tcp_flags, 0);
+}
+
+TEST(FixedListOfSplitMessages, RefusesBeyondItsBoundAndKeepsOrder) {
+    FixedList<int, 2> list;
+    EXPECT_TRUE(list.push_back(1));
+    EXPECT_TRUE(list.push_back(2));
+    EXPECT_FALSE(list.push_back(3));
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0], 1);
+    EXPECT_EQ(list[1], 2);
+    EXPECT_EQ(std::vector<int>(list.begin(), list.end()), (std::vector<int>{1, 2}));
 }
 
 }  // namespace
