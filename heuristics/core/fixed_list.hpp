@@ -18,7 +18,6 @@ public:
     }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
-    static constexpr std::size_t capacity() { return N; }
     const T& operator[](std::size_t index) const { return values_[index]; }
     const T* begin() const { return values_.data(); }
     const T* end() const { return values_.data() + size_; }

@@ -381,11 +381,15 @@ bool names_own_circuit_shortage(const SipFacts& facts) {
     return false;
 }
 
+// The most calls the server held at once since its earlier refusal at the lowest count.
+std::uint32_t most_carried_since_earlier_refusal(const CallCountFacts& calls) {
+    return std::max(calls.peak_since_lowest_503, calls.active_dialogs);
+}
+
 // After an earlier refusal the server held more calls at once than it had then: no ceiling refused that
 // one, whether this refusal comes while those calls are up or after some ended.
 bool carried_beyond_an_earlier_refusal(const CallCountFacts& calls) {
-    return calls.lowest_dialogs_503_frame != 0 &&
-           std::max(calls.peak_since_lowest_503, calls.active_dialogs) > calls.lowest_dialogs_at_a_503;
+    return calls.lowest_dialogs_503_frame != 0 && most_carried_since_earlier_refusal(calls) > calls.lowest_dialogs_at_a_503;
 }
 
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
@@ -406,7 +410,7 @@ void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& fin
         findings.add(rule(SipRule::calls_beyond_earlier_refusal),
                      "Since an earlier 503 (frame " + std::to_string(facts.calls.lowest_dialogs_503_frame) + ") at " +
                          std::to_string(facts.calls.lowest_dialogs_at_a_503) + " calls in progress, the server carried up to " +
-                         std::to_string(facts.calls.peak_since_lowest_503) +
+                         std::to_string(most_carried_since_earlier_refusal(facts.calls)) +
                          " at once: the refusals do not follow a fixed call ceiling.",
                      {facts.calls.lowest_dialogs_503_frame, facts.frame});
         return;
@@ -579,7 +583,7 @@ void route_rules(const SipFacts& facts, const Settings& settings, Findings& find
     if (facts.scope.served_in_window == 0 || facts.scope.kind == ScopeFacts::Kind::single_user) return;
     findings.add(rule(SipRule::refused_by_route),
                  "Refused at once with nothing tried, while this server sent other calls on and had carried up to " +
-                     std::to_string(std::max(calls.peak_since_lowest_503, calls.active_dialogs)) + " at once, more than the " +
+                     std::to_string(most_carried_since_earlier_refusal(calls)) + " at once, more than the " +
                      std::to_string(calls.lowest_dialogs_at_a_503) + " in progress at an earlier 503 (frame " +
                      std::to_string(calls.lowest_dialogs_503_frame) +
                      "): the refusal follows what this call asked for, such as a callee with no route or a dialplan rule.",

@@ -338,9 +338,7 @@ void SipEngine::end_call_setup(Transaction& transaction, int final_status, std::
         server->refusal_plateau = false;
         open_dialog(call, server_key, time_us, true);
     } else if (final_status == 503) {
-        if (transaction.setup_raised_peak && server->peak_active_dialogs == server->active_dialogs) --server->peak_active_dialogs;
-        if (transaction.setup_raised_peak_since_503 && server->peak_since_lowest_503 == server->active_dialogs)
-            --server->peak_since_lowest_503;
+        lower_peaks_raised_by(transaction, *server);
         if (server->active_dialogs > 0) --server->active_dialogs;
     } else {
         release_one_call(*server);
@@ -367,6 +365,12 @@ void SipEngine::open_dialog(std::uint64_t call, std::uint64_t server_key, std::i
 void SipEngine::raise_peaks(ServerContext& server) {
     server.peak_active_dialogs = std::max(server.peak_active_dialogs, server.active_dialogs);
     server.peak_since_lowest_503 = std::max(server.peak_since_lowest_503, server.active_dialogs);
+}
+
+// A refused call's own set-up raised no peak: a ceiling's count never included it.
+void SipEngine::lower_peaks_raised_by(const Transaction& refused, ServerContext& server) {
+    if (refused.setup_raised_peak && server.peak_active_dialogs == server.active_dialogs) --server.peak_active_dialogs;
+    if (refused.setup_raised_peak_since_503 && server.peak_since_lowest_503 == server.active_dialogs) --server.peak_since_lowest_503;
 }
 
 void SipEngine::close_dialogs(std::uint64_t call) {

@@ -125,6 +125,7 @@ private:
     ServerContext& server_at(const Endpoint& endpoint, const PacketMeta& meta);
     void begin_call_setup(ServerContext& server, Transaction& transaction, std::uint64_t call);
     static void raise_peaks(ServerContext& server);
+    static void lower_peaks_raised_by(const Transaction& refused, ServerContext& server);
     void end_call_setup(Transaction& transaction, int final_status, std::uint64_t call, std::int64_t time_us);
     void open_dialog(std::uint64_t call, std::uint64_t server, std::int64_t time_us, bool counted_in_setup = false);
     void close_dialogs(std::uint64_t call);

@@ -70,6 +70,11 @@ struct Case {
         facts.calls.plateau_refusals = earlier_refusals;
         return *this;
     }
+    // The most calls in progress at once since the earlier 503 at the lowest count.
+    Case& carried_since_earlier_503(std::uint32_t most) {
+        facts.calls.peak_since_lowest_503 = most;
+        return *this;
+    }
     Case& calls_ended_since_previous_503() {
         facts.calls.dialogs_dipped_since_previous_503 = true;
         return *this;
@@ -618,19 +623,14 @@ TEST(Classifier, CallsAdmittedBeyondAnEarlier503MeanNoFixedCeiling) {
 
 TEST(Classifier, ARefusalAfterTheServerCarriedMoreThanAtAnEarlier503MeansNoFixedCeiling) {
     // A 503 at 3 calls, then 4 carried at once, then this 503 at 3 again: a ceiling would have refused the fourth.
-    Case refused;
-    refused.dialogs(3, 4).previous_503(12, 3).request_answered_after(0.01);
-    refused.facts.calls.peak_since_lowest_503 = 4;
-    const Verdict verdict = refused.verdict();
+    const Verdict verdict = Case().dialogs(3, 4).previous_503(12, 3).carried_since_earlier_503(4).request_answered_after(0.01).verdict();
     EXPECT_FALSE(IsCause(verdict, Cause::capacity_limit));
     EXPECT_TRUE(HasEvidence(verdict, "carried up to 4 at once: the refusals do not follow a fixed call ceiling"));
 }
 
 TEST(Classifier, RefusalsAtTheSameCountWithNothingCarriedBeyondItKeepTheCeiling) {
-    Case refused;
-    refused.dialogs(3, 3).previous_503(12, 3).request_answered_after(0.01);
-    refused.facts.calls.peak_since_lowest_503 = 3;
-    EXPECT_FALSE(HasEvidence(refused.verdict(), "do not follow a fixed call ceiling"));
+    const Verdict verdict = Case().dialogs(3, 3).previous_503(12, 3).carried_since_earlier_503(3).request_answered_after(0.01).verdict();
+    EXPECT_FALSE(HasEvidence(verdict, "do not follow a fixed call ceiling"));
 }
 
 // A dialplan's Congestion() for callees without a route: the server carries and forwards other calls,
@@ -677,8 +677,7 @@ TEST(ClassifierRoute, TheFirstRefusalHasNoEarlierCountToCompareWith) {
 
 TEST(ClassifierRoute, ARefusalAfterSomeCallsEndedStillFollowsTheRouteWhenMoreWereCarriedSinceAnEarlier503) {
     Case refused = refused_at_once_while_routing_others();
-    refused.dialogs(4, 6);
-    refused.facts.calls.peak_since_lowest_503 = 6;
+    refused.dialogs(4, 6).carried_since_earlier_503(6);
     EXPECT_TRUE(Diagnosed(refused.verdict(), Cause::registration_routing, "had carried up to 6 at once"));
 }
 
