@@ -106,7 +106,9 @@ SCENARIO=$1
 # the scenario an sbc_<scenario> (or a <scenario>_ringing) runs: its dialplan context and options
 BASE_SCENARIO=${SCENARIO#sbc_}
 BASE_SCENARIO=${BASE_SCENARIO%_ringing}
-[[ $BASE_SCENARIO != carrier_proxy ]] || BASE_SCENARIO=relayed_503  # its dialplan, another trunk host
+if [[ $BASE_SCENARIO == carrier_proxy ]]; then  # relayed_503's dialplan, its trunk reaching the proxy
+	BASE_SCENARIO=relayed_503 TRUNK_IP=$CARRIER_PROXY_IP
+fi
 CALLERS=${CALLERS:-anonymous}
 case $CALLERS in
 anonymous) NAME=$SCENARIO PREFIX_CALLERS='' ;;
@@ -227,7 +229,6 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		options="maxload = $MAXLOAD"
 	fi
 	[[ $SCENARIO == odbc_down ]] && odbc=yes
-	[[ $SCENARIO == carrier_proxy ]] && TRUNK_IP=$CARRIER_PROXY_IP
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
