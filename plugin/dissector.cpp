@@ -21,6 +21,7 @@
 #include "capture/capture_analysis.hpp"
 #include "wire/wire_formats.hpp"
 #include "preferences.hpp"
+#include "wireshark_compat.hpp"
 
 namespace {
 
@@ -183,7 +184,7 @@ void collect_data_sources(const packet_info* pinfo, FrameFacts& facts) {
     auto& input = facts.input;
     for (GSList* item = pinfo->data_src ? pinfo->data_src->next : nullptr; item; item = item->next) {
         const auto* source = static_cast<const struct data_source*>(item->data);
-        char* name = get_data_source_name(source);
+        char* name = diag503_compat::data_source_label(source);
         const bool stream = name_starts_with(name, "Reassembled TCP") || name_starts_with(name, "Decrypted TLS");
         const bool datagram = name_starts_with(name, "Reassembled IPv");
         wmem_free(nullptr, name);

@@ -1,10 +1,11 @@
-// The four symbols Wireshark looks up in a plugin: version, wanted Wireshark version, and registration.
+// The symbols Wireshark looks up in a plugin: version, wanted Wireshark version, registration and (4.2+) type.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <epan/proto.h>
 #include <ws_symbol_export.h>
 #include <ws_version.h>
 
 #include "dissector.hpp"
+#include "wireshark_compat.hpp"
 
 // C linkage and external linkage are both required, or Wireshark skips the plugin without a word.
 extern "C" {
@@ -12,6 +13,11 @@ WS_DLL_PUBLIC_DEF extern const char plugin_version[];
 WS_DLL_PUBLIC_DEF extern const int plugin_want_major;
 WS_DLL_PUBLIC_DEF extern const int plugin_want_minor;
 WS_DLL_PUBLIC_DEF void plugin_register(void);
+#if DIAG503_HAS_PLUGIN_DESCRIBE
+WS_DLL_PUBLIC_DEF uint32_t plugin_describe(void);
+
+uint32_t plugin_describe(void) { return WS_PLUGIN_DESC_DISSECTOR; }
+#endif
 
 const char plugin_version[] = DIAG503_VERSION;
 const int plugin_want_major = WIRESHARK_VERSION_MAJOR;

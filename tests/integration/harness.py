@@ -7,9 +7,11 @@ with a throw-away HOME that holds the plugin; captures are copied where that use
 Every harness checks `tshark -G plugins` before anything else: a test can never pass because the
 plugin silently failed to load.
 """
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +21,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import causes  # noqa: E402
 
-PLUGIN_SUBDIR = ".local/lib/wireshark/plugins/4.0/epan"
+
+
+@functools.lru_cache(maxsize=None)
+def wireshark_version():
+    """(major, minor) of the tshark on PATH: the personal plugin folder and some field names depend on it."""
+    banner = subprocess.run(["tshark", "-v"], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"\(Wireshark\) (\d+)\.(\d+)\.", banner)
+    if not found:
+        raise RuntimeError(f"cannot read the Wireshark version from `tshark -v`:\n{banner[:300]}")
+    return int(found.group(1)), int(found.group(2))
+
+
+def plugin_subdir():
+    """Where Wireshark looks for a user's own dissector plugins, under HOME."""
+    major, minor = wireshark_version()
+    return f".local/lib/wireshark/plugins/{major}.{minor}/epan"
+
+
+def dissector_bug_field():
+    """The field Wireshark sets on a frame whose dissector failed an assertion (renamed in 4.4)."""
+    return "_ws.dissector_bug" if wireshark_version() >= (4, 4) else "_ws.malformed.dissector_bug"
 
 # The columns of a golden .expected file: one row per frame diag503 marks (a 503, or a request reacting to one).
 GOLDEN_FIELDS = [
@@ -74,7 +96,7 @@ class Tshark:
         self.root = Path(tempfile.mkdtemp(prefix="diag503-tshark-"))
         os.chmod(self.root, 0o755)
         self.home = self.root / "home"
-        plugin_dir = self.home / PLUGIN_SUBDIR
+        plugin_dir = self.home / plugin_subdir()
         plugin_dir.mkdir(parents=True)
         shutil.copy2(plugin_path, plugin_dir / "diag503.so")
         self.plugin_file = plugin_dir / "diag503.so"

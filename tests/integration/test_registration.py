@@ -56,6 +56,15 @@ class Registration(unittest.TestCase):
         protocols = [line.split("\t") for line in TSHARK.run(["-G", "protocols"]).splitlines()]
         self.assertIn(["503 Diagnostics", "diag503", "diag503"], [p[:3] for p in protocols])
 
+    @hangs_under_sanitizer
+    def test_plugins_listing_names_version_and_type(self):
+        # Before 4.2 Wireshark infers the type from what was registered; from 4.2 plugin_describe() says it.
+        listing = [line.split("\t") for line in TSHARK.run(["-G", "plugins"]).splitlines() if "diag503" in line]
+        self.assertEqual(len(listing), 1, listing)
+        name, version, kind, path = [column.strip() for column in listing[0]]
+        self.assertEqual((name, kind, path), ("diag503.so", "dissector", str(TSHARK.plugin_file)))
+        self.assertRegex(version, r"^\d+\.\d+\.\d+$")
+
     def fields(self):
         rows = [line.split("\t") for line in TSHARK.run(["-G", "fields"]).splitlines() if line.startswith("F\t")]
         return {row[2]: row for row in rows if row[2].startswith("diag503.")}
