@@ -2,8 +2,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "wire/wire_formats.hpp"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
 
 #include <array>
 #include <cstring>
@@ -276,16 +274,53 @@ std::optional<Kind> icmpv6_kind(std::uint8_t type, std::uint8_t code) {
     }
 }
 
-// inet_ntop prints IPv6 as RFC 5952 says, as Wireshark does.
-template <std::size_t Size>
-std::string address_text(int family, std::string_view bytes, std::size_t offset) {
-    std::array<unsigned char, Size> address{};
-    std::memcpy(address.data(), bytes.data() + offset, Size);
-    char text[INET6_ADDRSTRLEN] = {};
-    return inet_ntop(family, address.data(), text, sizeof text) ? std::string(text) : std::string();
+}  // namespace
+
+namespace {
+
+// The longest run of two or more zero groups, the first of equal runs: what "::" replaces (RFC 5952 4.2).
+std::pair<int, int> longest_zero_run(const std::array<unsigned, 8>& groups) {
+    int best_start = -1, best_length = 0;
+    for (int i = 0; i < 8;) {
+        int length = 0;
+        while (i + length < 8 && groups[i + length] == 0) ++length;
+        if (length > best_length && length >= 2) best_start = i, best_length = length;
+        i += length > 0 ? length : 1;
+    }
+    return {best_start, best_length};
 }
 
 }  // namespace
+
+std::string ipv6_text(std::string_view sixteen_bytes) {
+    if (sixteen_bytes.size() < 16) return {};
+    std::array<unsigned, 8> groups{};
+    for (std::size_t i = 0; i < 8; ++i)
+        groups[i] = static_cast<unsigned>(static_cast<unsigned char>(sixteen_bytes[2 * i])) << 8 |
+                    static_cast<unsigned char>(sixteen_bytes[2 * i + 1]);
+    const auto [zero_start, zero_length] = longest_zero_run(groups);
+    // IPv4-compatible and IPv4-mapped addresses end in dotted decimal, as Wireshark prints them.
+    const bool embeds_ipv4 = zero_start == 0 && (zero_length == 6 || (zero_length == 5 && groups[5] == 0xffff));
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string text;
+    for (int i = 0; i < 8; ++i) {
+        if (i == zero_start) {
+            text += "::";
+            i += zero_length - 1;
+            continue;
+        }
+        if (!text.empty() && text.back() != ':') text += ':';
+        if (embeds_ipv4 && i == 6) return text + ipv4_text(sixteen_bytes.substr(12, 4));
+        bool leading = true;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned digit = groups[i] >> shift & 0xf;
+            if (leading && digit == 0 && shift > 0) continue;
+            leading = false;
+            text += kHex[digit];
+        }
+    }
+    return text;
+}
 
 std::string ipv4_text(std::string_view four_bytes) {
     char text[16];
@@ -328,8 +363,8 @@ bool read_quoted_ipv6(std::string_view bytes, IcmpError& error) {
     constexpr std::size_t ip = kIcmpHeaderLength;
     if (!has(bytes, ip, kIpv6HeaderLength) || (u8(bytes, ip) >> 4) != 6) return false;
     error.original_protocol = u8(bytes, ip + 6);
-    error.original_source = address_text<16>(AF_INET6, bytes, ip + 8);
-    error.original_destination = address_text<16>(AF_INET6, bytes, ip + 24);
+    error.original_source = ipv6_text(bytes.substr(ip + 8, 16));
+    error.original_destination = ipv6_text(bytes.substr(ip + 24, 16));
     read_ports(bytes, ip + kIpv6HeaderLength, error);
     return true;
 }

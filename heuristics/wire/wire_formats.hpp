@@ -55,6 +55,9 @@ struct IcmpError {
 std::optional<IcmpError> parse_icmp_error(std::string_view bytes, bool icmpv6);
 // Four address bytes as dotted decimal, as Wireshark prints an IPv4 address ("192.0.2.1").
 std::string ipv4_text(std::string_view four_bytes);
+// Sixteen address bytes as RFC 5952 text, as Wireshark prints an IPv6 address ("2001:db8::1"); portable
+// where inet_ntop is not.
+std::string ipv6_text(std::string_view sixteen_bytes);
 std::string_view icmp_kind_name(IcmpError::Kind kind);  // "port unreachable"
 
 // An error a database server sent to its client.

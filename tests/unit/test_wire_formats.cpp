@@ -1,11 +1,14 @@
 // Unit tests of the DNS, TLS record, ICMP/ICMPv6 error and PostgreSQL/MySQL error readers, on hand-built bytes.
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>  // inet_ntop, the reference the portable formatter is checked against
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -410,6 +413,40 @@ std::string transport_ports(unsigned source, unsigned destination) {
 
 const std::string kQuotedSipUdp =
     ipv4_header(kUdp, {192, 0, 2, 10}, {198, 51, 100, 7}) + transport_ports(5060, 5060);
+
+TEST(Ipv6Text, SixteenBytesReadAsRfc5952Says) {
+    const auto bytes = [](std::initializer_list<int> values) {
+        std::string text;
+        for (int value : values) text += static_cast<char>(value);
+        return text;
+    };
+    EXPECT_EQ(ipv6_text(bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})), "2001:db8::1");
+    EXPECT_EQ(ipv6_text(std::string(16, '\0')), "::");
+    EXPECT_EQ(ipv6_text(bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1})), "2001:db8:0:1::1");
+    EXPECT_EQ(ipv6_text(bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1})), "2001:db8::1:0:0:1");
+    EXPECT_EQ(ipv6_text(bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1})), "::ffff:192.0.2.1");
+    EXPECT_EQ(ipv6_text(bytes({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x1a, 0x2b, 0xff, 0xfe, 0x3c, 0x4d, 0x5e})),
+              "fe80::21a:2bff:fe3c:4d5e");
+    EXPECT_EQ(ipv6_text("too short"), "");
+}
+
+// The plugin's own formatter agrees with the C library's inet_ntop, which it replaced to stay portable.
+TEST(Ipv6Text, AgreesWithInetNtopOnAddressesWithZeroRuns) {
+    std::mt19937 random(503);
+    for (int round = 0; round < 20000; ++round) {
+        std::string address(16, '\0');
+        for (int group = 0; group < 8; ++group) {
+            if (random() % 3 == 0) continue;  // many zero groups, so every run length and position occurs
+            const unsigned value = random() % 4 == 0 ? random() % 16 : random() & 0xffff;
+            address[2 * group] = static_cast<char>(value >> 8);
+            address[2 * group + 1] = static_cast<char>(value & 0xff);
+        }
+        if (round % 10 == 0) address.replace(0, 12, std::string(10, '\0') + "\xff\xff");  // IPv4-mapped
+        char expected[INET6_ADDRSTRLEN] = {};
+        ASSERT_NE(inet_ntop(AF_INET6, address.data(), expected, sizeof expected), nullptr);
+        ASSERT_EQ(ipv6_text(address), expected);
+    }
+}
 
 TEST(Ipv4Text, FourBytesReadAsWiresharkPrintsThem) {
     EXPECT_EQ(ipv4_text(std::string("\xc0\x00\x02\x01", 4)), "192.0.2.1");
