@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Usage: check_goldens.py --plugin build/plugin/diag503.so CAPTURE...
 
-The goldens were written on Wireshark 4.0 and hold diag503's own fields only (frame number, verdict,
-evidence), so another Wireshark version must reproduce them byte for byte: one pass, two passes (-2)
-and the evidence sentences. Exits 1 listing each capture that differs, with the first differing lines.
+The goldens were written on Wireshark 4.0 and hold diag503's own output only (frame number, verdict,
+evidence, its statistics tree), so another Wireshark version must reproduce them byte for byte: one
+pass, two passes (-2), the evidence sentences and `-z diag503,tree`. Exits 1 listing each capture that differs, with the first differing lines.
 """
 import argparse
 import difflib
@@ -21,9 +21,11 @@ def differences(tshark, capture):
     """[(what, first differing lines)] of one capture; empty when it matches its goldens."""
     expected = capture.with_suffix(".expected").read_text()
     evidence = capture.with_suffix(".evidence").read_text()
+    stats = capture.with_suffix(".stats").read_text()
     found = [("one pass", expected, tshark.golden_rows(capture)),
              ("two passes", expected, tshark.golden_rows(capture, two_pass=True)),
-             ("evidence", evidence, tshark.golden_evidence(capture))]
+             ("evidence", evidence, tshark.golden_evidence(capture)),
+             ("statistics tree", stats, tshark.stats_tree(capture))]
     return [(what, "\n".join(list(difflib.unified_diff(want.splitlines(), got.splitlines(), lineterm="", n=0))[2:8]))
             for what, want, got in found if want != got]
 
