@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <epan/stats_tree.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "dissector.hpp"
@@ -35,18 +38,24 @@ void init_tree(stats_tree* tree) {
     roots.reactions = stats_tree_create_node(tree, kReactions, 0, STAT_DT_INT, TRUE);
 }
 
-// One node per incident, counting its 503s; below it the clients refused, the requests still served
-// and its duration in milliseconds, each grown by what the 503 added.
+// One node per incident, counting its 503s; below it the clients refused (a count, at most its 503s) and,
+// as values recorded at each 503 (Wireshark's Min/Max/Average columns, not counts), the time since the
+// incident began and the requests the server still served meanwhile: their maximum is the incident's
+// duration and total.
 void count_incident(stats_tree* tree, const diag503::FinishedVerdict& rendered) {
     const auto& incident = rendered.verdict.incident;
     if (incident.id == 0) return;
     tick_stat_node(tree, kIncidents, 0, TRUE);
-    const std::string name = "incident " + std::to_string(incident.id) + ": " + rendered.cause + " at " +
+    char number[16];
+    std::snprintf(number, sizeof number, "%03u", incident.id);  // the name sorts as the number does
+    const std::string name = "incident " + std::string(number) + ": " + rendered.cause + " at " +
                              rendered.verdict.server + " from frame " + std::to_string(incident.first_frame);
     const int node = tick_stat_node(tree, name.c_str(), roots.incidents, TRUE);
-    increase_stat_node(tree, "clients refused", node, TRUE, incident.new_client ? 1 : 0);
-    increase_stat_node(tree, "requests served meanwhile", node, TRUE, static_cast<gint>(incident.added_served));
-    increase_stat_node(tree, "duration (ms)", node, TRUE, static_cast<gint>(incident.added_duration_us / 1000));
+    increase_stat_node(tree, "clients refused", node, FALSE, incident.new_client ? 1 : 0);
+    avg_stat_node_add_value_int(tree, "time since it began, at each 503 (ms)", node, FALSE,
+                                static_cast<gint>(std::min<std::int64_t>(incident.duration_us / 1000, G_MAXINT)));
+    avg_stat_node_add_value_int(tree, "requests served since it began, at each 503", node, FALSE,
+                                static_cast<gint>(std::min<std::uint64_t>(incident.served, G_MAXINT)));
 }
 
 void count_reaction(stats_tree* tree, const diag503::FinishedReaction& rendered) {
@@ -80,10 +89,10 @@ tap_packet_status count_verdict(stats_tree* tree, packet_info*, epan_dissect_t*,
     tick_stat_node(tree, verdict.method.empty() ? "(no method)" : verdict.method.c_str(), roots.by_method, TRUE);
 
     tick_stat_node(tree, kByRetryAfter, 0, TRUE);
-    tick_stat_node(tree, std::string(rendered->retry_after_class).c_str(), roots.by_retry_after, TRUE);
+    tick_stat_node(tree, rendered->retry_after_class.c_str(), roots.by_retry_after, TRUE);
 
     tick_stat_node(tree, kByTiming, 0, TRUE);
-    tick_stat_node(tree, std::string(rendered->response_time_class).c_str(), roots.by_timing, TRUE);
+    tick_stat_node(tree, rendered->response_time_class.c_str(), roots.by_timing, TRUE);
     count_incident(tree, *rendered);
     return TAP_PACKET_REDRAW;
 }

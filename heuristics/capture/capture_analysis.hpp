@@ -26,8 +26,8 @@ struct FinishedVerdict {
     std::string cause;
     std::string expert_text;
     std::string info_suffix;
-    std::string_view retry_after_class;
-    std::string_view response_time_class;
+    std::string retry_after_class;
+    std::string response_time_class;
     // The client's failover attempt after this 503: known only once the attempt was read, so shown
     // by two-pass tshark and the GUI, not by one-pass tshark.
     std::uint32_t failover_frame = 0;

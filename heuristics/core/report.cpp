@@ -14,19 +14,25 @@ std::string expert_summary(const Verdict& verdict) {
 
 std::string info_suffix(const Verdict& verdict) { return " [503: " + std::string(cause_name(verdict.cause)) + "]"; }
 
-std::string_view retry_after_class(const Verdict& verdict, const Settings& settings) {
-    if (!verdict.retry_after_seconds) return "none";
-    if (*verdict.retry_after_seconds <= settings.short_retry_after_s) return "short";
-    if (*verdict.retry_after_seconds >= settings.long_retry_after_s) return "long";
-    return "medium";
+std::string retry_after_class(const Verdict& verdict, const Settings& settings) {
+    if (!verdict.retry_after_seconds) return "no Retry-After";
+    if (*verdict.retry_after_seconds <= settings.short_retry_after_s)
+        return "Retry-After up to " + std::to_string(settings.short_retry_after_s) + " s";
+    if (*verdict.retry_after_seconds >= settings.long_retry_after_s)
+        return "Retry-After " + std::to_string(settings.long_retry_after_s) + " s or more";
+    return "Retry-After " + std::to_string(settings.short_retry_after_s + 1) + " to " +
+           std::to_string(settings.long_retry_after_s - 1) + " s";
 }
 
-std::string_view response_time_class(const Verdict& verdict, const Settings& settings) {
-    if (!verdict.response_time_us) return "request_not_captured";
+std::string response_time_class(const Verdict& verdict, const Settings& settings) {
+    if (!verdict.response_time_us) return "request not captured";
     const auto milliseconds = *verdict.response_time_us / 1000;
-    if (milliseconds <= settings.immediate_response_ms) return "immediate";
-    if (milliseconds >= settings.delayed_response_ms) return "delayed";
-    return "in_between";
+    if (milliseconds <= settings.immediate_response_ms)
+        return "answered within " + std::to_string(settings.immediate_response_ms) + " ms";
+    if (milliseconds >= settings.delayed_response_ms)
+        return "answered in " + std::to_string(settings.delayed_response_ms) + " ms or more";
+    return "answered in " + std::to_string(settings.immediate_response_ms + 1) + " to " +
+           std::to_string(settings.delayed_response_ms - 1) + " ms";
 }
 
 }  // namespace diag503

@@ -12,7 +12,8 @@ namespace diag503 {
 
 std::string expert_summary(const Verdict& verdict);  // cause, confidence, recommendation
 std::string info_suffix(const Verdict& verdict);     // " [503: overload]"
-std::string_view retry_after_class(const Verdict& verdict, const Settings& settings);      // none/short/medium/long
-std::string_view response_time_class(const Verdict& verdict, const Settings& settings);    // immediate/in_between/delayed/request_not_captured
+// The statistics buckets, named with their bounds: "Retry-After up to 60 s", "answered within 100 ms".
+std::string retry_after_class(const Verdict& verdict, const Settings& settings);
+std::string response_time_class(const Verdict& verdict, const Settings& settings);
 
 }  // namespace diag503

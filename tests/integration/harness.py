@@ -278,6 +278,23 @@ class Tshark:
         return self.run(args)
 
 
+def parse_stats_tree(text):
+    """[(depth, name, count, percent or None)] of a `-z diag503,tree` text: its columns are found from its header."""
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("Topic / Item"))
+    count_at, average_at = header.index("Count"), header.index("Average")
+    percent_at, burst_at = header.index("Percent"), header.index("Burst Rate")
+    rows = []
+    for line in lines[lines.index(header) + 2:]:
+        if not line.strip() or line.startswith("-"):
+            continue
+        name = line[:count_at].rstrip()
+        percent = line[percent_at:burst_at].strip().rstrip("%")
+        rows.append((len(name) - len(name.lstrip(" ")), name.strip(), int(line[count_at:average_at].split()[0]),
+                     float(percent) if percent else None))
+    return rows
+
+
 def _uid(name):
     import pwd
     return pwd.getpwnam(name).pw_uid

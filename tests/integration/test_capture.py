@@ -3,6 +3,7 @@
 """Usage: test_capture.py --plugin build/plugin/diag503.so --capture captures/FAMILY/NAME.pcapng"""
 import argparse
 import re
+from collections import Counter
 import sys
 import unittest
 from pathlib import Path
@@ -90,6 +91,39 @@ class CaptureTest(unittest.TestCase):
         expected = self.capture.with_suffix(".stats").read_text()
         self.assertEqual(TSHARK.stats_tree(self.capture), expected)
         self.assertEqual(TSHARK.stats_tree(self.capture, two_pass=True), expected)
+
+    def test_stats_tree_numbers_agree_with_the_verdicts_and_no_percentage_exceeds_100(self):
+        rows = harness.parse_stats_tree(self.capture.with_suffix(".stats").read_text())
+        self.assertTrue(rows)
+        for depth, name, count, percent in rows:
+            self.assertLessEqual(percent or 0, 100.0, f"{name}: {percent} %")
+        roots = {name: count for depth, name, count, _ in rows if depth == 0}
+        self.assertEqual(roots["503 responses by protocol, cause and server"], len(self.rows))
+        causes = Counter()
+        for index, (depth, name, count, _) in enumerate(rows):
+            if depth == 2 and self.under(rows, index) == "503 responses by protocol, cause and server":
+                causes[name] += count
+        self.assertEqual(causes, Counter(cause for _, cause in self.rows))
+        header = self.expected.splitlines()[0].split("\t")
+        incident_column = header.index("diag503.incident")
+        in_incidents = Counter(row.split("\t")[incident_column] for row in self.expected.splitlines()[1:]
+                               if row and row.split("\t")[incident_column] not in ("", "0"))
+        self.assertEqual(roots["Incidents (503s by incident)"], sum(in_incidents.values()))
+        incidents = [(index, name, count) for index, (depth, name, count, _) in enumerate(rows)
+                     if depth == 1 and name.startswith("incident ")]
+        self.assertEqual(sorted(int(name.split()[1].rstrip(":")) for _, name, _ in incidents),
+                         sorted(int(number) for number in in_incidents))
+        for index, name, count in incidents:
+            self.assertEqual(count, in_incidents[str(int(name.split()[1].rstrip(":")))], name)
+            details = {detail: detail_count for depth, detail, detail_count, _ in rows[index + 1:index + 4]}
+            self.assertLessEqual(details["clients refused"], count, name)
+            self.assertEqual(details["time since it began, at each 503 (ms)"], count, name)
+            self.assertEqual(details["requests served since it began, at each 503"], count, name)
+
+    @staticmethod
+    def under(rows, index):
+        """The name of the top-level branch that row `index` of a parsed stats tree belongs to."""
+        return next(name for depth, name, _, _ in reversed(rows[:index + 1]) if depth == 0)
 
     def test_client_reactions_match_truth_when_listed(self):
         listed = harness.read_reactions(self.capture)
