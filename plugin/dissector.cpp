@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "capture/capture_analysis.hpp"
+#include "core/report.hpp"
 #include "wire/wire_formats.hpp"
 #include "preferences.hpp"
 #include "wireshark_compat.hpp"
@@ -77,7 +78,16 @@ struct FieldIds {
 FieldIds fields;
 int ett_diag503 = -1;
 int ett_evidence = -1;
-expert_field ei_diagnosis = EI_INIT;
+// One expert item per cause, so that Expert Info groups 503s by cause: a Warning for a confident
+// verdict, a Note for a lead (below diag503::kLeadBelowConfidence) and for `unknown`, which has no lead.
+std::array<expert_field, diag503::kCauseCount> ei_cause_confident;
+std::array<expert_field, diag503::kCauseCount> ei_cause_lead;
+
+expert_field* diagnosis_item(const diag503::Verdict& verdict) {
+    const auto index = static_cast<std::size_t>(verdict.cause);
+    const bool lead = diag503::is_lead(verdict) && verdict.cause != diag503::Cause::unknown;
+    return lead ? &ei_cause_lead[index] : &ei_cause_confident[index];
+}
 expert_field ei_request_missing = EI_INIT;
 expert_field ei_malformed_503 = EI_INIT;
 expert_field ei_cut_503 = EI_INIT;
@@ -345,7 +355,7 @@ void render(const FinishedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, 
     add_incident(subtree, tvb, verdict.incident);
     add_failover(subtree, tvb, rendered);
 
-    proto_tree_add_expert_format(subtree, pinfo, &ei_diagnosis, tvb, 0, 0, "%s", rendered.expert_text.c_str());
+    proto_tree_add_expert_format(subtree, pinfo, diagnosis_item(verdict), tvb, 0, 0, "%s", rendered.expert_text.c_str());
     if (verdict.sip() && verdict.sip()->relays_503 && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_relayed_503, tvb, 0, 0);
     if (verdict.request_frame == 0 && !verdict.is_retransmission && !verdict.cut)  // a cut 503 has its own note
         proto_tree_add_expert(subtree, pinfo, &ei_request_missing, tvb, 0, 0);
@@ -452,7 +462,6 @@ hf_register_info field_table[] = {
 };
 
 ei_register_info expert_table[] = {
-    {&ei_diagnosis, {"diag503.diagnosis", PI_RESPONSE_CODE, PI_WARN, "503 diagnosed", EXPFILL}},
     {&ei_request_missing, {"diag503.request_missing", PI_SEQUENCE, PI_NOTE,
                            "The request of this 503 is not in the capture: timing and load evidence are unavailable", EXPFILL}},
     {&ei_malformed_503, {"diag503.malformed_503", PI_MALFORMED, PI_NOTE, "The 503 has malformed headers", EXPFILL}},
@@ -465,6 +474,37 @@ ei_register_info expert_table[] = {
     {&ei_failover, {"diag503.failover_from.expert", PI_SEQUENCE, PI_CHAT, "Client failed over to another server after a 503", EXPFILL}},
 };
 
+// The per-cause expert items, "diag503.cause.<cause>.expert" (Warning; Note for unknown) and ".lead" (Note). Wireshark keeps
+// pointers to the names and summaries, hence the static storage.
+void register_cause_expert_items(expert_module_t* expert) {
+    struct Texts {
+        std::string name;
+        std::string summary;
+    };
+    static std::array<Texts, 2 * diag503::kCauseCount> texts;
+    static std::array<ei_register_info, 2 * diag503::kCauseCount> items;
+    std::size_t count = 0;
+    for (int index = 0; index < diag503::kCauseCount; ++index) {
+        const auto cause = static_cast<diag503::Cause>(index);
+        const std::string name(diag503::cause_name(cause));
+        const bool unknown = cause == diag503::Cause::unknown;
+        for (const bool lead : {false, true}) {
+            if (unknown && lead) continue;
+            auto& text = texts[count];
+            text.name = "diag503.cause." + name + (lead ? ".lead" : ".expert");
+            text.summary = unknown ? "503 diagnosed as unknown: too little evidence for a cause"
+                           : lead  ? "503 diagnosed as " + name + ", a lead (confidence under " +
+                                         std::to_string(diag503::kLeadBelowConfidence) + " %)"
+                                   : "503 diagnosed as " + name;
+            expert_field* field = lead ? &ei_cause_lead[index] : &ei_cause_confident[index];
+            *field = EI_INIT;
+            items[count++] = {field, {text.name.c_str(), PI_RESPONSE_CODE, (lead || unknown) ? PI_NOTE : PI_WARN,
+                                      text.summary.c_str(), EXPFILL}};
+        }
+    }
+    expert_register_field_array(expert, items.data(), static_cast<int>(count));
+}
+
 }  // namespace
 
 void diag503_register_protocol(void) {
@@ -474,6 +514,7 @@ void diag503_register_protocol(void) {
     proto_register_subtree_array(subtrees, G_N_ELEMENTS(subtrees));
     expert_module_t* expert = expert_register_protocol(fields.protocol_item);
     expert_register_field_array(expert, expert_table, G_N_ELEMENTS(expert_table));
+    register_cause_expert_items(expert);
     module_t* module = prefs_register_protocol(fields.protocol_item, nullptr);
     diag503::register_preferences(module, preference_values);
     register_init_routine(start_capture);

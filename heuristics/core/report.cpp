@@ -6,10 +6,12 @@
 
 namespace diag503 {
 
+bool is_lead(const Verdict& verdict) { return verdict.cause == Cause::unknown || verdict.confidence < kLeadBelowConfidence; }
+
 std::string expert_summary(const Verdict& verdict) {
-    std::string text = "503 diagnosed as " + std::string(cause_name(verdict.cause));
-    if (verdict.cause != Cause::unknown) text += " (confidence " + std::to_string(verdict.confidence) + "%)";
-    return text + ": " + verdict.recommendation;
+    if (verdict.cause == Cause::unknown) return "503 diagnosed as unknown: too little evidence for a cause";
+    return "503 diagnosed as " + std::string(cause_name(verdict.cause)) + " (confidence " +
+           std::to_string(verdict.confidence) + " %" + (is_lead(verdict) ? ", a lead)" : ")");
 }
 
 std::string info_suffix(const Verdict& verdict) { return " [503: " + std::string(cause_name(verdict.cause)) + "]"; }

@@ -119,9 +119,20 @@ class Registration(unittest.TestCase):
 
     def test_expert_infos_are_registered(self):
         expert = {name for name, row in self.fields().items() if row[3] == "FT_NONE"}
-        self.assertEqual(expert, {"diag503.diagnosis", "diag503.request_missing", "diag503.malformed_503", "diag503.cut_503",
-                                  "diag503.origin.relayed_503", "diag503.retry_early.expert",
-                                  "diag503.failover_from.expert"})
+        # One diagnosis item per cause, so that the Expert Info dialog groups 503s by cause; a lead per cause but unknown.
+        per_cause = {f"diag503.cause.{cause}.expert" for cause in harness.CAUSES} | \
+                    {f"diag503.cause.{cause}.lead" for cause in harness.CAUSES if cause != "unknown"}
+        self.assertEqual(expert, per_cause | {"diag503.request_missing", "diag503.malformed_503", "diag503.cut_503",
+                                              "diag503.origin.relayed_503", "diag503.retry_early.expert",
+                                              "diag503.failover_from.expert"})
+
+    def test_expert_severity_follows_confidence(self):
+        # kam-capacity: five confident ceilings (65) and five leads (45); Warning and Note respectively.
+        capture = TSHARK.readable(CAPTURES / "sip-kamailio" / "kam-capacity.pcapng")
+        output = TSHARK.run(["-r", str(capture), "-q", "-z", "expert"])
+        warnings, notes = output.split("Warns")[1].split("Notes")
+        self.assertRegex(warnings, r"\b5\s+Response\s+diag503\s+503 diagnosed as capacity_limit \(confidence 65 %\)")
+        self.assertRegex(notes, r"\b5\s+Response\s+diag503\s+503 diagnosed as capacity_limit \(confidence 45 %, a lead\)")
 
 
 if __name__ == "__main__":

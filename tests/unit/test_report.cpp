@@ -1,0 +1,50 @@
+// Unit tests of how a verdict reads to people: the Expert Info sentence, leads, and the statistics buckets.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gtest/gtest.h>
+
+#include "core/report.hpp"
+
+namespace diag503 {
+namespace {
+
+Verdict verdict_of(Cause cause, int confidence) {
+    Verdict verdict;
+    verdict.cause = cause;
+    verdict.confidence = confidence;
+    return verdict;
+}
+
+TEST(ExpertSummary, NamesCauseAndConfidenceAndLeavesTheRecommendationToTheTree) {
+    EXPECT_EQ(expert_summary(verdict_of(Cause::capacity_limit, 80)), "503 diagnosed as capacity_limit (confidence 80 %)");
+    EXPECT_EQ(expert_summary(verdict_of(Cause::dns_failure, 45)), "503 diagnosed as dns_failure (confidence 45 %, a lead)");
+    EXPECT_EQ(expert_summary(verdict_of(Cause::unknown, 0)), "503 diagnosed as unknown: too little evidence for a cause");
+}
+
+TEST(IsLead, BelowSixtyOrUnknown) {
+    EXPECT_TRUE(is_lead(verdict_of(Cause::overload, 59)));
+    EXPECT_FALSE(is_lead(verdict_of(Cause::overload, 60)));
+    EXPECT_TRUE(is_lead(verdict_of(Cause::unknown, 0)));
+}
+
+TEST(StatisticsBuckets, NameTheirBoundsFromTheSettings) {
+    Settings settings;  // Retry-After short up to 60 s, long from 300 s; immediate up to 100 ms, delayed from 2000 ms
+    Verdict verdict;
+    EXPECT_EQ(retry_after_class(verdict, settings), "no Retry-After");
+    verdict.retry_after_seconds = 60;
+    EXPECT_EQ(retry_after_class(verdict, settings), "Retry-After up to 60 s");
+    verdict.retry_after_seconds = 61;
+    EXPECT_EQ(retry_after_class(verdict, settings), "Retry-After 61 to 299 s");
+    verdict.retry_after_seconds = 300;
+    EXPECT_EQ(retry_after_class(verdict, settings), "Retry-After 300 s or more");
+
+    EXPECT_EQ(response_time_class(verdict, settings), "request not captured");
+    verdict.response_time_us = 100'999;
+    EXPECT_EQ(response_time_class(verdict, settings), "answered within 100 ms");
+    verdict.response_time_us = 101'000;
+    EXPECT_EQ(response_time_class(verdict, settings), "answered in 101 to 1999 ms");
+    verdict.response_time_us = 2'000'000;
+    EXPECT_EQ(response_time_class(verdict, settings), "answered in 2000 ms or more");
+}
+
+}  // namespace
+}  // namespace diag503
