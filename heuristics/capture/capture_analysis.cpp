@@ -216,7 +216,7 @@ void CaptureAnalysis::store_internal_failure(const PacketMeta& meta, std::string
         verdict.frame = meta.frame;
         verdict.server = meta.source.text();
         verdict.evidence.push_back({std::string("diag503 could not analyse this 503: ") + what, {meta.frame}});
-        verdict.recommendation = std::string(cause_recommendation(Cause::unknown));
+        verdict.recommendation = std::string(cause_recommendation(Cause::unknown, sip ? Protocol::sip : Protocol::rtsp));
         if (!sip) verdict.context = RtspVerdictContext{};
         store(std::move(verdict), meta);
     } catch (...) {

@@ -65,7 +65,7 @@ void Findings::note(std::string sentence, std::vector<std::uint32_t> frames) {
     add(Cause::unknown, 0, std::move(sentence), std::move(frames));
 }
 
-Verdict decide(const Findings& findings, std::uint32_t frame, std::string missing) {
+Verdict decide(const Findings& findings, std::string missing, Protocol protocol) {
     const auto scores = score(findings);
     std::array<int, kCauseCount> order{};
     for (int i = 0; i < kCauseCount; ++i) order[i] = i;
@@ -77,7 +77,7 @@ Verdict decide(const Findings& findings, std::uint32_t frame, std::string missin
     if (top < kMinimumScore) {
         verdict.cause = Cause::unknown;
         verdict.confidence = 0;
-        verdict.evidence.push_back({std::move(missing), {frame}});
+        verdict.evidence.push_back({std::move(missing), {}});
         for (auto& item : ordered_evidence(findings, Cause::unknown)) verdict.evidence.push_back(std::move(item));
     } else {
         verdict.cause = static_cast<Cause>(order[0]);
@@ -85,12 +85,12 @@ Verdict decide(const Findings& findings, std::uint32_t frame, std::string missin
         verdict.evidence = ordered_evidence(findings, verdict.cause);
         if (runner_up >= kMinimumScore) {
             verdict.confidence = std::max(30, verdict.confidence - runner_up / 3);
-            verdict.evidence.push_back({"Also consistent with " + std::string(cause_name(static_cast<Cause>(order[1]))) +
-                                            " (score " + std::to_string(runner_up) + " against " + std::to_string(top) + ").",
-                                        {frame}});
+            verdict.evidence.push_back({"The evidence also fits another cause, less well: " +
+                                            cause_title(static_cast<Cause>(order[1])) + ".",
+                                        {}});
         }
     }
-    verdict.recommendation = std::string(cause_recommendation(verdict.cause));
+    verdict.recommendation = std::string(cause_recommendation(verdict.cause, protocol));
     return verdict;
 }
 

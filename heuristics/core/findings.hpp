@@ -33,8 +33,8 @@ private:
 
 // The cause with the highest score wins when it reaches 40; its confidence is that score (at most
 // 95), lowered when a runner-up also reaches 40. Below 40 the verdict is unknown and opens with
-// `missing`, the sentence saying what evidence is missing.
-Verdict decide(const Findings& findings, std::uint32_t frame, std::string missing);
+// `missing`, the sentence saying what evidence is missing. The recommendation is the cause's, for `protocol`.
+Verdict decide(const Findings& findings, std::string missing, Protocol protocol);
 
 // Sentence helpers.
 std::string format_duration(std::int64_t microseconds);                        // "3.0 ms", "2.100 s"

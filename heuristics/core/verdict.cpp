@@ -33,6 +33,22 @@ std::string_view cause_name(Cause cause) { return words_of(cause).name; }
 
 std::string_view cause_recommendation(Cause cause) { return words_of(cause).recommendation; }
 
+std::string_view cause_recommendation(Cause cause, Protocol protocol) {
+    // causes.def's advice for unknown is about SIP (Call-IDs, Reason headers); a camera needs its own.
+    if (cause == Cause::unknown && protocol == Protocol::rtsp)
+        return "Cause unknown: capture the device's other clients (and, for an NVR, its side toward the camera), check "
+               "the device's session list and logs at this time, and ask its vendor to send Retry-After.";
+    return cause_recommendation(cause);
+}
+
+std::string cause_title(Cause cause) {
+    const auto recommendation = words_of(cause).recommendation;
+    std::string title(recommendation.substr(0, recommendation.find(':')));
+    const bool acronym = title.size() > 1 && title[1] >= 'A' && title[1] <= 'Z';  // "DNS failure" stays as it is
+    if (!acronym && !title.empty() && title[0] >= 'A' && title[0] <= 'Z') title[0] = static_cast<char>(title[0] - 'A' + 'a');
+    return title;
+}
+
 bool cause_applies_to(Cause cause, Protocol protocol) {
     const CauseProtocol applies = words_of(cause).protocol;
     return applies == CauseProtocol::any || (applies == CauseProtocol::sip) == (protocol == Protocol::sip);

@@ -24,8 +24,10 @@ inline constexpr int kCauseCount = 0
 
 std::string_view cause_name(Cause cause);            // the fixed vocabulary, e.g. "capacity_limit"
 std::string_view cause_recommendation(Cause cause);  // what to do next, in plain words
+std::string cause_title(Cause cause);  // the cause for a sentence: "capacity limit", "DNS failure" (its advice's title)
 
 enum class Protocol { sip, rtsp };
+std::string_view cause_recommendation(Cause cause, Protocol protocol);  // the same, with RTSP's own advice for unknown
 std::string_view protocol_name(Protocol protocol);  // "sip", "rtsp"
 bool cause_applies_to(Cause cause, Protocol protocol);  // from the protocol column of core/causes.def
 

@@ -44,7 +44,7 @@ IncidentFacts IncidentTracker::place(const Verdict& verdict, std::int64_t time_u
 std::string incident_sentence(const IncidentFacts& incident, Cause cause, const std::string& server) {
     const std::string name = "Incident " + std::to_string(incident.id);
     if (incident.refusals == 1)
-        return name + " (" + std::string(cause_name(cause)) + " at " + server + ") begins with this 503.";
+        return name + " (" + cause_title(cause) + " at " + server + ") begins with this 503.";
     return name + ": 503 number " + std::to_string(incident.refusals) + " in " + format_duration(incident.duration_us) +
            " since frame " + std::to_string(incident.first_frame) + "; " +
            counted(incident.clients, "client", "clients") + " refused, " +

@@ -251,7 +251,7 @@ Verdict classify_rtsp(const RtspFacts& facts, const Settings& settings) {
                       " (preference diag503.max_dialogs): the device's session count may be low.");
     for (std::size_t i = 0; i < facts.response->anomalies.size() && i < 3; ++i)
         findings.note("Malformed 503: " + facts.response->anomalies[i], {facts.frame});
-    return decide(findings, facts.frame, missing_evidence(facts));
+    return decide(findings, missing_evidence(facts), Protocol::rtsp);
 }
 
 }  // namespace diag503

@@ -634,7 +634,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     onset_note(facts, findings);
     parser_notes(response, facts.frame, findings);
 
-    Verdict verdict = decide(findings, facts.frame, missing_evidence(facts));
+    Verdict verdict = decide(findings, missing_evidence(facts), Protocol::sip);
     verdict.origin = origin.origin;
     verdict.origin_frame = origin.frame;
     verdict.context = SipVerdictContext{Scope::undetermined, 0, origin.relays_503};

@@ -220,7 +220,7 @@ TEST(IncidentSentence, First503SaysTheIncidentBeginsWithCauseAndServer) {
     Incidents incidents;
     const IncidentFacts facts = incidents.place(at(0, 40));
     EXPECT_EQ(incident_sentence(facts, Cause::overload, kServer),
-              "Incident 1 (overload at 198.51.100.5:5060) begins with this 503.");
+              "Incident 1 (transient overload at 198.51.100.5:5060) begins with this 503.");
 }
 
 TEST(IncidentSentence, LaterOnesGiveTheRunningTotals) {

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/report.hpp"
 
 namespace diag503 {
@@ -44,6 +46,26 @@ TEST(StatisticsBuckets, NameTheirBoundsFromTheSettings) {
     EXPECT_EQ(response_time_class(verdict, settings), "answered in 101 to 1999 ms");
     verdict.response_time_us = 2'000'000;
     EXPECT_EQ(response_time_class(verdict, settings), "answered in 2000 ms or more");
+}
+
+TEST(CauseTitle, ReadsAsWordsInASentence) {
+    EXPECT_EQ(cause_title(Cause::capacity_limit), "capacity limit");
+    EXPECT_EQ(cause_title(Cause::dns_failure), "DNS failure");
+    EXPECT_EQ(cause_title(Cause::nvr_channel_unavailable), "NVR channel unavailable");
+    for (int index = 0; index < kCauseCount; ++index) {
+        const std::string title = cause_title(static_cast<Cause>(index));
+        EXPECT_FALSE(title.empty());
+        EXPECT_EQ(title.find('_'), std::string::npos) << title;
+    }
+}
+
+TEST(CauseRecommendation, UnknownGivesEachProtocolItsOwnAdvice) {
+    EXPECT_NE(std::string(cause_recommendation(Cause::unknown, Protocol::sip)).find("Call-ID"), std::string::npos);
+    const std::string rtsp(cause_recommendation(Cause::unknown, Protocol::rtsp));
+    EXPECT_EQ(rtsp.find("Call-ID"), std::string::npos);
+    EXPECT_EQ(rtsp.find("Reason"), std::string::npos);
+    EXPECT_NE(rtsp.find("device"), std::string::npos);
+    EXPECT_EQ(cause_recommendation(Cause::encoder_busy, Protocol::rtsp), cause_recommendation(Cause::encoder_busy));
 }
 
 }  // namespace

@@ -504,8 +504,8 @@ TEST(Classifier, ConflictingEvidenceLowersConfidenceAndNamesTheRunnerUp) {
     const Verdict clear = Case({"Retry-After: 5"}, "Server Overloaded").verdict();
     const Verdict conflicting = Case({"Retry-After: 5", "Warning: 399 sbc \"maintenance window\""}, "Server Overloaded").verdict();
     EXPECT_LT(conflicting.confidence, clear.confidence);
-    EXPECT_TRUE(HasEvidence(conflicting, "Also consistent with"));
-    EXPECT_FALSE(HasEvidence(clear, "Also consistent with"));
+    EXPECT_TRUE(HasEvidence(conflicting, "also fits another cause"));
+    EXPECT_FALSE(HasEvidence(clear, "also fits another cause"));
 }
 
 TEST(Classifier, RetryAfterAgainstTheServersOwnWordsLosesButLowersTheConfidence) {
