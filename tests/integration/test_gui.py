@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Usage: test_gui.py --plugin build/plugin/diag503.so
 
-Wireshark opens a bundled capture with `-Y 'diag503.cause == "capacity_limit"'` and a Lua tap with the same
+Wireshark opens a bundled capture in the diag503 profile (tools/profile/install, `-C diag503`) with
+`-Y 'diag503.cause == "capacity_limit"'` and a Lua tap with the same
 filter; when the file is read, Wireshark draws its taps, and the tap prints how many frames matched and
 quits with status 0. The count must be the capture's golden count, and Wireshark's stderr must hold no
 complaint about a plugin, a dissector or a Lua error. Exits 77 (skipped) where wireshark or xvfb-run is
@@ -18,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
-CAPTURE = Path(__file__).resolve().parents[2] / "captures" / "sip-kamailio" / "kam-capacity.pcapng"
+ROOT = Path(__file__).resolve().parents[2]
+CAPTURE = ROOT / "captures" / "sip-kamailio" / "kam-capacity.pcapng"
 CAUSE = "capacity_limit"
 QUIT_AFTER_READING = """
 local tap = Listener.new(nil, '%s')
@@ -37,12 +39,14 @@ class GuiSmoke(unittest.TestCase):
     def test_wireshark_loads_the_plugin_filters_by_cause_and_exits_cleanly(self):
         tshark = harness.Tshark(ARGS.plugin)  # the same private HOME with only this plugin, checked to load
         try:
+            profiles = tshark.home / ".config" / "wireshark" / "profiles"
+            subprocess.run([str(ROOT / "tools" / "profile" / "install"), str(profiles)], check=True, capture_output=True)
             display_filter = f'diag503.cause == "{CAUSE}"'
             script = tshark.files / "quit_after_reading.lua"
             script.write_text(QUIT_AFTER_READING % display_filter.replace("'", "\\'"))
             if tshark.as_root:
-                shutil.chown(script, "nobody", "nogroup")
-            command = tshark.command(["-r", str(tshark.readable(CAPTURE)), "-Y", display_filter,
+                subprocess.run(["chown", "-R", "nobody:nogroup", str(tshark.home / ".config"), str(script)], check=True)
+            command = tshark.command(["-C", "diag503", "-r", str(tshark.readable(CAPTURE)), "-Y", display_filter,
                                       "-X", f"lua_script:{script}"])
             wireshark = command.index("tshark")
             command[wireshark:wireshark + 1] = ["xvfb-run", "-a", "wireshark"]

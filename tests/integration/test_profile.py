@@ -1,0 +1,132 @@
+# The Wireshark configuration profile "diag503": well-formed files, every cause colored, columns and buttons that work.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Usage: test_profile.py --plugin build/plugin/diag503.so
+
+Installs the profile with tools/profile/install into a throw-away HOME, then reads bundled captures with
+`tshark -C diag503`: the two diag503 columns show each 503's golden cause and confidence, each 503 gets
+the colors of its cause family's rule, and every filter button's expression is accepted.
+"""
+import argparse
+import csv
+import io
+import re
+import subprocess
+import sys
+import unittest
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "plugin" / "profile"
+CAPTURES = [ROOT / "captures" / "rtsp-gstreamer" / "rtsp-mixed.pcapng",
+            ROOT / "captures" / "sip-generated" / "gen-malformed.pcapng",
+            ROOT / "captures" / "sip-generated" / "gen-retry_storm.pcapng"]
+RULE = re.compile(r"^@(?P<name>[^@]+)@(?P<filter>[^@]+)@\[(?P<fg>\d+,\d+,\d+)\]\[(?P<bg>\d+,\d+,\d+)\]$")
+ARGS = None
+TSHARK = None
+
+
+def rules():
+    lines = [line for line in (PROFILE / "colorfilters").read_text().splitlines() if line and not line.startswith("#")]
+    return [RULE.match(line) for line in lines]
+
+
+def hex_color(triple):
+    """A colorfilters color (16-bit channels) as Wireshark writes it in PSML: '#rrggbb'."""
+    return "#" + "".join(f"{int(channel) >> 8:02x}" for channel in triple.split(","))
+
+
+def family_colors():
+    """{cause: {foreground, background}} from the rules that name causes."""
+    colors = {}
+    for rule in rules():
+        for cause in re.findall(r'diag503\.cause == "(\w+)"', rule["filter"]):
+            colors[cause] = {hex_color(rule["fg"]), hex_color(rule["bg"])}
+    return colors
+
+
+def buttons():
+    lines = [line for line in (PROFILE / "dfilter_buttons").read_text().splitlines() if line and not line.startswith("#")]
+    return [next(csv.reader(io.StringIO(line), escapechar="\\")) for line in lines]
+
+
+def setUpModule():
+    global TSHARK
+    TSHARK = harness.Tshark(ARGS.plugin)
+    profiles = TSHARK.home / ".config" / "wireshark" / "profiles"
+    subprocess.run([str(ROOT / "tools" / "profile" / "install"), str(profiles)], check=True, capture_output=True)
+    if TSHARK.as_root:
+        subprocess.run(["chown", "-R", "nobody:nogroup", str(TSHARK.home / ".config")], check=True)
+
+
+def tearDownModule():
+    TSHARK.close()
+
+
+class ProfileFiles(unittest.TestCase):
+    def test_every_coloring_rule_is_well_formed(self):
+        self.assertTrue(rules())
+        self.assertNotIn(None, rules())
+
+    def test_every_cause_is_colored_by_exactly_one_rule(self):
+        named = [cause for rule in rules() for cause in re.findall(r'diag503\.cause == "(\w+)"', rule["filter"])]
+        self.assertEqual(sorted(named), sorted(harness.CAUSES))
+
+    def test_every_button_has_a_label_an_expression_and_a_comment(self):
+        self.assertTrue(buttons())
+        for button in buttons():
+            self.assertEqual(len(button), 4, button)
+            self.assertEqual(button[0], "TRUE")
+            self.assertTrue(all(field.strip() for field in button), button)
+
+
+class ProfileInTshark(unittest.TestCase):
+    def packets(self, capture):
+        output = TSHARK.run(TSHARK.reading(capture) + ["-C", "diag503", "-Y", "diag503.cause", "--color", "-T", "psml"])
+        document = ElementTree.fromstring(output)
+        titles = [section.text for section in document.find("structure")]
+        return titles, [(packet.attrib, [section.text for section in packet]) for packet in document.findall("packet")]
+
+    def test_columns_show_each_503s_golden_cause_and_confidence_in_its_family_colors(self):
+        colors = family_colors()
+        for capture in CAPTURES:
+            golden = {}
+            lines = capture.with_suffix(".expected").read_text().splitlines()
+            header = lines[0].split("\t")
+            for row in (line.split("\t") for line in lines[1:] if line):
+                if row[header.index("diag503.cause")]:
+                    golden[row[0]] = (row[header.index("diag503.cause")], row[header.index("diag503.confidence")] + "%")
+            titles, packets = self.packets(capture)
+            number, cause, confidence = titles.index("No."), titles.index("503 cause"), titles.index("Confidence")
+            seen = {sections[number]: (sections[cause], sections[confidence]) for _, sections in packets}
+            self.assertEqual(seen, golden, capture.name)
+            for attributes, sections in packets:
+                self.assertEqual({attributes["foreground"], attributes["background"]}, colors[sections[cause]],
+                                 f"{capture.name} frame {sections[number]}")
+
+    def test_every_button_filter_is_accepted(self):
+        capture = TSHARK.readable(CAPTURES[0])
+        for label, expression in ((button[1], button[2]) for button in buttons()):
+            result = subprocess.run(TSHARK.command(["-C", "diag503", "-r", str(capture), "-Y", expression, "-c", "1"]),
+                                    capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, f"{label}: {result.stderr}")
+
+    def test_the_profile_loads_without_complaint(self):
+        result = subprocess.run(TSHARK.command(["-C", "diag503", "-r", str(TSHARK.readable(CAPTURES[0])), "-c", "1"]),
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
