@@ -199,6 +199,7 @@ void CaptureAnalysis::store(Verdict verdict, const PacketMeta& meta) {
     finished.response_time_class = response_time_class(verdict, settings_);
     finished.verdict = std::move(verdict);
     place_in_incident(finished.verdict, meta.time_us);
+    keep_useful_links(finished.verdict);
     // Last, once every sentence is written and keys are taken: nothing unescaped reaches the tree.
     make_displayable(finished.verdict);
     finished.expert_text = displayable(finished.expert_text, kMaxDisplayedExpert);

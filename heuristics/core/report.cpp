@@ -2,11 +2,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/report.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #include "core/findings.hpp"
 
 namespace diag503 {
 
 bool is_lead(const Verdict& verdict) { return verdict.cause == Cause::unknown || verdict.confidence < kLeadBelowConfidence; }
+
+void keep_useful_links(Verdict& verdict) {
+    for (Evidence& item : verdict.evidence) {
+        std::vector<std::uint32_t> useful;
+        for (std::uint32_t frame : item.frames)
+            if (frame != 0 && frame != verdict.frame && std::find(useful.begin(), useful.end(), frame) == useful.end())
+                useful.push_back(frame);
+        item.frames = std::move(useful);
+    }
+}
 
 std::string expert_summary(const Verdict& verdict) {
     if (verdict.cause == Cause::unknown) return "503 diagnosed as unknown: too little evidence for a cause";

@@ -15,6 +15,8 @@ namespace diag503 {
 inline constexpr int kLeadBelowConfidence = 60;
 bool is_lead(const Verdict& verdict);                 // `unknown`, or a cause with confidence under 60
 std::string expert_summary(const Verdict& verdict);  // cause and confidence, short enough for Expert Info's list
+// Keeps only the evidence links a reader can follow somewhere new: none to the 503 itself, none twice in a sentence.
+void keep_useful_links(Verdict& verdict);
 std::string info_suffix(const Verdict& verdict);     // " [503: overload]"
 // The statistics buckets, named with their bounds: "Retry-After up to 60 s", "answered within 100 ms".
 std::string retry_after_class(const Verdict& verdict, const Settings& settings);

@@ -24,7 +24,8 @@ PROFILE = ROOT / "plugin" / "profile"
 CAPTURES = [ROOT / "captures" / "rtsp-gstreamer" / "rtsp-mixed.pcapng",
             ROOT / "captures" / "sip-generated" / "gen-malformed.pcapng",
             ROOT / "captures" / "sip-generated" / "gen-retry_storm.pcapng"]
-RULE = re.compile(r"^@(?P<name>[^@]+)@(?P<filter>[^@]+)@\[(?P<fg>\d+,\d+,\d+)\]\[(?P<bg>\d+,\d+,\d+)\]$")
+# Wireshark's colorfilters rule: the row's background color, then its text color.
+RULE = re.compile(r"^@(?P<name>[^@]+)@(?P<filter>[^@]+)@\[(?P<bg>\d+,\d+,\d+)\]\[(?P<fg>\d+,\d+,\d+)\]$")
 ARGS = None
 TSHARK = None
 
@@ -40,12 +41,17 @@ def hex_color(triple):
 
 
 def family_colors():
-    """{cause: {foreground, background}} from the rules that name causes."""
+    """{cause: (background, foreground)} from the rules that name causes."""
     colors = {}
     for rule in rules():
         for cause in re.findall(r'diag503\.cause == "(\w+)"', rule["filter"]):
-            colors[cause] = {hex_color(rule["fg"]), hex_color(rule["bg"])}
+            colors[cause] = (hex_color(rule["bg"]), hex_color(rule["fg"]))
     return colors
+
+
+def luminance(triple):
+    red, green, blue = (int(channel) / 65535 for channel in triple.split(","))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def buttons():
@@ -70,6 +76,10 @@ class ProfileFiles(unittest.TestCase):
     def test_every_coloring_rule_is_well_formed(self):
         self.assertTrue(rules())
         self.assertNotIn(None, rules())
+
+    def test_every_rule_has_readable_text_on_its_background(self):
+        for rule in rules():
+            self.assertGreater(abs(luminance(rule["bg"]) - luminance(rule["fg"])), 0.5, rule["name"])
 
     def test_every_cause_is_colored_by_exactly_one_rule(self):
         named = [cause for rule in rules() for cause in re.findall(r'diag503\.cause == "(\w+)"', rule["filter"])]
@@ -104,7 +114,7 @@ class ProfileInTshark(unittest.TestCase):
             seen = {sections[number]: (sections[cause], sections[confidence]) for _, sections in packets}
             self.assertEqual(seen, golden, capture.name)
             for attributes, sections in packets:
-                self.assertEqual({attributes["foreground"], attributes["background"]}, colors[sections[cause]],
+                self.assertEqual((attributes["background"], attributes["foreground"]), colors[sections[cause]],
                                  f"{capture.name} frame {sections[number]}")
 
     def test_every_button_filter_is_accepted(self):

@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/report.hpp"
 
@@ -46,6 +48,18 @@ TEST(StatisticsBuckets, NameTheirBoundsFromTheSettings) {
     EXPECT_EQ(response_time_class(verdict, settings), "answered in 101 to 1999 ms");
     verdict.response_time_us = 2'000'000;
     EXPECT_EQ(response_time_class(verdict, settings), "answered in 2000 ms or more");
+}
+
+TEST(UsefulLinks, NoLinkToThe503ItselfAndNoFrameTwice) {
+    Verdict verdict = verdict_of(Cause::capacity_limit, 80);
+    verdict.frame = 47;
+    verdict.evidence = {{"Answered 0.3 ms after the request (frame 46).", {46, 47}},
+                        {"Incident 1 begins with this 503.", {47, 47}},
+                        {"Two lookups failed (frames 12 and 30).", {12, 30, 12, 0}}};
+    keep_useful_links(verdict);
+    EXPECT_EQ(verdict.evidence[0].frames, (std::vector<std::uint32_t>{46}));
+    EXPECT_TRUE(verdict.evidence[1].frames.empty());
+    EXPECT_EQ(verdict.evidence[2].frames, (std::vector<std::uint32_t>{12, 30}));
 }
 
 TEST(CauseTitle, ReadsAsWordsInASentence) {
