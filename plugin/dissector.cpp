@@ -493,8 +493,7 @@ void register_cause_expert_items(expert_module_t* expert) {
             auto& text = texts[count];
             text.name = "diag503.cause." + name + (lead ? ".lead" : ".expert");
             text.summary = unknown ? "503 diagnosed as unknown: too little evidence for a cause"
-                           : lead  ? "503 diagnosed as " + name + ", a lead (confidence under " +
-                                         std::to_string(diag503::kLeadBelowConfidence) + " %)"
+                           : lead  ? "503 diagnosed as " + name + ", a lead"
                                    : "503 diagnosed as " + name;
             expert_field* field = lead ? &ei_cause_lead[index] : &ei_cause_confident[index];
             *field = EI_INIT;
