@@ -61,8 +61,8 @@ struct FieldIds {
     int incident_duration = -1;
     int failover = -1;
     int failover_server = -1;
-    int failover_from = -1;
-    int retry_early = -1;
+    int reaction = -1;
+    int reaction_to = -1;
     int reaction_delay = -1;
     // Wireshark's protocols whose presence in a frame (pinfo->layers) tells diag503 what to read.
     int sip = -1;
@@ -92,8 +92,20 @@ expert_field ei_request_missing = EI_INIT;
 expert_field ei_malformed_503 = EI_INIT;
 expert_field ei_cut_503 = EI_INIT;
 expert_field ei_relayed_503 = EI_INIT;
-expert_field ei_retry_early = EI_INIT;
+// Severity follows what a reaction costs the server: the refused request again at once (Warning), one
+// client's new traffic during a back-off (Note), a failover the 503 asked for (Chat).
+expert_field ei_retry_same_request = EI_INIT;
+expert_field ei_request_during_backoff = EI_INIT;
 expert_field ei_failover = EI_INIT;
+
+expert_field* reaction_item(diag503::Reaction::Kind kind) {
+    switch (kind) {
+        case diag503::Reaction::Kind::retry_same_request: return &ei_retry_same_request;
+        case diag503::Reaction::Kind::request_during_backoff: return &ei_request_during_backoff;
+        case diag503::Reaction::Kind::failover: break;
+    }
+    return &ei_failover;
+}
 int diag503_tap = -1;
 dissector_handle_t diag503_handle;
 
@@ -363,19 +375,18 @@ void render(const FinishedVerdict& rendered, tvbuff_t* tvb, packet_info* pinfo, 
     if (verdict.cut && !verdict.is_retransmission) proto_tree_add_expert(subtree, pinfo, &ei_cut_503, tvb, 0, 0);
 }
 
-// A request that retried too early or failed over: a small subtree and an expert item on the request.
+// A request that reacts to a 503: an item of its own beside the diag503 subtree, so that the filter
+// `diag503` keeps selecting 503s only and `diag503.reaction` selects these.
 void render_reaction(const FinishedReaction& rendered, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     const diag503::Reaction& reaction = rendered.reaction;
-    const bool failover = reaction.kind == diag503::Reaction::Kind::failover;
     queue_tap(pinfo, {nullptr, &rendered});
-    proto_item* root = proto_tree_add_item(tree, fields.protocol_item, tvb, 0, 0, ENC_NA);
-    proto_item_append_text(root, failover ? ": failover after a 503" : ": early retry after a 503");
+    proto_item* root = proto_tree_add_string(tree, fields.reaction, tvb, 0, 0, diag503::reaction_name(reaction.kind).data());
+    proto_item_set_generated(root);
     proto_tree* subtree = proto_item_add_subtree(root, ett_diag503);
-    add_generated(proto_tree_add_uint(subtree, failover ? fields.failover_from : fields.retry_early, tvb, 0, 0, reaction.refusal_frame));
+    add_generated(proto_tree_add_uint(subtree, fields.reaction_to, tvb, 0, 0, reaction.refusal_frame));
     const nstime_t delay = as_nstime(reaction.waited_us);
     add_generated(proto_tree_add_time(subtree, fields.reaction_delay, tvb, 0, 0, &delay));
-    proto_tree_add_expert_format(subtree, pinfo, failover ? &ei_failover : &ei_retry_early, tvb, 0, 0, "%s",
-                                 rendered.expert_text.c_str());
+    proto_tree_add_expert_format(subtree, pinfo, reaction_item(reaction.kind), tvb, 0, 0, "%s", rendered.expert_text.c_str());
 }
 
 // Frames with something to render carry a mark in Wireshark's per-frame data (file scope), so that
@@ -453,12 +464,14 @@ hf_register_info field_table[] = {
                         "The client's attempt at another server after this 503 (two-pass tshark and the GUI only)", HFILL}},
     {&fields.failover_server, {"Failover server", "diag503.failover_server", FT_STRING, BASE_NONE, nullptr, 0x0,
                                "The server the client failed over to after this 503 (two-pass tshark and the GUI only)", HFILL}},
-    {&fields.failover_from, {"Failover from", "diag503.failover_from", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
-                             "On a request: the 503 from another server that this request fails over from", HFILL}},
-    {&fields.retry_early, {"Early retry of", "diag503.retry_early", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
-                           "On a request: the 503 of the same server whose Retry-After (or minimum back-off) it did not wait for", HFILL}},
+    {&fields.reaction, {"Reaction to a 503", "diag503.reaction", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "On a client's request after a 503: retry_same_request (the refused request again before the "
+                        "back-off elapsed), request_during_backoff (the client's first other request to that server while "
+                        "its Retry-After ran) or failover (the refused call sent to another server)", HFILL}},
+    {&fields.reaction_to, {"Reacts to", "diag503.reaction_to", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+                           "On a reaction: the 503 this request follows", HFILL}},
     {&fields.reaction_delay, {"Time since the 503", "diag503.reaction_delay", FT_RELATIVE_TIME, BASE_NONE, nullptr, 0x0,
-                              "On a retry or failover request: time from the 503 it reacts to", HFILL}},
+                              "On a reaction: time from the 503 it follows", HFILL}},
 };
 
 ei_register_info expert_table[] = {
@@ -470,8 +483,11 @@ ei_register_info expert_table[] = {
     {&ei_relayed_503, {"diag503.origin.relayed_503", PI_PROTOCOL, PI_WARN,
                        "A proxy relayed a downstream 503 upstream; RFC 3261 §16.7 asks for 500, so that callers do not "
                        "back off from the wrong server", EXPFILL}},
-    {&ei_retry_early, {"diag503.retry_early.expert", PI_SEQUENCE, PI_WARN, "Client retried before the 503's back-off elapsed", EXPFILL}},
-    {&ei_failover, {"diag503.failover_from.expert", PI_SEQUENCE, PI_CHAT, "Client failed over to another server after a 503", EXPFILL}},
+    {&ei_retry_same_request, {"diag503.reaction.retry_same_request", PI_SEQUENCE, PI_WARN,
+                              "Client sent the refused request again before the 503's back-off elapsed", EXPFILL}},
+    {&ei_request_during_backoff, {"diag503.reaction.request_during_backoff", PI_SEQUENCE, PI_NOTE,
+                                  "Client sent other requests to a server whose Retry-After was running", EXPFILL}},
+    {&ei_failover, {"diag503.reaction.failover", PI_SEQUENCE, PI_CHAT, "Client failed over to another server after a 503", EXPFILL}},
 };
 
 // The per-cause expert items, "diag503.cause.<cause>.expert" (Warning; Note for unknown) and ".lead" (Note). Wireshark keeps

@@ -60,11 +60,12 @@ void count_incident(stats_tree* tree, const diag503::FinishedVerdict& rendered) 
 
 void count_reaction(stats_tree* tree, const diag503::FinishedReaction& rendered) {
     const auto& reaction = rendered.reaction;
-    const bool failover = reaction.kind == diag503::Reaction::Kind::failover;
+    using Kind = diag503::Reaction::Kind;
     tick_stat_node(tree, kReactions, 0, TRUE);
-    const char* kind = failover                         ? "failovers to another server (by the server tried)"
-                       : reaction.retry_after_s         ? "retries before Retry-After elapsed (by server)"
-                                                        : "retries without back-off after a 503 without Retry-After (by server)";
+    const char* kind = reaction.kind == Kind::failover               ? "failovers to another server (by the server tried)"
+                       : reaction.kind == Kind::request_during_backoff ? "clients sending other requests during a Retry-After (by server)"
+                       : reaction.retry_after_s                       ? "refused requests sent again before Retry-After elapsed (by server)"
+                                                                      : "refused requests sent again without back-off, no Retry-After (by server)";
     const int node = tick_stat_node(tree, kind, roots.reactions, TRUE);
     tick_stat_node(tree, reaction.server.c_str(), node, TRUE);
 }

@@ -9,8 +9,8 @@ Each scenario tells one story around SIP or RTSP 503 responses and writes
 arguments to decode it (see captures/FORMAT.md); the family is sip-generated, or rtsp-generated
 for the rtsp_* scenarios.  RTSP scenarios are named
 rtsp_*: IP cameras and recorders over TCP, with interleaved RTP and HTTP configuration requests.
-Each .truth also lists, after the 503 lines, the clients' reactions to the 503s (retry_early,
-failover) as FORMAT.md defines them, computed from the packets generated.  Some scenarios then
+Each .truth also lists, after the 503 lines, the clients' reactions to the 503s
+(retry_same_request, request_during_backoff, failover) as FORMAT.md defines them, computed from the packets generated.  Some scenarios then
 damage the capture as real ones are damaged (a snaplen, IP fragments, duplicates, clocks, a
 ring-buffer cut, VLAN tags: see synthetic/capture.py); their truth is what the file holds.
 Output depends only on the seed:

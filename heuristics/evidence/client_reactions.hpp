@@ -1,4 +1,4 @@
-// What clients did after a 503: retries before Retry-After elapsed (or hammering), and failover to another server.
+// What clients did after a 503: the refused request sent again too soon, other requests during the back-off, failover.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/bounded_map.hpp"
 #include "core/packet_meta.hpp"
@@ -24,17 +25,21 @@ struct ClientRequest {
 
 
 struct Reaction {
-    enum class Kind { retry_early, failover };
-    Kind kind = Kind::retry_early;
+    // retry_same_request: the refused call again before the back-off elapsed (each one);
+    // request_during_backoff: another call to that server while its Retry-After ran (the first per client and 503);
+    // failover: the refused call at another server.
+    enum class Kind { retry_same_request, request_during_backoff, failover };
+    Kind kind = Kind::retry_same_request;
     std::uint32_t frame = 0;             // the request
     std::uint32_t refusal_frame = 0;     // the 503 it reacts to
     std::int64_t waited_us = 0;          // from the 503 to the request
     std::optional<std::uint64_t> retry_after_s;  // of that 503, when valid
-    std::int64_t backoff_us = 0;         // retry_early: how long the client should have waited
+    std::int64_t backoff_us = 0;         // retries: how long the client should have waited
     std::string server;                  // the server the request went to
 };
 
-std::string reaction_summary(const Reaction& reaction);  // the expert-info sentence of a retry or failover
+std::string_view reaction_name(Reaction::Kind kind);     // as diag503.reaction shows it
+std::string reaction_summary(const Reaction& reaction);  // the expert-info sentence of a reaction
 
 class ClientReactions {
 public:
@@ -54,6 +59,7 @@ private:
         std::array<std::uint64_t, 8> retry_identities{};  // the latest retries already counted, ring
         std::size_t next_retry_slot = 0;
         bool hammered = false;           // without Retry-After only the first new attempt is counted
+        bool backoff_reported = false;   // the client's first other request during the back-off was reported
         bool knows(std::uint64_t identity) const;  // the refused request or a counted retry: a retransmission
         std::uint32_t frame = 0;
         std::int64_t time_us = 0;
@@ -67,7 +73,8 @@ private:
         std::deque<Refusal> refusals;  // newest last
     };
 
-    std::optional<Reaction> early_retry(const ClientRequest& request, Refusal& refusal);
+    static Refusal* latest_refusal_of_call(Client& client, std::uint64_t server, const ClientRequest& request);
+    std::optional<Reaction> early_request(const ClientRequest& request, Refusal& refusal);
 
     Settings settings_;
     BoundedMap<std::uint64_t, Client> clients_;

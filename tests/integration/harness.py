@@ -43,13 +43,15 @@ def dissector_bug_field():
     """The field Wireshark sets on a frame whose dissector failed an assertion (renamed in 4.4)."""
     return "_ws.dissector_bug" if wireshark_version() >= (4, 4) else "_ws.malformed.dissector_bug"
 
+# Every frame diag503 marks: the 503s (the protocol `diag503`) and the clients' requests reacting to one.
+MARKED = "diag503 || diag503.reaction"
 # The columns of a golden .expected file: one row per frame diag503 marks (a 503, or a request reacting to one).
 GOLDEN_FIELDS = [
     "frame.number", "diag503.protocol", "diag503.server", "diag503.method", "diag503.cause",
     "diag503.confidence", "diag503.scope", "diag503.retry_after", "diag503.request_in",
     "diag503.response_time", "diag503.active_dialogs", "diag503.origin", "diag503.origin_frame",
     "diag503.incident", "diag503.incident_refusals", "diag503.incident_clients", "diag503.incident_served",
-    "diag503.retry_early", "diag503.failover_from", "diag503.reaction_delay",
+    "diag503.reaction", "diag503.reaction_to", "diag503.reaction_delay",
 ]
 # The evidence sentences are golden too, in the .evidence file beside .expected, one sentence per line
 # (captures/FORMAT.md): rewording a sentence then changes one line per 503 that gives it, not a whole row.
@@ -59,7 +61,7 @@ EVIDENCE_INDENT = "  "       # starts each sentence line under it
 # Forward links: known only after the frame they point to was read, so two-pass tshark and the GUI
 # show them and one-pass tshark cannot. Kept out of the one-pass/two-pass golden on purpose.
 FORWARD_FIELDS = ["diag503.failover", "diag503.failover_server"]
-REACTIONS = ("retry_early", "failover")
+REACTIONS = ("retry_same_request", "request_during_backoff", "failover")
 
 CAUSES = list(causes.CAUSES)  # the vocabulary of heuristics/core/causes.def
 
@@ -172,14 +174,14 @@ class Tshark:
         return list(self._remembered(("reactions", str(capture), two_pass), lambda: self._reactions(capture, two_pass)))
 
     def _reactions(self, capture, two_pass):
-        args = self.reading(capture) + ["-Y", "diag503.retry_early || diag503.failover_from", "-T", "fields",
-                "-E", "separator=/t", "-e", "frame.number", "-e", "diag503.retry_early", "-e", "diag503.failover_from"]
+        args = self.reading(capture) + ["-Y", "diag503.reaction", "-T", "fields", "-E", "separator=/t",
+                "-e", "frame.number", "-e", "diag503.reaction", "-e", "diag503.reaction_to"]
         if two_pass:
             args.insert(0, "-2")
         found = []
         for line in self.run(args).splitlines():
-            frame, early, failover = (line.split("\t") + ["", ""])[:3]
-            found.append((int(frame), "retry_early" if early else "failover", int(early or failover)))
+            frame, reaction, refusal = line.split("\t")
+            found.append((int(frame), reaction, int(refusal)))
         return found
 
     def forward_links(self, capture):
@@ -188,7 +190,7 @@ class Tshark:
                 "-e", "frame.number", "-e", "diag503.failover"]
         return {int(line.split("\t")[0]): int(line.split("\t")[1]) for line in self.run(args).splitlines()}
 
-    def golden_rows(self, capture, two_pass=False, display_filter="diag503"):
+    def golden_rows(self, capture, two_pass=False, display_filter=MARKED):
         args = self.reading(capture) + ["-Y", display_filter, "-T", "fields",
                 "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
         if two_pass:
@@ -197,7 +199,7 @@ class Tshark:
             args += ["-e", field]
         return self.run(args)
 
-    def evidence(self, capture, two_pass=False, display_filter="diag503"):
+    def evidence(self, capture, two_pass=False, display_filter=MARKED):
         """{frame: [evidence sentences, in tree order]} of the frames with at least one sentence. Read as JSON: a
         sentence may quote packet text, so no `-T fields` aggregator character is sure not to occur in it."""
         args = self.reading(capture) + ["-Y", display_filter, "-T", "json", "-e", "frame.number", "-e", EVIDENCE_FIELD]
@@ -342,8 +344,8 @@ def capture_args(capture):
 
 
 def diag503_table_args(fields):
-    """tshark arguments of a diag503_table: one row per frame where diag503 is present."""
-    args = ["-Y", "diag503", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|",
+    """tshark arguments of a diag503_table: one row per frame diag503 marks."""
+    args = ["-Y", MARKED, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|",
             "-e", "frame.number"]
     for field in fields:
         args += ["-e", field]

@@ -131,6 +131,8 @@ class CaptureTest(unittest.TestCase):
             self.skipTest("the .truth file lists no client reactions")
         self.assertEqual(TSHARK.reactions(self.capture), listed)
         self.assertEqual(TSHARK.reactions(self.capture, two_pass=True), listed)
+        # The filter `diag503` keeps selecting the 503s only; a reaction is asked for by name.
+        self.assertEqual(TSHARK.frames_with(self.capture, "diag503"), TSHARK.frames_with(self.capture, "diag503.cause"))
 
     def test_two_pass_links_each_failover_503_to_its_attempt(self):
         failovers = {refusal: attempt for attempt, kind, refusal in TSHARK.reactions(self.capture) if kind == "failover"}

@@ -4,11 +4,9 @@
 
 Installs the profile with tools/profile/install into a throw-away HOME, then reads bundled captures with
 `tshark -C diag503`: the two diag503 columns show each 503's golden cause and confidence, each 503 gets
-the colors of its cause family's rule, and every filter button's expression is accepted.
+the colors of its cause family's rule, and every filter button's and I/O graph's expression is accepted.
 """
 import argparse
-import csv
-import io
 import re
 import subprocess
 import sys
@@ -54,9 +52,32 @@ def luminance(triple):
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
+def uat_rows(name):
+    """The records of a Wireshark UAT file as Wireshark 4.0 reads them: each field between plain double quotes
+    (a quote inside one must be written \\x22, since the first quote after the opening one ends the field),
+    with its \\xHH escapes decoded."""
+    lines = [line for line in (PROFILE / name).read_text().splitlines() if line and not line.startswith("#")]
+    decode = lambda field: re.sub(r"\\x([0-9a-fA-F]{2})", lambda hexa: chr(int(hexa.group(1), 16)), field)
+    rows = []
+    for line in lines:
+        fields = re.findall(r'"([^"]*)"', line)
+        if ",".join(f'"{field}"' for field in fields) != line:
+            raise AssertionError(f"{name}: not a UAT record of quoted fields: {line}")
+        rows.append([decode(field) for field in fields])
+    return rows
+
+
 def buttons():
-    lines = [line for line in (PROFILE / "dfilter_buttons").read_text().splitlines() if line and not line.startswith("#")]
-    return [next(csv.reader(io.StringIO(line), escapechar="\\")) for line in lines]
+    return uat_rows("dfilter_buttons")
+
+
+# Wireshark 4.0's I/O graph table (ui/qt/io_graph_dialog.cpp): enabled, name, display filter, color, style,
+# Y axis, Y field, moving average, Y axis factor; the values its value_strings accept.
+IO_GRAPH_STYLES = {"Line", "Impulse", "Bar", "Stacked Bar", "Dot", "Square", "Diamond", "Cross", "Plus", "Circle"}
+
+
+def io_graphs():
+    return uat_rows("io_graphs")
 
 
 def setUpModule():
@@ -93,6 +114,25 @@ class ProfileFiles(unittest.TestCase):
             self.assertTrue(all(field.strip() for field in button), button)
 
 
+    def test_every_io_graph_row_has_the_nine_fields_wireshark_reads(self):
+        self.assertTrue(io_graphs())
+        for row in io_graphs():
+            self.assertEqual(len(row), 9, row)
+            enabled, name, expression, color, style, y_axis, y_field, moving_average, factor = row
+            self.assertIn(enabled, {"Enabled", "Disabled"}, row)
+            self.assertTrue(name.strip() and expression.strip(), row)
+            self.assertRegex(color, r"^#[0-9a-f]{6}$", row)
+            self.assertIn(style, IO_GRAPH_STYLES, row)
+            self.assertEqual((y_axis, y_field, moving_average), ("Packets", "", "None"), row)
+            self.assertTrue(factor.isdigit() and int(factor) >= 1, row)
+
+    def test_io_graphs_count_each_cause_once_with_the_coloring_rules_filters(self):
+        graph_filters = [row[2] for row in io_graphs()]
+        self.assertEqual(graph_filters, [rule["filter"] for rule in rules()])
+        named = [cause for expression in graph_filters for cause in re.findall(r'diag503\.cause == "(\w+)"', expression)]
+        self.assertEqual(sorted(named), sorted(harness.CAUSES))
+
+
 class ProfileInTshark(unittest.TestCase):
     def packets(self, capture):
         output = TSHARK.run(TSHARK.reading(capture) + ["-C", "diag503", "-Y", "diag503.cause", "--color", "-T", "psml"])
@@ -117,9 +157,9 @@ class ProfileInTshark(unittest.TestCase):
                 self.assertEqual((attributes["background"], attributes["foreground"]), colors[sections[cause]],
                                  f"{capture.name} frame {sections[number]}")
 
-    def test_every_button_filter_is_accepted(self):
+    def test_every_button_and_io_graph_filter_is_accepted(self):
         capture = TSHARK.readable(CAPTURES[0])
-        for label, expression in ((button[1], button[2]) for button in buttons()):
+        for label, expression in [(button[1], button[2]) for button in buttons()] + [(row[1], row[2]) for row in io_graphs()]:
             result = subprocess.run(TSHARK.command(["-C", "diag503", "-r", str(capture), "-Y", expression, "-c", "1"]),
                                     capture_output=True, text=True, timeout=120)
             self.assertEqual(result.returncode, 0, f"{label}: {result.stderr}")

@@ -21,8 +21,8 @@ ALL_FIELDS = {
     "diag503.incident_first_frame": "FT_FRAMENUM", "diag503.incident_refusals": "FT_UINT32",
     "diag503.incident_clients": "FT_UINT32", "diag503.incident_served": "FT_UINT32",
     "diag503.incident_duration": "FT_RELATIVE_TIME", "diag503.failover": "FT_FRAMENUM",
-    "diag503.failover_server": "FT_STRING", "diag503.failover_from": "FT_FRAMENUM",
-    "diag503.retry_early": "FT_FRAMENUM", "diag503.reaction_delay": "FT_RELATIVE_TIME",
+    "diag503.failover_server": "FT_STRING", "diag503.reaction": "FT_STRING",
+    "diag503.reaction_to": "FT_FRAMENUM", "diag503.reaction_delay": "FT_RELATIVE_TIME",
 }
 PREFERENCES = ["immediate_response_ms", "delayed_response_ms", "short_retry_after", "long_retry_after",
                "scope_window", "surge_window", "baseline_window", "surge_factor", "min_user_failures",
@@ -123,8 +123,8 @@ class Registration(unittest.TestCase):
         per_cause = {f"diag503.cause.{cause}.expert" for cause in harness.CAUSES} | \
                     {f"diag503.cause.{cause}.lead" for cause in harness.CAUSES if cause != "unknown"}
         self.assertEqual(expert, per_cause | {"diag503.request_missing", "diag503.malformed_503", "diag503.cut_503",
-                                              "diag503.origin.relayed_503", "diag503.retry_early.expert",
-                                              "diag503.failover_from.expert"})
+                                              "diag503.origin.relayed_503", "diag503.reaction.retry_same_request",
+                                              "diag503.reaction.request_during_backoff", "diag503.reaction.failover"})
 
     def test_expert_severity_follows_confidence(self):
         # kam-capacity: five confident ceilings (65) and five leads (45); Warning and Note respectively.

@@ -219,8 +219,8 @@ void add_verdict(Row& row, const FinishedVerdict& finished) {
 
 void add_reaction(Row& row, const FinishedReaction& finished) {
     const Reaction& reaction = finished.reaction;
-    const bool failover = reaction.kind == Reaction::Kind::failover;
-    add(row, failover ? "diag503.failover_from" : "diag503.retry_early", std::to_string(reaction.refusal_frame));
+    add(row, "diag503.reaction", std::string(reaction_name(reaction.kind)));
+    add(row, "diag503.reaction_to", std::to_string(reaction.refusal_frame));
     add(row, "diag503.reaction_delay", relative_time(reaction.waited_us));
 }
 
@@ -373,7 +373,7 @@ const std::vector<std::string>& comparable_columns() {
         "diag503.scope", "diag503.retry_after", "diag503.request_in", "diag503.response_time",
         "diag503.active_dialogs", "diag503.origin", "diag503.origin_frame", "diag503.incident",
         "diag503.incident_refusals", "diag503.incident_clients", "diag503.incident_served",
-        "diag503.retry_early", "diag503.failover_from", "diag503.reaction_delay", "diag503.evidence"};
+        "diag503.reaction", "diag503.reaction_to", "diag503.reaction_delay", "diag503.evidence"};
     return columns;
 }
 

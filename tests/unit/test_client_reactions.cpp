@@ -1,4 +1,4 @@
-// Unit tests of ClientReactions: what clients did after a 503, early retries (RFC 3261 §21.5.4) and failover.
+// Unit tests of ClientReactions: what clients did after a 503, the refused request again, other requests during a back-off (RFC 3261 §21.5.4), failover.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gtest/gtest.h>
 
@@ -53,19 +53,20 @@ private:
 };
 
 ::testing::AssertionResult IsKind(const std::optional<Reaction>& reaction, Reaction::Kind expected) {
-    const char* name = expected == Reaction::Kind::retry_early ? "retry_early" : "failover";
+    const std::string name(reaction_name(expected));
     if (!reaction) return ::testing::AssertionFailure() << "no reaction, expected " << name;
-    if (reaction->kind != expected) return ::testing::AssertionFailure() << "another kind of reaction, expected " << name;
+    if (reaction->kind != expected)
+        return ::testing::AssertionFailure() << reaction_name(reaction->kind) << ", expected " << name;
     return ::testing::AssertionSuccess();
 }
 
 // ---- with Retry-After: RFC 3261 §21.5.4, no request to that server until it elapses ----
 
-TEST(ClientReactions, SameCallSentAgainBeforeRetryAfterElapsedIsAnEarlyRetry) {
+TEST(ClientReactions, SameCallSentAgainBeforeRetryAfterElapsedIsARetryOfTheSameRequest) {
     Reactions reactions;
     reactions.refused(0, kCallX, kFirst, 30);
     const auto reaction = reactions.request(10, kCallX, kSecond);
-    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_early));
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_same_request));
     EXPECT_EQ(reaction->frame, 2u);
     EXPECT_EQ(reaction->refusal_frame, 1u);
     EXPECT_EQ(reaction->waited_us, 10000000);
@@ -74,10 +75,66 @@ TEST(ClientReactions, SameCallSentAgainBeforeRetryAfterElapsedIsAnEarlyRetry) {
     EXPECT_EQ(reaction->server, "198.51.100.5:5060");
 }
 
-TEST(ClientReactions, AnyOtherFreshRequestToThatServerBeforeRetryAfterElapsedIsAnEarlyRetry) {
+TEST(ClientReactions, AnotherCallToThatServerBeforeRetryAfterElapsedIsARequestDuringTheBackOff) {
     Reactions reactions;
     reactions.refused(0, kCallX, kFirst, 30);
-    EXPECT_TRUE(IsKind(reactions.request(29, kCallY, kSecond), Reaction::Kind::retry_early));
+    const auto reaction = reactions.request(29, kCallY, kSecond);
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::request_during_backoff));
+    EXPECT_EQ(reaction->refusal_frame, 1u);
+    EXPECT_EQ(reaction->retry_after_s, 30u);
+}
+
+TEST(ClientReactions, OnlyTheFirstOtherRequestOfAClientPer503IsReportedButAllAreCounted) {
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, 30);
+    EXPECT_TRUE(IsKind(reactions.request(1, kCallY, kSecond), Reaction::Kind::request_during_backoff));
+    EXPECT_FALSE(reactions.request(2, kCallY + 1, kThird));
+    EXPECT_FALSE(reactions.request(3, kCallY + 2, kFourth));
+    EXPECT_EQ(reactions.early_retries_recent(kServer, 4), 3u);
+}
+
+TEST(ClientReactions, EachRetryOfTheRefusedRequestIsReportedBesideOtherRequests) {
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, 30);
+    EXPECT_TRUE(IsKind(reactions.request(1, kCallY, kSecond), Reaction::Kind::request_during_backoff));
+    EXPECT_TRUE(IsKind(reactions.request(2, kCallX, kThird), Reaction::Kind::retry_same_request));
+    EXPECT_TRUE(IsKind(reactions.request(3, kCallX, kFourth), Reaction::Kind::retry_same_request));
+}
+
+TEST(ClientReactions, ANew503StartsANewBackOffWithItsOwnReport) {
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, 30);
+    EXPECT_TRUE(IsKind(reactions.request(1, kCallY, kSecond), Reaction::Kind::request_during_backoff));
+    reactions.refused(1.1, kCallY, kSecond, 30);
+    const auto reaction = reactions.request(2, kCallY + 1, kThird);
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::request_during_backoff));
+    EXPECT_EQ(reaction->refusal_frame, 3u);
+}
+
+TEST(ClientReactions, ARetryBelongsToItsOwnCallsRefusalEvenAfterLater503s) {
+    // A burst of calls, each refused, then each sent again: the later 503s of other calls came in between.
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, 10);
+    reactions.refused(0.05, kCallY, kSecond, 10);
+    const auto reaction = reactions.request(0.3, kCallX, kThird);
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_same_request));
+    EXPECT_EQ(reaction->refusal_frame, 1u);
+}
+
+TEST(ClientReactions, WithoutRetryAfterAnOlderRefusedCallSentAgainAtOnceIsHammering) {
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, kNoRetryAfter);
+    reactions.refused(0.05, kCallY, kSecond, kNoRetryAfter);
+    EXPECT_TRUE(IsKind(reactions.request(0.3, kCallX, kThird), Reaction::Kind::retry_same_request));
+    EXPECT_FALSE(reactions.request(0.4, kCallX, kFourth));
+}
+
+TEST(ClientReactions, EveryClientOfABackedOffServerGetsItsOwnReport) {
+    Reactions reactions;
+    reactions.refused(0, kCallX, kFirst, 30);
+    reactions.refused(0.1, kCallX + 1, kFirst + 10, 30, kServer, kOtherClient);
+    EXPECT_TRUE(IsKind(reactions.request(1, kCallY, kSecond), Reaction::Kind::request_during_backoff));
+    EXPECT_TRUE(IsKind(reactions.request(1, kCallY + 1, kThird, kServer, kOtherClient), Reaction::Kind::request_during_backoff));
 }
 
 TEST(ClientReactions, RequestAfterRetryAfterElapsedIsNoReaction) {
@@ -135,11 +192,11 @@ TEST(ClientReactions, TheLatest503OfTheServerSetsTheBackOff) {
 
 // ---- without Retry-After: only the same call sent again at once is hammering ----
 
-TEST(ClientReactions, WithoutRetryAfterTheSameCallWithinTheMinimumIntervalIsAnEarlyRetry) {
+TEST(ClientReactions, WithoutRetryAfterTheSameCallWithinTheMinimumIntervalIsHammering) {
     Reactions reactions;
     reactions.refused(0, kCallX, kFirst, kNoRetryAfter);
     const auto reaction = reactions.request(1, kCallX, kSecond);
-    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_early));
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_same_request));
     EXPECT_FALSE(reaction->retry_after_s);
     EXPECT_EQ(reaction->backoff_us, 1500000);
     EXPECT_EQ(reaction->waited_us, 1000000);
@@ -163,7 +220,7 @@ TEST(ClientReactions, MinimumIntervalFollowsTheSettings) {
     Reactions reactions(settings);
     reactions.refused(0, kCallX, kFirst, kNoRetryAfter);
     const auto reaction = reactions.request(2, kCallX, kSecond);
-    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_early));
+    ASSERT_TRUE(IsKind(reaction, Reaction::Kind::retry_same_request));
     EXPECT_EQ(reaction->backoff_us, 3000000);
 }
 

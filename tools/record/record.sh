@@ -660,7 +660,7 @@ check_database_failure() { # the database told the proxy it went away, then refu
 }
 
 prepare_retry_early() {
-	REACTIONS=1 REACTION=retry_early
+	REACTIONS=1 REACTION=retry_same_request
 	ALSO+=", a caller that sends the INVITE again 300 ms after each 503 (same Call-ID, CSeq"
 	ALSO+=" one higher; twice at most)"
 }
@@ -897,52 +897,10 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	fi
 }
 
-# reactions <pcap>: the reaction lines of captures/FORMAT.md, worked out from the capture.
-# A client is an address, a server an address and port; a request that repeats an earlier
-# one's Call-ID, CSeq and branch between the same two is a retransmission. Only a fresh
-# request reacts: not ACK, CANCEL or OPTIONS, nor one inside a dialog.
+# reactions <pcap>: the reaction lines of captures/FORMAT.md, worked out from the capture by
+# reactions.sh beside this script.
 reactions() {
-	tshark -r "$1" -Y 'sip' -T fields -E separator='|' -E occurrence=f -e frame.number \
-		-e frame.time_epoch -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e udp.srcport \
-		-e tcp.srcport -e udp.dstport -e tcp.dstport -e sip.Method -e sip.Status-Code \
-		-e sip.Call-ID -e sip.CSeq.seq -e sip.CSeq.method -e sip.Via.branch -e sip.Retry-After \
-		-e sip.to.tag 2>>"$WORK/tshark.log" | awk -F'|' '
-	{ frame = $1; t = $2; src = $3 $4; dst = $5 $6; sport = $7 $8; dport = $9 $10 }
-	$12 == 503 {
-		server = src " " sport
-		last[server, dst] = frame; last_t[server, dst] = t; last_call[server, dst] = $13
-		last_ra[server, dst] = $17 # empty: no valid Retry-After
-		delete hammered[server, dst]
-		n++; f503[n] = frame; t503[n] = t; s503[n] = server; c503[n] = dst; id503[n] = $13
-		next
-	}
-	$11 == "" { next }
-	{
-		key = src SUBSEP dst SUBSEP dport SUBSEP $13 SUBSEP $14 SUBSEP $15 SUBSEP $16
-		if (key in seen) next
-		seen[key] = 1
-		server = dst " " dport
-		if ($11 == "ACK" || $11 == "CANCEL" || $11 == "OPTIONS" || $18 != "")
-			next
-		if ((server, src) in last) {
-			since = t - last_t[server, src]
-			# before the Retry-After elapsed; without one, the first of the same call
-			# within 1.5 s
-			if (last_ra[server, src] != "" ? since < last_ra[server, src] \
-			    : !((server, src) in hammered) && $13 == last_call[server, src] && since < 1.5) {
-				printf "%s\tretry_early\t%s\n", frame, last[server, src]
-				if (last_ra[server, src] == "")
-					hammered[server, src] = 1
-			}
-		}
-		for (i = 1; i <= n; i++) {
-			if (i in moved || c503[i] != src || id503[i] != $13 || s503[i] == server)
-				continue
-			moved[i] = 1 # only the first request to another server counts
-			if (t - t503[i] <= 32)
-				printf "%s\tfailover\t%s\n", frame, f503[i]
-		}
-	}'
+	"$HERE/reactions.sh" "$1" 2>>"$WORK/tshark.log"
 }
 
 # ---------------------------------------------------------------- main

@@ -5,10 +5,12 @@
 
 Prints one line `<frame>\t<reaction>\t<503 frame>` per reaction, in frame order:
 
-- retry_early: a fresh request (not a TCP retransmission, not OPTIONS, no Session header) from the
-  client's IP address to the server address and port of the latest 503 that server sent to that
-  address, before the 503's Retry-After elapsed; when it had no valid Retry-After, the first fresh
-  request for the same stream path within 1.5 s of it;
+- retry_same_request: a fresh request (not a TCP retransmission, not OPTIONS, no Session header)
+  from the client's IP address to a server address and port for a stream path that server refused
+  to that address, before the Retry-After of the path's latest 503 elapsed; when it had no valid
+  Retry-After, the first such request within 1.5 s of it;
+- request_during_backoff: otherwise, the first fresh request for another stream path than the
+  latest 503 that server sent to that address, before that 503's Retry-After elapsed (one per 503);
 - failover: the first fresh request from that address for the 503's stream path (the URL's path and
   query without a trailing track segment) to another server address or port, within 32 s.
 
@@ -55,7 +57,9 @@ def retry_after(text):
 
 
 def reactions(capture, decode_as):
-    latest = {}   # (server ip, server port, client ip) -> [503 frame, time, Retry-After or None, call, hammered]
+    # (server ip, server port, client ip) -> [503 frame, time, Retry-After or None, call, hammered, backoff reported]
+    latest = {}
+    refused = {}  # (server ip, server port, client ip, call) -> [503 frame, time, Retry-After or None, hammered]
     pending = {}  # (client ip, call) -> (503 frame, time, (server ip, server port))
     asked = {}    # (client ip, client port, server ip, server port, CSeq) -> call
     lines = []
@@ -76,12 +80,19 @@ def reactions(capture, decode_as):
             in_session = i < len(requests) and re.search(r"\r\nSession:", requests[i], re.IGNORECASE)
             if method == "OPTIONS" or in_session:
                 continue
+            retried = False
+            again = refused.get((dst, dport, src, call))
+            if again:
+                if again[2] is not None and t - again[1] < again[2]:
+                    retried = True
+                elif again[2] is None and not again[3] and t - again[1] < HAMMER_WINDOW:
+                    retried = again[3] = True
+                if retried:
+                    lines.append((frame, "retry_same_request", again[0]))
             seen = latest.get((dst, dport, src))
-            if seen and seen[2] is not None and t - seen[1] < seen[2]:
-                lines.append((frame, "retry_early", seen[0]))
-            elif seen and seen[2] is None and call == seen[3] and not seen[4] and t - seen[1] < HAMMER_WINDOW:
-                lines.append((frame, "retry_early", seen[0]))
-                seen[4] = True
+            if not retried and seen and seen[2] is not None and call != seen[3] and not seen[5] and t - seen[1] < seen[2]:
+                lines.append((frame, "request_during_backoff", seen[0]))
+                seen[5] = True
             waiting = pending.get((src, call))
             if waiting and (dst, dport) != waiting[2] and t - waiting[1] <= FAILOVER_WINDOW:
                 lines.append((frame, "failover", waiting[0]))
@@ -90,7 +101,8 @@ def reactions(capture, decode_as):
             if status != "503":
                 continue
             call = asked.get((dst, dport, src, sport, cseqs[i] if i < len(cseqs) else None))
-            latest[(src, sport, dst)] = [frame, t, retry_after(text), call, False]
+            latest[(src, sport, dst)] = [frame, t, retry_after(text), call, False, False]
+            refused[(src, sport, dst, call)] = [frame, t, retry_after(text), False]
             pending[(dst, call)] = (frame, t, (src, sport))
     return lines
 

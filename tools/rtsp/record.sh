@@ -479,7 +479,7 @@ prepare_hammer() {
 	# a long session timeout: the viewers send no keep-alive while the client hammers
 	device cam 127.0.55.17 554 "a Hikvision-style camera allowing 2 sessions (timeout 60 s)" \
 		--policy too_many_clients --max-sessions 2 --session-timeout 60
-	REACTIONS=1 # the .truth file lists the hammering requests (retry_early)
+	REACTIONS=1 # the .truth file lists the hammering requests (retry_same_request)
 }
 
 traffic_hammer() { # two viewers hold both sessions; a client asks again 1 s after each 503, 6 times

@@ -1,4 +1,4 @@
-# The truth of clients' reactions to 503s (retry_early, failover), computed from the frames sent.
+# The truth of clients' reactions to 503s (retry_same_request, request_during_backoff, failover), computed from the frames sent.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 import re
@@ -53,14 +53,17 @@ def is_fresh(request):
 def client_reactions(notes):
     """[(frame, reaction, 503 frame)] for the requests clients sent after 503s (captures/FORMAT.md).
 
-    notes: {frame number: Note} of every frame carrying SIP or RTSP messages.  retry_early: a fresh
-    request (first transmission) from the client's IP address to the server address and port of the
-    latest 503 that server sent to that address, before its Retry-After elapsed; when it had none,
-    the first fresh request for the same call within HAMMER_WINDOW s.  failover: the first fresh
-    request from that address for the 503's call to another server address or port, within
-    FAILOVER_WINDOW s.
+    notes: {frame number: Note} of every frame carrying SIP or RTSP messages.  A fresh request
+    (first transmission) from the client's IP address to a server address and port for a call that
+    server refused to that address is retry_same_request before the Retry-After of the call's latest
+    503 elapsed, or, without one, when it is the first within HAMMER_WINDOW s.  Otherwise it is
+    request_during_backoff when it is for another call than the latest 503 that server sent to that
+    address and comes before that 503's Retry-After elapsed, the first such request per 503 only.  failover: the first fresh request from that address for the 503's
+    call to another server address or port, within FAILOVER_WINDOW s.
     """
-    latest = {}   # (server ip, server port, client ip) -> [503 frame, t_us, Retry-After or None, call, hammered]
+    # (server ip, server port, client ip) -> [503 frame, t_us, Retry-After or None, call, hammered, backoff reported]
+    latest = {}
+    refused = {}  # (server ip, server port, client ip, call) -> [503 frame, t_us, Retry-After or None, hammered]
     pending = {}  # (client ip, call) -> (503 frame, t_us, (server ip, server port))
     asked = {}    # RTSP: (client Host, server Host, CSeq) -> call of the request
     lines = []
@@ -74,15 +77,21 @@ def client_reactions(notes):
                     asked[(client, server, message.get("CSeq"))] = call
                 if not first or not is_fresh(message):
                     continue
+                retried = False
+                again = refused.get((server.ip, server.port, client.ip, call)) if call is not None else None
+                if again:
+                    waited = note.t_us - again[1]
+                    if again[2] is not None and waited < again[2] * 1e6:
+                        retried = True
+                    elif again[2] is None and not again[3] and waited < HAMMER_WINDOW * 1e6:
+                        retried = again[3] = True
+                    if retried:
+                        lines.append((frame, "retry_same_request", again[0]))
                 seen = latest.get((server.ip, server.port, client.ip))
-                if seen:
-                    waited = note.t_us - seen[1]
-                    if seen[2] is not None and waited < seen[2] * 1e6:
-                        lines.append((frame, "retry_early", seen[0]))
-                    elif (seen[2] is None and call is not None and call == seen[3] and not seen[4]
-                          and waited < HAMMER_WINDOW * 1e6):
-                        lines.append((frame, "retry_early", seen[0]))
-                        seen[4] = True
+                if (not retried and seen and seen[2] is not None and call != seen[3] and not seen[5]
+                        and note.t_us - seen[1] < seen[2] * 1e6):
+                    lines.append((frame, "request_during_backoff", seen[0]))
+                    seen[5] = True
                 waiting = pending.get((client.ip, call))
                 if (waiting and (server.ip, server.port) != waiting[2]
                         and note.t_us - waiting[1] <= FAILOVER_WINDOW * 1e6):
@@ -92,6 +101,7 @@ def client_reactions(notes):
                 # here the sender of the frame is the server, its receiver the client
                 call = (asked.get((server, client, message.get("CSeq")))
                         if isinstance(message, RtspMessage) else message.get("Call-ID"))
-                latest[(client.ip, client.port, server.ip)] = [frame, note.t_us, retry_after_seconds(message), call, False]
+                latest[(client.ip, client.port, server.ip)] = [frame, note.t_us, retry_after_seconds(message), call, False, False]
+                refused[(client.ip, client.port, server.ip, call)] = [frame, note.t_us, retry_after_seconds(message), False]
                 pending[(server.ip, call)] = (frame, note.t_us, (client.ip, client.port))
     return lines
