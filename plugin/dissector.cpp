@@ -12,11 +12,13 @@
 #include <epan/to_str.h>
 #include <epan/unit_strings.h>
 #include <wiretap/wtap.h>
+#include <wsutil/report_message.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "capture/capture_analysis.hpp"
 #include "core/report.hpp"
@@ -120,6 +122,12 @@ diag503::FrameContents located;
 // diag503 wants no field: a wanted field makes Wireshark build a protocol tree for every packet of
 // every capture, which costs more than all of diag503's own work. It finds the bytes itself.
 void start_capture() { capture = std::make_unique<CaptureAnalysis>(preference_values); }
+
+// Wireshark's preference editor and `-o` accept any number: values outside a setting's range are
+// corrected here, when preferences are applied, and the user is told which and why.
+void apply_preferences() {
+    for (const std::string& change : diag503::bring_into_range(preference_values)) report_warning("%s", change.c_str());
+}
 void end_capture() { capture.reset(); }
 
 // Plain data read from Wireshark before any C++ object is made: Wireshark reports errors by
@@ -530,7 +538,7 @@ void diag503_register_protocol(void) {
     expert_module_t* expert = expert_register_protocol(fields.protocol_item);
     expert_register_field_array(expert, expert_table, G_N_ELEMENTS(expert_table));
     register_cause_expert_items(expert);
-    module_t* module = prefs_register_protocol(fields.protocol_item, nullptr);
+    module_t* module = prefs_register_protocol(fields.protocol_item, apply_preferences);
     diag503::register_preferences(module, preference_values);
     register_init_routine(start_capture);
     register_cleanup_routine(end_capture);

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "preferences.hpp"
 
+#include <array>
+#include <string>
 #include <type_traits>
 
 namespace diag503 {
@@ -16,7 +18,7 @@ struct PreferenceRow {
     std::uint32_t Settings::*field;
 };
 
-// Descriptions state the default, which comes from Settings.
+// Descriptions state the default, which comes from Settings; registration adds the allowed values.
 constexpr PreferenceRow kPreferences[] = {
     {"immediate_response_ms", "A 503 is immediate within (ms)",
      "A 503 sent within this many milliseconds of its request was refused without trying another hop. Default 100.",
@@ -33,11 +35,11 @@ constexpr PreferenceRow kPreferences[] = {
     {"scope_window", "Compare users' outcomes over the last (s)",
      "Outcomes of the server within this many seconds are compared to tell one user from all users. Default 60.",
      &Settings::scope_window_s},
-    {"surge_window", "Measure the recent request rate over (s, at most 8)",
-     "The recent request rate is measured over this many seconds (at most 8). Default 2.",
+    {"surge_window", "Measure the recent request rate over (s)",
+     "The recent request rate is measured over this many seconds. Default 2.",
      &Settings::surge_window_s},
-    {"baseline_window", "Compare it with the rate over the previous (s, up to 55)",
-     "The recent rate is compared with the rate over this many seconds before it (at most 55). Default 30.",
+    {"baseline_window", "Compare it with the rate over the previous (s)",
+     "The recent rate is compared with the rate over this many seconds before it. Default 30.",
      &Settings::baseline_window_s},
     {"surge_factor", "A surge is this many times the earlier rate",
      "A recent request rate this many times the baseline is a surge. Default 3.",
@@ -107,8 +109,13 @@ constexpr PreferenceRow kPreferences[] = {
 }  // namespace
 
 void register_preferences(module_t* module, Settings& values) {
-    for (const auto& row : kPreferences)
-        prefs_register_uint_preference(module, row.name, row.title, row.description, 10, &(values.*row.field));
+    // Wireshark keeps the description pointers for the life of the process.
+    static std::array<std::string, std::size(kPreferences)> descriptions;
+    for (std::size_t index = 0; index < std::size(kPreferences); ++index) {
+        const PreferenceRow& row = kPreferences[index];
+        descriptions[index] = std::string(row.description) + " " + allowed_values(*setting_range(row.field));
+        prefs_register_uint_preference(module, row.name, row.title, descriptions[index].c_str(), 10, &(values.*row.field));
+    }
 }
 
 }  // namespace diag503

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace diag503 {
 
@@ -59,5 +61,21 @@ struct Settings {
     std::uint32_t failover_window_s = 32;
     std::uint32_t min_retry_interval_ms = 1500;
 };
+
+// The values a setting may take: outside them a window or table stops meaning what its name says
+// (the request rate is kept per second for 64 s, so a surge window over 8 s cannot be measured).
+struct SettingRange {
+    const char* name;  // the preference, diag503.<name>
+    std::uint32_t Settings::*field;
+    std::uint32_t min;
+    std::uint32_t max;
+};
+const std::vector<SettingRange>& setting_ranges();
+const SettingRange* setting_range(std::uint32_t Settings::*field);
+std::string allowed_values(const SettingRange& range);  // "Allowed: 1 to 8."
+
+// Brings every setting into its range, and each lower threshold under the upper one it pairs with;
+// returns one sentence per value changed, for the user who set it.
+std::vector<std::string> bring_into_range(Settings& settings);
 
 }  // namespace diag503

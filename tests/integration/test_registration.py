@@ -1,6 +1,7 @@
 # tshark loads diag503 and registers its protocol, every field with a blurb, its preferences and its statistics tree.
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
+import re
 import subprocess
 import sys
 import unittest
@@ -77,21 +78,49 @@ class Registration(unittest.TestCase):
             self.assertGreater(len(ours[abbrev][7].split()), 4, f"{abbrev} needs a one-sentence blurb")
 
     @hangs_under_sanitizer
-    def test_every_preference_is_documented_with_its_default(self):
+    def allowed(self):
+        """{preference: (least, most)} as each description states it: "Allowed: 1 to 8." or "Allowed: 1 or more."."""
+        defaults = TSHARK.run(["-G", "defaultprefs"])
+        found = {}
+        for least, most, name in re.findall(r"Allowed: (\d+) (?:to (\d+)|or more)\.\n(?:#[^\n]*\n)*#diag503\.(\w+):", defaults):
+            found[name] = (int(least), int(most) if most else 4294967295)
+        return found
+
+    def test_every_preference_is_documented_with_its_default_and_allowed_values(self):
         defaults = TSHARK.run(["-G", "defaultprefs"])
         for name in PREFERENCES:
-            self.assertRegex(defaults, rf"# [^\n]*Default \d+\.\n(#[^\n]*\n)*#diag503\.{name}: \d+", name)
+            self.assertRegex(defaults, rf"# [^\n]*Default \d+\. Allowed: \d+ (to \d+|or more)\.\n(#[^\n]*\n)*#diag503\.{name}: \d+", name)
+        self.assertEqual(sorted(self.allowed()), sorted(PREFERENCES))
 
-    def test_every_preference_is_accepted_on_the_command_line(self):
+    def test_every_preference_takes_its_least_and_most_allowed_value_without_complaint(self):
         capture = TSHARK.readable(CAPTURES / ARGS.sample)
-        overrides = []
-        for name in PREFERENCES:
-            overrides += ["-o", f"diag503.{name}:7"]
-        TSHARK.run(overrides + ["-r", str(capture)])
+        for end in (0, 1):
+            overrides = []
+            for name, bounds in self.allowed().items():
+                overrides += ["-o", f"diag503.{name}:{bounds[end]}"]
+            result = subprocess.run(TSHARK.command(overrides + ["-r", str(capture)]), capture_output=True, text=True)
+            self.assertEqual((result.returncode, result.stderr), (0, ""), "most" if end else "least")
         rejected = subprocess.run(TSHARK.command(["-o", "diag503.no_such_preference:7", "-r", str(capture)]),
                                   capture_output=True, text=True)
         self.assertNotEqual(rejected.returncode, 0, "an unknown preference must make tshark fail")
         self.assertIn("unknown preference", rejected.stderr)
+
+    def test_a_value_outside_its_range_is_corrected_and_reported(self):
+        capture = TSHARK.readable(CAPTURES / ARGS.sample)
+        for name, (least, most) in self.allowed().items():
+            wrong, used = (least - 1, least) if least > 0 else (most + 1, most)
+            if wrong > 4294967295:
+                continue
+            result = subprocess.run(TSHARK.command(["-o", f"diag503.{name}:{wrong}", "-r", str(capture)]),
+                                    capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, name)
+            self.assertIn(f"diag503.{name}: {wrong} is ", result.stderr)
+            self.assertIn(f"; {used} is used instead.", result.stderr)
+        # A lower bound that meets its upper one would leave no room between them.
+        result = subprocess.run(TSHARK.command(["-o", "diag503.short_retry_after:300", "-r", str(capture)]),
+                                capture_output=True, text=True)
+        self.assertIn("diag503.short_retry_after: 300 is not below diag503.long_retry_after (300); 299 is used instead.",
+                      result.stderr)
 
     def test_preferences_reach_the_engine(self):
         # Plain 503s at a ceiling of 5 calls are capacity_limit only while 5 calls count as a ceiling.
