@@ -7,6 +7,7 @@ with a throw-away HOME that holds the plugin; captures are copied where that use
 Every harness checks `tshark -G plugins` before anything else: a test can never pass because the
 plugin silently failed to load.
 """
+import argparse
 import functools
 import hashlib
 import json
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -401,3 +403,17 @@ def read_truth(capture):
 def read_reactions(capture):
     """[(request frame, reaction, 503 frame)] listed in the .truth file (see captures/FORMAT.md)."""
     return [(int(c[0]), c[1], int(c[2])) for c in _truth_lines(capture) if c[1] in REACTIONS]
+
+
+def run_tests(doc, module, skip_reason=None):
+    """The main of a test module run as `test_X.py --plugin SO [unittest arguments]`: sets the module's ARGS and
+    runs its tests, or returns 77 (skipped, as ctest's SKIP_RETURN_CODE) when skip_reason() names a reason."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin", required=True)
+    module.ARGS, rest = parser.parse_known_args()
+    reason = skip_reason() if skip_reason else None
+    if reason:
+        print(f"skipped: {reason}")
+        return 77
+    result = unittest.main(module=module, argv=[sys.argv[0]] + rest, exit=False, verbosity=2).result
+    return 0 if result.wasSuccessful() else 1

@@ -9,7 +9,6 @@ quits with status 0. The count must be the capture's golden count, and Wireshark
 complaint about a plugin, a dissector or a Lua error. Exits 77 (skipped) where wireshark or xvfb-run is
 missing, or in the sanitized build (the sanitizer runtime is not preloaded into the GUI).
 """
-import argparse
 import shutil
 import subprocess
 import sys
@@ -62,21 +61,14 @@ class GuiSmoke(unittest.TestCase):
         self.assertEqual(complaints, [])
 
 
-def main():
-    global ARGS
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plugin", required=True)
-    ARGS, rest = parser.parse_known_args()
+def gui_unavailable():
     missing = [program for program in ("wireshark", "xvfb-run") if not shutil.which(program)]
     if missing:
-        print(f"skipped: {' and '.join(missing)} not installed (Debian: apt-get install wireshark-qt xvfb xauth)")
-        return 77
+        return f"{' and '.join(missing)} not installed (Debian: apt-get install wireshark-qt xvfb xauth)"
     if harness.SANITIZER_RUNTIME:
-        print("skipped: the GUI is not run with the sanitizer runtime; the normal build runs this test")
-        return 77
-    result = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+        return "the GUI is not run with the sanitizer runtime; the normal build runs this test"
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_tests(__doc__, sys.modules[__name__], gui_unavailable))

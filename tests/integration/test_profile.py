@@ -6,7 +6,6 @@ Installs the profile with tools/profile/install into a throw-away HOME, then rea
 `tshark -C diag503`: the two diag503 columns show each 503's golden cause and confidence, each 503 gets
 the colors of its cause family's rule, and every filter button's and I/O graph's expression is accepted.
 """
-import argparse
 import re
 import subprocess
 import sys
@@ -133,6 +132,13 @@ class ProfileFiles(unittest.TestCase):
         self.assertEqual(sorted(named), sorted(harness.CAUSES))
 
 
+    def test_the_report_draws_each_cause_in_its_io_graph_color(self):
+        report = (ROOT / "tools" / "diag503-report").read_text()
+        drawn = dict(re.findall(r'"(\w+)": "(#[0-9a-f]{6})"', report[report.index("FAMILY_COLORS"):]))
+        graphed = {cause: row[3] for row in io_graphs() for cause in re.findall(r'diag503\.cause == "(\w+)"', row[2])}
+        self.assertEqual(drawn, graphed)
+
+
 class ProfileInTshark(unittest.TestCase):
     def packets(self, capture):
         output = TSHARK.run(TSHARK.reading(capture) + ["-C", "diag503", "-Y", "diag503.cause", "--color", "-T", "psml"])
@@ -170,13 +176,5 @@ class ProfileInTshark(unittest.TestCase):
         self.assertEqual((result.returncode, result.stderr), (0, ""))
 
 
-def main():
-    global ARGS
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plugin", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(harness.run_tests(__doc__, sys.modules[__name__]))

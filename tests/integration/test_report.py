@@ -8,7 +8,6 @@ A headless Chromium screenshot of a report must be a PNG of the requested size w
 unreadable capture must fail with a clear message. Exits 77 where Debian's python3-matplotlib is missing, and
 in the sanitized build.
 """
-import argparse
 import re
 import shutil
 import struct
@@ -139,22 +138,15 @@ class Report(unittest.TestCase):
         self.assertNotIn("Traceback", result.stderr)
 
 
-def main():
-    global ARGS
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plugin", required=True)
-    ARGS, rest = parser.parse_known_args()
+def report_unavailable():
     if harness.SANITIZER_RUNTIME:
         # Python and matplotlib under the preloaded sanitizer runtime ran past the test's 10 minutes in CI; the
         # sanitized plugin is exercised by every other test, and the normal build runs this one.
-        print("skipped: the report tool is not run with the sanitizer runtime; the normal build runs this test")
-        return 77
+        return "the report tool is not run with the sanitizer runtime; the normal build runs this test"
     if subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"], capture_output=True).returncode != 0:
-        print("skipped: Debian's python3-matplotlib is not installed (apt-get install python3-matplotlib)")
-        return 77
-    result = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+        return "Debian's python3-matplotlib is not installed (apt-get install python3-matplotlib)"
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_tests(__doc__, sys.modules[__name__], report_unavailable))
