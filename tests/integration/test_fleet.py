@@ -1,0 +1,287 @@
+# diag503-fleet over the bundled captures: the database holds what tshark shows, once, with incidents across files.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Usage: test_fleet.py --plugin build/plugin/diag503.so
+
+Runs tools/diag503-fleet on a Dask LocalCluster of 2 workers over the bundled captures that need no decoding
+arguments (the .args ones put RTSP on other ports: a run passes such options to tshark for all its captures),
+plus a capture cut short, into SQLite (with --ek-out) and into a PostgreSQL server the test starts itself
+(initdb and pg_ctl in a temporary folder, as the unprivileged test user). Checks: every stored verdict and
+its evidence equal the capture's golden tshark output row for row; the cut capture is stored as failed with
+tshark's message; a second run stores nothing; both databases hold the same; an incident that two consecutive
+captures cut in two is one incident spanning both; every diag503 field of the EK output has a type in the
+generated index template. Exits 77 (skipped) where python3-distributed, python3-psycopg2 or PostgreSQL is
+missing, and in the sanitized build (Dask's Python workers are not run under the sanitizer runtime).
+"""
+import glob
+import json
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = ROOT / "tools" / "diag503-fleet"
+CAPTURES = sorted(path for path in ROOT.glob("captures/*/*.pcap*") if not path.with_suffix(".args").exists())
+SPLIT = ROOT / "captures" / "sip-kamailio" / "kam-overload.pcapng"  # one incident of 9 503s in 0.4 s
+ARGS = None
+TSHARK = None
+WORK = None
+ARCHIVE = None    # the bundled captures and one cut short
+DATABASE = None   # SQLite, filled by the first run over ARCHIVE
+EK = None         # that run's EK output
+
+
+def as_test_user(command, **kwargs):
+    """Runs a command as tshark runs in these tests: the private HOME with the plugin, unprivileged when root."""
+    wrapped = TSHARK.command([])
+    wrapped[wrapped.index("tshark"):] = [str(part) for part in command]
+    return subprocess.run(wrapped, capture_output=True, text=True, timeout=900, **kwargs)
+
+
+def fleet(*arguments):
+    result = as_test_user([TOOL, *arguments])
+    if result.returncode != 0:
+        raise AssertionError(f"diag503-fleet {' '.join(map(str, arguments))} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def make_archive():
+    archive = WORK / "archive"
+    archive.mkdir()
+    for capture in CAPTURES:
+        shutil.copy2(capture, archive / capture.name)
+    cut = archive / "cut-short.pcapng"
+    cut.write_bytes(SPLIT.read_bytes()[:5000])
+    return archive
+
+
+def split_capture():
+    """kam-overload in two consecutive files, the second starting inside its incident."""
+    folder = WORK / "ring"
+    if folder.exists():
+        return folder
+    folder.mkdir()
+    first_503 = int(golden_rows(SPLIT)[0][0])
+    subprocess.run(["editcap", "-r", str(SPLIT), str(folder / "ring_00001.pcapng"), f"1-{first_503 + 5}"], check=True)
+    subprocess.run(["editcap", "-r", str(SPLIT), str(folder / "ring_00002.pcapng"), f"{first_503 + 6}-100000"], check=True)
+    return folder
+
+
+def golden_rows(capture):
+    """[(frame, [(protocol, server, method, cause, confidence)] per 503 in the frame)] of the capture's golden output."""
+    lines = capture.with_suffix(".expected").read_text().splitlines()
+    header = lines[0].split("\t")
+    columns = [header.index(name) for name in ("diag503.protocol", "diag503.server", "diag503.method",
+                                               "diag503.cause", "diag503.confidence")]
+    rows = []
+    for row in (line.split("\t") for line in lines[1:] if line):
+        if not row[header.index("diag503.cause")]:
+            continue
+        values = [row[column].split("|") for column in columns]
+        rows.append((row[0], list(zip(*values))))
+    return rows
+
+
+def golden_evidence(capture):
+    """{frame: [sentences]} of the capture's golden .evidence file."""
+    evidence, frame = {}, None
+    for line in capture.with_suffix(".evidence").read_text().splitlines():
+        if line.startswith(harness.EVIDENCE_FRAME):
+            frame = line[len(harness.EVIDENCE_FRAME):]
+            evidence[frame] = []
+        elif line.startswith(harness.EVIDENCE_INDENT):
+            evidence[frame].append(line[len(harness.EVIDENCE_INDENT):])
+    return evidence
+
+
+def as_text(rows):
+    return [tuple("" if value is None else repr(value) if isinstance(value, float) else str(value) for value in row)
+            for row in rows]
+
+
+def sqlite_rows(database, sql):
+    import sqlite3
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+class PostgreSql:
+    """A throw-away PostgreSQL server, listening only on a socket in its own folder."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+        folder.mkdir()
+        if TSHARK.as_root:
+            subprocess.run(["chown", "nobody:nogroup", str(folder)], check=True)
+        self.data = folder / "data"
+        self.run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync")
+        self.run("pg_ctl", "-D", self.data, "-l", folder / "server.log", "-w", "-o",
+                 f"-k {folder} -c listen_addresses='' -c fsync=off", "start")
+        self.url = f"postgresql://postgres@/postgres?host={folder}"
+
+    def run(self, program, *arguments):
+        result = as_test_user([self.bin / program, *arguments])
+        if result.returncode != 0:
+            raise AssertionError(f"{program} failed: {result.stdout}{result.stderr}")
+
+    def rows(self, sql):
+        """Rows as text, as psql prints them (PostgreSQL 12 and later write a double in its shortest exact form,
+        as Python's repr does)."""
+        result = as_test_user(["psql", self.url, "-X", "-A", "-t", "-F", "\t", "-c", sql])
+        if result.returncode != 0:
+            raise AssertionError(f"psql failed: {result.stderr}")
+        return [tuple(line.split("\t")) for line in result.stdout.splitlines()]
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+
+
+def setUpModule():
+    global TSHARK, WORK, ARCHIVE, DATABASE, EK
+    TSHARK = harness.Tshark(ARGS.plugin)
+    WORK = TSHARK.root / "fleet"
+    WORK.mkdir()
+    if TSHARK.as_root:
+        subprocess.run(["chown", "nobody:nogroup", str(WORK)], check=True)
+    ARCHIVE, DATABASE, EK = make_archive(), WORK / "fleet.db", WORK / "ek"
+    started = time.monotonic()
+    fleet("run", ARCHIVE, "--db", f"sqlite:///{DATABASE}", "--workers", "2", "--ek-out", EK)
+    print(f"\n{len(CAPTURES) + 1} captures on 2 workers (with EK output): {time.monotonic() - started:.1f} s",
+          file=sys.stderr)
+
+
+def tearDownModule():
+    TSHARK.close()
+
+
+# What each test compares: every verdict with its evidence, by capture name, frame and place in the frame.
+VERDICTS = ("SELECT c.path, v.frame, v.position, v.protocol, v.server, v.method, v.cause, v.confidence FROM verdicts v"
+            " JOIN captures c ON c.id = v.capture ORDER BY c.path, v.frame, v.position")
+EVIDENCE = ("SELECT c.path, v.frame, v.position, e.position, e.sentence, e.frames FROM evidence e"
+            " JOIN verdicts v ON v.id = e.verdict JOIN captures c ON c.id = v.capture"
+            " ORDER BY c.path, v.frame, v.position, e.position")
+
+
+class FleetIntoSqlite(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.archive, cls.database, cls.ek = ARCHIVE, DATABASE, EK
+
+    def test_every_capture_is_stored_once_and_the_cut_one_as_failed_with_tsharks_message(self):
+        captures = sqlite_rows(self.database, "SELECT path, status, error FROM captures ORDER BY path")
+        self.assertEqual(sorted(Path(path).name for path, _, _ in captures),
+                         sorted([capture.name for capture in CAPTURES] + ["cut-short.pcapng"]))
+        failed = [(Path(path).name, error) for path, status, error in captures if status != "done"]
+        self.assertEqual([name for name, _ in failed], ["cut-short.pcapng"])
+        self.assertRegex(failed[0][1], r"cut short|truncated|corrupt")
+
+    def test_stored_verdicts_equal_each_captures_tshark_output(self):
+        stored = {}
+        for path, frame, position, *values in sqlite_rows(self.database, VERDICTS):
+            stored.setdefault(Path(path).name, {}).setdefault(str(frame), []).append(as_text([values])[0])
+        for capture in CAPTURES:
+            expected = {frame: verdicts for frame, verdicts in golden_rows(capture)}
+            self.assertEqual(stored.get(capture.name, {}), expected, capture.name)
+
+    def test_stored_evidence_equals_each_captures_tshark_output(self):
+        stored = {}
+        for path, frame, _, _, sentence, _ in sqlite_rows(self.database, EVIDENCE):
+            stored.setdefault(Path(path).name, {}).setdefault(str(frame), []).append(sentence)
+        for capture in CAPTURES:
+            self.assertEqual(stored.get(capture.name, {}), golden_evidence(capture), capture.name)
+
+    def test_evidence_keeps_the_frames_each_sentence_links(self):
+        frames = [frames for *_, frames in sqlite_rows(self.database, EVIDENCE) if frames]
+        self.assertTrue(frames)
+        for linked in frames:
+            self.assertRegex(linked, r"^\d+(,\d+)*$")
+
+    def test_a_second_run_stores_nothing_new(self):
+        before = [sqlite_rows(self.database, f"SELECT * FROM {table} ORDER BY 1, 2")
+                  for table in ("captures", "verdicts", "evidence", "incidents", "incident_captures")]
+        output = fleet("run", self.archive, "--db", f"sqlite:///{self.database}", "--workers", "2")
+        self.assertIn("0 captures stored", output)
+        after = [sqlite_rows(self.database, f"SELECT * FROM {table} ORDER BY 1, 2")
+                 for table in ("captures", "verdicts", "evidence", "incidents", "incident_captures")]
+        self.assertEqual(after, before)
+
+    def test_every_diag503_field_of_the_ek_output_has_a_type_in_the_template(self):
+        template = json.loads((self.ek / "diag503-template.json").read_text())
+        typed = template["template"]["mappings"]["properties"]["layers"]["properties"]["diag503"]["properties"]
+        self.assertTrue(all("type" in mapping for mapping in typed.values()))
+        registered = {row[2] for row in (line.split("\t") for line in TSHARK.run(["-G", "fields"]).splitlines())
+                      if row[0] == "F" and row[2].startswith("diag503.") and row[3] != "FT_NONE"}
+        self.assertEqual({key[len("diag503_"):].replace("_", ".", 1) for key in typed}, registered)
+        documents = 0
+        for output in self.ek.glob("*.ndjson"):
+            for line in output.read_text().splitlines():
+                layers = json.loads(line).get("layers")
+                if not layers:
+                    continue
+                documents += 1
+                for key in layers["diag503"]:
+                    if key.startswith("diag503_"):
+                        self.assertIn(key, typed, output.name)
+        self.assertEqual(documents, sqlite_rows(self.database, "SELECT COUNT(DISTINCT capture || '/' || frame)"
+                                                               " FROM verdicts")[0][0])
+
+    def test_summary_names_each_server_and_cause_with_its_counts(self):
+        output = fleet("summary", "--db", f"sqlite:///{self.database}", "--html", WORK / "summary.html")
+        counts = sqlite_rows(self.database, "SELECT server, cause, COUNT(*) FROM verdicts GROUP BY server, cause")
+        for server, cause, refusals in counts:
+            self.assertIn(f"{server}  {cause}: {refusals} 503", output)
+        self.assertIn("<svg", (WORK / "summary.html").read_text())
+
+
+class FleetIntoPostgreSql(unittest.TestCase):
+    def test_postgresql_holds_what_sqlite_holds(self):
+        server = PostgreSql(WORK / "postgresql")
+        try:
+            fleet("run", ARCHIVE, "--db", server.url, "--workers", "2")
+            incidents = "SELECT server, cause, first_time, last_time, refusals, captures FROM incidents ORDER BY id"
+            for query in (VERDICTS, EVIDENCE, incidents):
+                self.assertEqual(server.rows(query), as_text(sqlite_rows(DATABASE, query)), query)
+            self.assertIn("0 captures stored", fleet("run", ARCHIVE, "--db", server.url, "--workers", "2"))
+        finally:
+            server.stop()
+
+
+class IncidentsAcrossCaptures(unittest.TestCase):
+    def test_an_incident_cut_by_a_ring_buffer_file_boundary_is_one_incident(self):
+        ring = split_capture()
+        database = WORK / "ring.db"
+        fleet("run", ring, "--db", f"sqlite:///{database}", "--workers", "2")
+        pieces = sqlite_rows(database, "SELECT capture, COUNT(DISTINCT capture_incident) FROM verdicts GROUP BY capture")
+        self.assertEqual(len(pieces), 2, "each file holds part of the incident")
+        incidents = sqlite_rows(database, "SELECT id, refusals, captures FROM incidents")
+        self.assertEqual(incidents, [(1, len(golden_rows(SPLIT)), 2)])
+        self.assertEqual(sqlite_rows(database, "SELECT DISTINCT incident FROM verdicts"), [(1,)])
+
+    def test_pieces_further_apart_than_the_gap_stay_apart(self):
+        ring = WORK / "ring"
+        database = WORK / "ring-no-gap.db"
+        fleet("run", ring, "--db", f"sqlite:///{database}", "--workers", "1", "--incident-gap", "0")
+        self.assertEqual(len(sqlite_rows(database, "SELECT id FROM incidents")), 2)
+
+
+def fleet_unavailable():
+    if harness.SANITIZER_RUNTIME:
+        return "Dask's Python workers are not run under the sanitizer runtime; the normal build runs this test"
+    for module, package in (("distributed", "python3-distributed"), ("psycopg2", "python3-psycopg2")):
+        if subprocess.run(["/usr/bin/python3", "-c", f"import {module}"], capture_output=True).returncode != 0:
+            return f"{package} is not installed (apt-get install {package})"
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        return "PostgreSQL is not installed (apt-get install postgresql)"
+    if not shutil.which("editcap"):
+        return "editcap is not installed (apt-get install wireshark-common)"
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run_tests(__doc__, sys.modules[__name__], fleet_unavailable))
