@@ -14,7 +14,9 @@ missing, and in the sanitized build (Dask's Python workers are not run under the
 """
 import glob
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -181,6 +183,16 @@ class FleetIntoSqlite(unittest.TestCase):
         self.assertEqual([name for name, _ in failed], ["cut-short.pcapng"])
         self.assertRegex(failed[0][1], r"cut short|truncated|corrupt")
 
+    def test_packet_counts_and_times_are_capinfos_own(self):
+        stored = {Path(path).name: (packets, first, last) for path, packets, first, last in sqlite_rows(
+            self.database, "SELECT path, packets, first_packet_time, last_packet_time FROM captures")}
+        listing = subprocess.run(["capinfos", "-T", "-r", "-c", "-a", "-e", "-S"] + [str(c) for c in CAPTURES],
+                                 capture_output=True, text=True).stdout
+        for name, packets, first, last in (line.split("\t")[:4] for line in listing.splitlines()):
+            self.assertEqual(stored[Path(name).name][0], int(packets), name)
+            self.assertAlmostEqual(stored[Path(name).name][1], float(first), places=5, msg=name)
+            self.assertAlmostEqual(stored[Path(name).name][2], float(last), places=5, msg=name)
+
     def test_stored_verdicts_equal_each_captures_tshark_output(self):
         stored = {}
         for path, frame, position, *values in sqlite_rows(self.database, VERDICTS):
@@ -250,6 +262,42 @@ class FleetIntoPostgreSql(unittest.TestCase):
             self.assertIn("0 captures stored", fleet("run", ARCHIVE, "--db", server.url, "--workers", "2"))
         finally:
             server.stop()
+
+
+class InterruptedRun(unittest.TestCase):
+    def test_ctrl_c_keeps_whole_captures_and_the_next_run_resumes(self):
+        database = WORK / "interrupted.db"
+        command = TSHARK.command([])
+        command[command.index("tshark"):] = [str(TOOL), "run", str(ARCHIVE), "--db", f"sqlite:///{database}",
+                                             "--workers", "2"]
+        # A terminal's Ctrl-C: SIGINT to the whole process group, the Dask workers included.
+        run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+        stored = 0
+        for _ in range(600):
+            time.sleep(0.1)
+            if database.exists():
+                try:
+                    stored = sqlite_rows(database, "SELECT COUNT(*) FROM captures")[0][0]
+                except Exception:  # the schema is still being made
+                    stored = 0
+            if stored >= 5 or run.poll() is not None:
+                break
+        os.killpg(run.pid, signal.SIGINT)
+        _, errors = run.communicate(timeout=120)
+        self.assertEqual(run.returncode, 130, errors)
+        self.assertIn("stopped", errors)
+        kept = sqlite_rows(database, "SELECT c.path, COUNT(v.id) FROM captures c LEFT JOIN verdicts v"
+                                     " ON v.capture = c.id GROUP BY c.path")
+        self.assertGreaterEqual(len(kept), 5)
+        self.assertLess(len(kept), len(CAPTURES) + 1, "stopped before the end")
+        for path, verdicts in kept:
+            capture = next((c for c in CAPTURES if c.name == Path(path).name), None)
+            if capture:  # every capture kept is whole
+                self.assertEqual(verdicts, sum(len(found) for _, found in golden_rows(capture)), path)
+        output = fleet("run", ARCHIVE, "--db", f"sqlite:///{database}", "--workers", "2")
+        self.assertIn(f"{len(CAPTURES) + 1 - len(kept)} captures stored", output)
+        self.assertEqual(sqlite_rows(database, VERDICTS), sqlite_rows(DATABASE, VERDICTS))
 
 
 class IncidentsAcrossCaptures(unittest.TestCase):
