@@ -311,11 +311,50 @@ class IncidentsAcrossCaptures(unittest.TestCase):
         self.assertEqual(incidents, [(1, len(golden_rows(SPLIT)), 2)])
         self.assertEqual(sqlite_rows(database, "SELECT DISTINCT incident FROM verdicts"), [(1,)])
 
+    def test_the_summary_says_which_captures_an_incident_spans(self):
+        ring = split_capture()
+        database = WORK / "ring-summary.db"
+        fleet("run", ring, "--db", f"sqlite:///{database}", "--workers", "1")
+        self.assertIn("incident 1 spans 2 captures: ring_00001.pcapng, ring_00002.pcapng",
+                      fleet("summary", "--db", f"sqlite:///{database}"))
+
     def test_pieces_further_apart_than_the_gap_stay_apart(self):
-        ring = WORK / "ring"
+        ring = split_capture()
         database = WORK / "ring-no-gap.db"
         fleet("run", ring, "--db", f"sqlite:///{database}", "--workers", "1", "--incident-gap", "0")
         self.assertEqual(len(sqlite_rows(database, "SELECT id FROM incidents")), 2)
+
+
+class ExistingCluster(unittest.TestCase):
+    def test_a_run_on_a_running_dask_cluster_stores_what_a_local_one_does(self):
+        ring = split_capture()
+        folder = WORK / "cluster"
+        folder.mkdir()
+        if TSHARK.as_root:
+            subprocess.run(["chown", "nobody:nogroup", str(folder)], check=True)
+        address_file = folder / "scheduler.json"
+        started = []
+        try:
+            for program in (["dask-scheduler", "--no-dashboard", "--host", "127.0.0.1", "--port", "0"],
+                            ["dask-worker", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]):
+                command = TSHARK.command([])
+                command[command.index("tshark"):] = program + ["--scheduler-file", str(address_file)]
+                started.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                cwd=folder, start_new_session=True))
+                for _ in range(300):
+                    if address_file.exists() and address_file.stat().st_size:
+                        break
+                    time.sleep(0.1)
+            address = json.loads(address_file.read_text())["address"]
+            database, local = WORK / "cluster.db", WORK / "cluster-local.db"
+            fleet("run", ring, "--db", f"sqlite:///{database}", "--scheduler", address)
+            fleet("run", ring, "--db", f"sqlite:///{local}", "--workers", "1")
+            self.assertEqual(sqlite_rows(database, EVIDENCE), sqlite_rows(local, EVIDENCE))
+            self.assertTrue(sqlite_rows(database, EVIDENCE))
+        finally:
+            for process in started:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
 
 
 def fleet_unavailable():
@@ -326,8 +365,10 @@ def fleet_unavailable():
             return f"{package} is not installed (apt-get install {package})"
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         return "PostgreSQL is not installed (apt-get install postgresql)"
-    if not shutil.which("editcap"):
-        return "editcap is not installed (apt-get install wireshark-common)"
+    for program, package in (("editcap", "wireshark-common"), ("psql", "postgresql-client"),
+                             ("dask-worker", "python3-distributed")):
+        if not shutil.which(program):
+            return f"{program} is not installed (apt-get install {package})"
     return None
 
 
