@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Usage: test_fleet.py --plugin build/plugin/diag503.so
 
-Runs tools/diag503-fleet on a Dask LocalCluster of 2 workers over the bundled captures that need no decoding
-arguments (the .args ones put RTSP on other ports: a run passes such options to tshark for all its captures),
-plus a capture cut short, into SQLite (with --ek-out) and into a PostgreSQL server the test starts itself
+Runs tools/diag503-fleet on a Dask LocalCluster of 2 workers over the bundled captures plus a capture cut
+short, into SQLite (with --ek-out): one run over those that need no decoding arguments, and one per set of
+decoding arguments (.args: RTSP on other ports), passed after `--` as a NOC passes them for its cameras; and into a PostgreSQL server the test starts itself
 (initdb and pg_ctl in a temporary folder, as the unprivileged test user). Checks: every stored verdict and
 its evidence equal the capture's golden tshark output row for row; the cut capture is stored as failed with
 tshark's message; a second run stores nothing; both databases hold the same; an incident that two consecutive
@@ -28,12 +28,18 @@ import harness  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "diag503-fleet"
-CAPTURES = sorted(path for path in ROOT.glob("captures/*/*.pcap*") if not path.with_suffix(".args").exists())
+ALL_CAPTURES = sorted(ROOT.glob("captures/*/*.pcap*"))
+CAPTURES = [path for path in ALL_CAPTURES if not path.with_suffix(".args").exists()]  # the main archive's
+DECODED = {}  # decoding arguments -> the captures that need them
+for _path in ALL_CAPTURES:
+    if _path.with_suffix(".args").exists():
+        DECODED.setdefault(_path.with_suffix(".args").read_text().strip(), []).append(_path)
 SPLIT = ROOT / "captures" / "sip-kamailio" / "kam-overload.pcapng"  # one incident of 9 503s in 0.4 s
 ARGS = None
 TSHARK = None
 WORK = None
-ARCHIVE = None    # the bundled captures and one cut short
+ARCHIVE = None    # the bundled captures without decoding arguments, and one cut short
+DECODED_ARCHIVES = None  # [(folder, decoding arguments)]
 DATABASE = None   # SQLite, filled by the first run over ARCHIVE
 EK = None         # that run's EK output
 
@@ -60,6 +66,26 @@ def make_archive():
     cut = archive / "cut-short.pcapng"
     cut.write_bytes(SPLIT.read_bytes()[:5000])
     return archive
+
+
+def decoded_archives():
+    """[(folder, decoding arguments)]: the captures that need decoding arguments, a folder per set."""
+    folders = []
+    for index, (arguments, captures) in enumerate(sorted(DECODED.items())):
+        folder = WORK / f"archive-decoded-{index}"
+        folder.mkdir()
+        for capture in captures:
+            shutil.copy2(capture, folder / capture.name)
+        folders.append((folder, arguments.split()))
+    return folders
+
+
+def run_all(database, *options):
+    """The main archive, then each decoded one with its arguments, into one database."""
+    outputs = [fleet("run", ARCHIVE, "--db", database, "--workers", "2", *options)]
+    for folder, arguments in DECODED_ARCHIVES:
+        outputs.append(fleet("run", folder, "--db", database, "--workers", "2", *options, "--", *arguments))
+    return outputs
 
 
 def split_capture():
@@ -145,16 +171,17 @@ class PostgreSql:
 
 
 def setUpModule():
-    global TSHARK, WORK, ARCHIVE, DATABASE, EK
+    global TSHARK, WORK, ARCHIVE, DATABASE, EK, DECODED_ARCHIVES
     TSHARK = harness.Tshark(ARGS.plugin)
     WORK = TSHARK.root / "fleet"
     WORK.mkdir()
     if TSHARK.as_root:
         subprocess.run(["chown", "nobody:nogroup", str(WORK)], check=True)
     ARCHIVE, DATABASE, EK = make_archive(), WORK / "fleet.db", WORK / "ek"
+    DECODED_ARCHIVES = decoded_archives()
     started = time.monotonic()
-    fleet("run", ARCHIVE, "--db", f"sqlite:///{DATABASE}", "--workers", "2", "--ek-out", EK)
-    print(f"\n{len(CAPTURES) + 1} captures on 2 workers (with EK output): {time.monotonic() - started:.1f} s",
+    run_all(f"sqlite:///{DATABASE}", "--ek-out", EK)
+    print(f"\n{len(ALL_CAPTURES) + 1} captures on 2 workers (with EK output): {time.monotonic() - started:.1f} s",
           file=sys.stderr)
 
 
@@ -178,7 +205,7 @@ class FleetIntoSqlite(unittest.TestCase):
     def test_every_capture_is_stored_once_and_the_cut_one_as_failed_with_tsharks_message(self):
         captures = sqlite_rows(self.database, "SELECT path, status, error FROM captures ORDER BY path")
         self.assertEqual(sorted(Path(path).name for path, _, _ in captures),
-                         sorted([capture.name for capture in CAPTURES] + ["cut-short.pcapng"]))
+                         sorted([capture.name for capture in ALL_CAPTURES] + ["cut-short.pcapng"]))
         failed = [(Path(path).name, error) for path, status, error in captures if status != "done"]
         self.assertEqual([name for name, _ in failed], ["cut-short.pcapng"])
         self.assertRegex(failed[0][1], r"cut short|truncated|corrupt")
@@ -186,7 +213,7 @@ class FleetIntoSqlite(unittest.TestCase):
     def test_packet_counts_and_times_are_capinfos_own(self):
         stored = {Path(path).name: (packets, first, last) for path, packets, first, last in sqlite_rows(
             self.database, "SELECT path, packets, first_packet_time, last_packet_time FROM captures")}
-        listing = subprocess.run(["capinfos", "-T", "-r", "-c", "-a", "-e", "-S"] + [str(c) for c in CAPTURES],
+        listing = subprocess.run(["capinfos", "-T", "-r", "-c", "-a", "-e", "-S"] + [str(c) for c in ALL_CAPTURES],
                                  capture_output=True, text=True).stdout
         for name, packets, first, last in (line.split("\t")[:4] for line in listing.splitlines()):
             self.assertEqual(stored[Path(name).name][0], int(packets), name)
@@ -197,7 +224,7 @@ class FleetIntoSqlite(unittest.TestCase):
         stored = {}
         for path, frame, position, *values in sqlite_rows(self.database, VERDICTS):
             stored.setdefault(Path(path).name, {}).setdefault(str(frame), []).append(as_text([values])[0])
-        for capture in CAPTURES:
+        for capture in ALL_CAPTURES:
             expected = {frame: verdicts for frame, verdicts in golden_rows(capture)}
             self.assertEqual(stored.get(capture.name, {}), expected, capture.name)
 
@@ -205,7 +232,7 @@ class FleetIntoSqlite(unittest.TestCase):
         stored = {}
         for path, frame, _, _, sentence, _ in sqlite_rows(self.database, EVIDENCE):
             stored.setdefault(Path(path).name, {}).setdefault(str(frame), []).append(sentence)
-        for capture in CAPTURES:
+        for capture in ALL_CAPTURES:
             self.assertEqual(stored.get(capture.name, {}), golden_evidence(capture), capture.name)
 
     def test_evidence_keeps_the_frames_each_sentence_links(self):
@@ -217,8 +244,8 @@ class FleetIntoSqlite(unittest.TestCase):
     def test_a_second_run_stores_nothing_new(self):
         before = [sqlite_rows(self.database, f"SELECT * FROM {table} ORDER BY 1, 2")
                   for table in ("captures", "verdicts", "evidence", "incidents", "incident_captures")]
-        output = fleet("run", self.archive, "--db", f"sqlite:///{self.database}", "--workers", "2")
-        self.assertIn("0 captures stored", output)
+        for output in run_all(f"sqlite:///{self.database}"):
+            self.assertIn("0 captures stored", output)
         after = [sqlite_rows(self.database, f"SELECT * FROM {table} ORDER BY 1, 2")
                  for table in ("captures", "verdicts", "evidence", "incidents", "incident_captures")]
         self.assertEqual(after, before)
@@ -255,7 +282,7 @@ class FleetIntoPostgreSql(unittest.TestCase):
     def test_postgresql_holds_what_sqlite_holds(self):
         server = PostgreSql(WORK / "postgresql")
         try:
-            fleet("run", ARCHIVE, "--db", server.url, "--workers", "2")
+            run_all(server.url)
             incidents = "SELECT server, cause, first_time, last_time, refusals, captures FROM incidents ORDER BY id"
             for query in (VERDICTS, EVIDENCE, incidents):
                 self.assertEqual(server.rows(query), as_text(sqlite_rows(DATABASE, query)), query)
@@ -297,7 +324,8 @@ class InterruptedRun(unittest.TestCase):
                 self.assertEqual(verdicts, sum(len(found) for _, found in golden_rows(capture)), path)
         output = fleet("run", ARCHIVE, "--db", f"sqlite:///{database}", "--workers", "2")
         self.assertIn(f"{len(CAPTURES) + 1 - len(kept)} captures stored", output)
-        self.assertEqual(sqlite_rows(database, VERDICTS), sqlite_rows(DATABASE, VERDICTS))
+        in_archive = [row for row in sqlite_rows(DATABASE, VERDICTS) if row[0].startswith(f"{ARCHIVE}/")]
+        self.assertEqual(sqlite_rows(database, VERDICTS), in_archive)
 
 
 class IncidentsAcrossCaptures(unittest.TestCase):
