@@ -77,7 +77,6 @@ class Registration(unittest.TestCase):
             self.assertEqual(ours[abbrev][3], ftype, abbrev)
             self.assertGreater(len(ours[abbrev][7].split()), 4, f"{abbrev} needs a one-sentence blurb")
 
-    @hangs_under_sanitizer
     def allowed(self):
         """{preference: (least, most)} as each description states it: "Allowed: 1 to 8." or "Allowed: 1 or more."."""
         defaults = TSHARK.run(["-G", "defaultprefs"])
@@ -86,12 +85,14 @@ class Registration(unittest.TestCase):
             found[name] = (int(least), int(most) if most else 4294967295)
         return found
 
+    @hangs_under_sanitizer  # tshark -G defaultprefs
     def test_every_preference_is_documented_with_its_default_and_allowed_values(self):
         defaults = TSHARK.run(["-G", "defaultprefs"])
         for name in PREFERENCES:
             self.assertRegex(defaults, rf"# [^\n]*Default \d+\. Allowed: \d+ (to \d+|or more)\.\n(#[^\n]*\n)*#diag503\.{name}: \d+", name)
         self.assertEqual(sorted(self.allowed()), sorted(PREFERENCES))
 
+    @hangs_under_sanitizer  # tshark -G defaultprefs
     def test_every_preference_takes_its_least_and_most_allowed_value_without_complaint(self):
         capture = TSHARK.readable(CAPTURES / ARGS.sample)
         for end in (0, 1):
@@ -105,6 +106,14 @@ class Registration(unittest.TestCase):
         self.assertNotEqual(rejected.returncode, 0, "an unknown preference must make tshark fail")
         self.assertIn("unknown preference", rejected.stderr)
 
+    def test_a_window_too_long_to_measure_is_shortened_with_a_warning(self):
+        capture = TSHARK.readable(CAPTURES / ARGS.sample)
+        result = subprocess.run(TSHARK.command(["-o", "diag503.surge_window:20", "-r", str(capture)]),
+                                capture_output=True, text=True, timeout=600)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("diag503.surge_window: 20 is more than the most allowed; 8 is used instead.", result.stderr)
+
+    @hangs_under_sanitizer  # tshark -G defaultprefs
     def test_a_value_outside_its_range_is_corrected_and_reported(self):
         capture = TSHARK.readable(CAPTURES / ARGS.sample)
         for name, (least, most) in self.allowed().items():
