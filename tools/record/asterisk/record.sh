@@ -55,7 +55,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
 	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing
-	registered_contact_gone carrier_proxy)
+	registered_contact_gone carrier_proxy trunk_unreachable trunk_silent trunk_error)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
 SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
@@ -65,7 +65,9 @@ declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[dialplan_congestion]=registration_routing [maxload]=overload
 	[kamailio_front]=dns_failure [unavailable_contact]=registration_routing
 	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit
-	[registered_contact_gone]=registration_routing [carrier_proxy]=upstream_failure)
+	[registered_contact_gone]=registration_routing [carrier_proxy]=upstream_failure
+	[trunk_unreachable]=upstream_failure [trunk_silent]=upstream_failure
+	[trunk_error]=upstream_failure)
 for base in "${SBC_SCENARIOS[@]}"; do
 	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
 done
@@ -77,6 +79,8 @@ GATEWAY_CAUSE=capacity_limit
 PBX_HOST_IP=10.20.0.2 SIP_IP=10.20.0.10 DNS_IP=10.20.0.53 DB_IP=10.20.0.60
 CALLER_NET=192.168.50 PHONE_IP=192.168.50.99
 GW_IP=198.51.100.30 DEAD_IP=198.51.100.40 TLS_PEER_IP=198.51.100.50
+SILENT_IP=198.51.100.45 # trunk_silent: a gateway whose socket takes requests, nothing answers
+GW_ERROR='' # trunk_error: the status line the gateway refuses callees 2xxx with, instead of its 503
 SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
 CARRIER_PROXY_IP=198.51.100.20 # carrier_proxy: Kamailio, the carrier's proxy the PBX's trunk reaches
 TRUNK_IP=$GW_IP # where the PBX's carrier trunk sends its calls
@@ -126,6 +130,12 @@ auth_tcp | auth_udp)
 *) die "CALLERS must be anonymous, auth_tcp or auth_udp" ;;
 esac
 CALLER_TRANSPORT=${CALLERS#auth_}  # tcp or udp for the authenticating callers
+# Dial() failing as CHANUNAVAIL or CONGESTION gets a 503 only through autofallthrough's Congestion():
+# a stock Hangup() answers a gateway's 500 with 500 and a silent or bounced trunk with 408 or 480
+case $SCENARIO in trunk_unreachable | trunk_silent | trunk_error)
+	[[ $CALLERS == auth_* ]] ||
+		die "$SCENARIO needs CALLERS=auth_tcp or auth_udp: with Hangup() Asterisk answers it otherwise than 503" ;;
+esac
 [[ -z ${QUALIFY-} || $CALLERS == auth_* ]] ||
 	die "QUALIFY needs CALLERS=auth_tcp or auth_udp: without autofallthrough a contact that failed its qualify is answered 404"
 (($(id -u) == 0)) || die "must run as root: it makes a network namespace and a chroot"
@@ -214,6 +224,10 @@ capture_start() { # everything on the namespace's lo: only the recording's traff
 
 gateway_start() { # the carrier's gateway; its message log says which calls it refused
 	sed "s|<pause milliseconds=\"100\"/>|<pause milliseconds=\"$GW_RING_MS\"/>|" "$HERE/uas-carrier.xml" >"$WORK/uas-carrier.xml"
+	if [[ -n $GW_ERROR ]]; then # a fault, not a refusal: no Reason either
+		sed -i -e "s|SIP/2.0 503 Service Unavailable|SIP/2.0 $GW_ERROR|" -e '/^ *Reason: Q.850/d' \
+			"$WORK/uas-carrier.xml"
+	fi
 	start gateway sipp -sf "$WORK/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
 		-trace_msg -message_file "$WORK/gateway-messages.log" -timeout 300s
 	wait_for 5 "the carrier's gateway" listening "$GW_IP" 5060
@@ -232,7 +246,7 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 	for file in asterisk.conf modules.conf logger.conf pjsip.conf extensions.conf \
 		res_odbc.conf func_odbc.conf odbc.ini; do
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
-			-e "s|@GW_IP@|$TRUNK_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
+			-e "s|@GW_IP@|$TRUNK_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@SILENT_IP@|$SILENT_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
 			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$BASE_SCENARIO|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
@@ -592,6 +606,74 @@ intended_trunk_down() {
 check_trunk_down() { # the gateway's host refused the PBX's connections
 	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
 		die "no TCP connection to $DEAD_IP:5060 was refused"
+}
+
+# trunk_unreachable: trunk_down over UDP, where the gateway host's kernel bounces each INVITE
+# as ICMP port unreachable: the PBX learns nothing from the bounces and waits out its timers.
+prepare_trunk_unreachable() {
+	ALSO+=", 2xxx to a carrier gateway over UDP whose host is up with nothing listening"
+	ALSO+=" (ICMP port unreachable)"
+}
+
+traffic_trunk_unreachable() { # 2 calls/s; 2xxx to the gateway that is down
+	traffic_relayed_503
+}
+
+intended_trunk_unreachable() {
+	dial_failed carrier-down-udp | awk '{ print $1, "upstream_failure" }'
+}
+
+check_trunk_unreachable() { # the gateway's host bounced the PBX's requests
+	(($(count "$1" "icmp.type == 3 && icmp.code == 3 && ip.src == $DEAD_IP") > 0)) ||
+		die "no request to $DEAD_IP:5060 was bounced"
+}
+
+# trunk_silent: a gateway whose SIP process hangs: its socket takes every INVITE and nothing
+# answers, no bounce either; the PBX retransmits until its transaction times out.
+prepare_trunk_silent() {
+	ALSO+=", 2xxx over UDP to a carrier gateway whose SIP process hangs (its socket takes the"
+	ALSO+=" INVITEs, nothing answers)"
+}
+
+traffic_trunk_silent() { # the silent socket; then 2 calls/s, every third to it
+	start silent-gateway python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5060))
+while True:
+    s.recv(65535)' "$SILENT_IP"
+	wait_for 5 "the silent gateway" listening "$SILENT_IP" 5060
+	traffic_relayed_503
+}
+
+intended_trunk_silent() {
+	dial_failed carrier-silent | awk '{ print $1, "upstream_failure" }'
+}
+
+check_trunk_silent() { # the PBX sent the gateway INVITEs, and nothing came back from it
+	(($(count "$1" "ip.dst == $SILENT_IP && sip.Method == INVITE") > 0)) ||
+		die "the PBX sent the silent gateway no INVITE"
+	(($(count "$1" "ip.src == $SILENT_IP") == 0)) || die "the silent gateway answered"
+}
+
+# trunk_error: the carrier's gateway answers callees 2xxx with 500 Server Internal Error, a
+# fault of the next hop rather than its refusal; the PBX ends those calls itself.
+prepare_trunk_error() {
+	GW_ERROR='500 Server Internal Error'
+	ALSO+=", the gateway answering callees 2xxx 500 Server Internal Error"
+}
+
+traffic_trunk_error() {
+	traffic_relayed_503
+}
+
+intended_trunk_error() { # the trunk leg ended with the gateway's 500
+	grep -o "diag503-dial callid=[^ ]* trunk=carrier .*leg_cause=SIP 500 .*" "$AST_DIR/log/full" |
+		awk '{ sub(/^callid=/, "", $2); print $2, "upstream_failure" }'
+}
+
+check_trunk_error() { # the gateway answered 500 itself
+	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 500") > 0)) ||
+		die "the gateway sent no 500"
 }
 
 # The dialplan has no route for the callee: the PBX's routing, not a next hop (none was
