@@ -519,12 +519,24 @@ void own_call_relay_rules(const SipFacts& facts, Findings& findings) {
     const std::vector<std::uint32_t> frames = {onward.onward_request_frame, onward.frame, facts.frame};
     const std::string whom = onward.same_callee ? "to the same callee" + (onward.callee.empty() ? std::string() : " (" + onward.callee + ")")
                                                 : "to another callee" + (onward.callee.empty() ? std::string() : " (" + onward.callee + ")");
+    const std::string placed = "This server placed its own " + facts.method + " " + whom + " in frame " +
+                               std::to_string(onward.onward_request_frame) + ", " +
+                               format_duration(onward.onward_request_after_us) + " after this request arrived";
+    if (onward.unanswered) {
+        findings.add(rule(onward.same_callee ? SipRule::silent_hop_own_call : SipRule::silent_hop_own_call_timing),
+                     placed + "; the next hop " + onward.hop + " never answered it (sent " +
+                         counted(onward.transmissions, "time", "times") + ", the last in frame " +
+                         std::to_string(onward.frame) + "), and this 503 came " + format_duration(onward.unanswered_for_us) +
+                         " after it was first sent, as a SIP transaction gives up on a silent hop" +
+                         (onward.same_callee ? "." : "; tied by timing only."),
+                     frames);
+        add_forwarded_not_refused(findings, frames);
+        return;
+    }
     findings.add(rule(onward.same_callee ? SipRule::relayed_failure_own_call : SipRule::relayed_failure_own_call_timing),
-                 "This server placed its own " + facts.method + " " + whom + " in frame " +
-                     std::to_string(onward.onward_request_frame) + ", " + format_duration(onward.onward_request_after_us) +
-                     " after this request arrived, and the next hop " + onward.hop + " answered it " +
-                     std::to_string(onward.status) + " in frame " + std::to_string(onward.frame) +
-                     ": this 503 passes that failure on" + (onward.same_callee ? "." : ", tied by timing only."),
+                 placed + ", and the next hop " + onward.hop + " answered it " + std::to_string(onward.status) +
+                     " in frame " + std::to_string(onward.frame) + ": this 503 passes that failure on" +
+                     (onward.same_callee ? "." : ", tied by timing only."),
                  frames);
     add_forwarded_not_refused(findings, frames);
 }

@@ -50,6 +50,9 @@ struct DownstreamFacts {
     std::string callee;
     std::uint32_t onward_request_frame = 0;
     std::int64_t onward_request_after_us = 0;  // how long after this request the onward one left
+    bool unanswered = false;          // the onward call got no answer at all (status 0); frame: its last sending
+    std::uint32_t transmissions = 0;  // how often it was sent, when unanswered
+    std::int64_t unanswered_for_us = 0;  // from its first sending to this 503
 };
 
 // Everything the rules may look at, gathered at the moment the 503 was seen: snapshots from the

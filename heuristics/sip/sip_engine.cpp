@@ -98,6 +98,7 @@ SipEngine::SipEngine(const Settings& settings)
       receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       last_onward_request_us_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       onward_failures_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      unanswered_onward_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       hop_health_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       network_(settings) {}
 
@@ -159,6 +160,7 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
             known->request_time_us = meta.time_us;
         } else if (std::llabs(meta.time_us - known->request_time_us) >= kDuplicateCopyUs) {
             ++known->request_retransmissions;
+            remember_unanswered_onward(meta, request, key, *known);
         }
         return;
     }
@@ -478,6 +480,77 @@ std::optional<DownstreamFacts> SipEngine::failed_onward_call(const PacketMeta& m
     return facts;
 }
 
+void SipEngine::remember_unanswered_onward(const PacketMeta& meta, const SipMessage& request, std::uint64_t key,
+                                           const Transaction& transaction) {
+    if (transaction.provisional_frame != 0 || transaction.final_status != 0) return;
+    if (!receivers_.find(hash_text(meta.source.address))) return;  // a client's own request, not a server's
+    UnansweredOnwards& onwards =
+        unanswered_onward_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {});
+    UnansweredOnward* slot = &onwards.latest[0];
+    for (UnansweredOnward& candidate : onwards.latest) {
+        if (candidate.transaction == key) {
+            slot = &candidate;
+            break;
+        }
+        if (candidate.last_sent_us < slot->last_sent_us) slot = &candidate;
+    }
+    if (slot->transaction != key) {
+        *slot = UnansweredOnward{};
+        slot->transaction = key;
+        slot->call = call_identity(request);
+        slot->method = hash_text(request.method);
+        slot->callee_name = uri_user(request.request_uri);
+        slot->callee = user_key(slot->callee_name);
+        slot->hop = meta.destination.text();
+        slot->request_time_us = transaction.request_time_us;
+        slot->request_frame = transaction.request_frame;
+    }
+    slot->last_sent_us = meta.time_us;
+    slot->last_sent_frame = meta.frame;
+    slot->transmissions = transaction.request_retransmissions + 1;
+}
+
+// A back-to-back agent whose own onward call got no answer at all gives up when its transaction times
+// out (RFC 3261 timer B, 32 s) and answers its caller then: an onward request placed while this request
+// waited, sent again and never answered, at least delayed_response_ms before this 503.
+std::optional<DownstreamFacts> SipEngine::silent_onward_call(const PacketMeta& meta, const SipMessage& response,
+                                                             const Transaction& transaction) const {
+    if (transaction.request_frame == 0 || !has_identity(response)) return std::nullopt;
+    const std::int64_t long_wait_us = static_cast<std::int64_t>(settings_.delayed_response_ms) * 1000;
+    if (meta.time_us - transaction.request_time_us < long_wait_us) return std::nullopt;
+    const UnansweredOnwards* onwards = unanswered_onward_.find(hash_text(meta.source.address));
+    if (!onwards) return std::nullopt;
+    const std::uint64_t call = call_identity(response);
+    const std::uint64_t method = hash_text(response.cseq_method);
+    const std::uint64_t callee = user_key(response.to_user);
+    const UnansweredOnward* best = nullptr;
+    for (const UnansweredOnward& candidate : onwards->latest) {
+        if (candidate.request_frame == 0 || candidate.call == call || candidate.method != method) continue;
+        if (candidate.request_time_us < transaction.request_time_us || meta.time_us - candidate.request_time_us < long_wait_us)
+            continue;
+        const Transaction* onward = transactions_.find(candidate.transaction);
+        if (!onward || onward->provisional_frame != 0 || onward->final_status != 0) continue;  // answered since
+        const bool same_callee = callee != 0 && candidate.callee == callee;
+        const bool best_same_callee = best && callee != 0 && best->callee == callee;
+        if (!best || (same_callee && !best_same_callee) ||
+            (same_callee == best_same_callee && candidate.request_time_us < best->request_time_us))
+            best = &candidate;
+    }
+    if (!best) return std::nullopt;
+    DownstreamFacts facts;
+    facts.frame = best->last_sent_frame;
+    facts.hop = best->hop;
+    facts.own_call = true;
+    facts.unanswered = true;
+    facts.transmissions = best->transmissions;
+    facts.same_callee = callee != 0 && best->callee == callee;
+    facts.callee = best->callee_name;
+    facts.onward_request_frame = best->request_frame;
+    facts.onward_request_after_us = best->request_time_us - transaction.request_time_us;
+    facts.unanswered_for_us = meta.time_us - best->request_time_us;
+    return facts;
+}
+
 void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts) {
     if (!has_identity(response)) return;
     const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
@@ -643,8 +716,10 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
         }
     }
     gather_forwarding(meta, response, facts);
-    if (facts.downstream.frame == 0 && facts.forwarded.empty())
+    if (facts.downstream.frame == 0 && facts.forwarded.empty()) {
         if (auto own_call = failed_onward_call(meta, response, transaction)) facts.downstream = std::move(*own_call);
+        else if (auto silent = silent_onward_call(meta, response, transaction)) facts.downstream = std::move(*silent);
+    }
     facts.network_events = tied_failures(meta, transaction, facts.downstream.frame != 0 && facts.downstream.status == 503);
     gather_registered_addresses(facts);
     if (const HopHealth* health = hop_health_.find(hash_text(meta.source.address)); health && health->failed_frame != 0) {

@@ -89,6 +89,26 @@ private:
         std::array<OnwardFailure, kOnwardFailuresPerServer> latest{};  // a ring, the newest overwriting the oldest
         std::size_t next = 0;
     };
+    // A request a server sent itself that its next hop has not answered at all, though sent again:
+    // a back-to-back agent's onward call to a hop that is silent (a hung gateway, a dropped route).
+    struct UnansweredOnward {
+        std::uint64_t transaction = 0;           // key into transactions_
+        std::uint64_t call = 0;
+        std::uint64_t method = 0;
+        std::uint64_t callee = 0;                // its Request-URI user
+        std::string callee_name;
+        std::string hop;                         // "address:port" it was sent to
+        std::int64_t request_time_us = 0;
+        std::uint32_t request_frame = 0;
+        std::int64_t last_sent_us = 0;
+        std::uint32_t last_sent_frame = 0;
+        std::uint32_t transmissions = 0;
+    };
+    static constexpr std::size_t kUnansweredOnwardPerServer = 8;
+    struct UnansweredOnwards {
+        // The requests sent again most lately; one more replaces the one sent again least lately.
+        std::array<UnansweredOnward, kUnansweredOnwardPerServer> latest{};
+    };
     // How a server's next hops fared lately, by its address.
     struct HopHealth {
         std::int64_t failed_us = 0;
@@ -143,6 +163,10 @@ private:
     void remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction);
     std::optional<DownstreamFacts> failed_onward_call(const PacketMeta& meta, const SipMessage& response,
                                                       const Transaction& transaction) const;
+    void remember_unanswered_onward(const PacketMeta& meta, const SipMessage& request, std::uint64_t key,
+                                    const Transaction& transaction);
+    std::optional<DownstreamFacts> silent_onward_call(const PacketMeta& meta, const SipMessage& response,
+                                                      const Transaction& transaction) const;
     // The server's DNS, TLS, TCP, ICMP and database failures in the evidence window, from its own address,
     // from addresses learned to be the same host, and, unless it relays a next hop's 503, from other
     // addresses while the request waited.
@@ -183,6 +207,10 @@ private:
     // Key: address of a host that receives requests. The last kOnwardFailuresPerServer failures answered
     // to requests it sent. Lifetime: Settings::context_lifetime_s since the last one. Bound: max_servers.
     BoundedMap<std::uint64_t, OnwardFailures> onward_failures_;
+    // Key: address of a host that receives requests. The kUnansweredOnwardPerServer requests it sent
+    // again most lately without any answer (a request the next hop answers stays there until a 503
+    // looks it up, which skips it). Lifetime: Settings::context_lifetime_s since the last. Bound: max_servers.
+    BoundedMap<std::uint64_t, UnansweredOnwards> unanswered_onward_;
     // Key: address of a host that receives requests. Its next hops' latest failure and success, so a
     // later refusal at once can be read as "its hops are marked down". Lifetime: Settings::context_lifetime_s.
     // Bound: max_servers.

@@ -706,6 +706,56 @@ TEST(EvidenceRules, OwnCallPlacedBeforeTheRequestArrivedIsNotItsOnwardLeg) {
     EXPECT_FALSE(HasEvidence(*verdict, "placed its own")) << test::all_evidence(*verdict);
 }
 
+// A back-to-back agent whose own call meets a silent next hop sends it again (UDP: 0.5 s, 1 s, 2 s ...)
+// and answers its caller when the transaction gives up, 32 s after it began (RFC 3261 timer B).
+std::optional<Verdict> refusal_after_a_silent_own_call(const std::string& onward_callee, int onward_answer = 0) {
+    Capture capture;
+    capture.request(0, call(1, "alice", "bob"));                              // frame 1
+    capture.request(0.002, own_call(2, onward_callee), kProxy, kNextHop);      // frame 2
+    int frame = 2;
+    for (double resent_at : {0.502, 1.502, 3.502, 7.502, 15.502, 31.502}) {
+        capture.request(resent_at, own_call(2, onward_callee), kProxy, kNextHop);
+        ++frame;
+        if (onward_answer != 0 && frame == 3) capture.respond(0.6, own_call(2, onward_callee), onward_answer, {}, kNextHop, kProxy);
+    }
+    return capture.respond(32.002, call(1, "alice", "bob"), 503);
+}
+
+TEST(EvidenceRules, BackToBackAgentRefusingWhenItsOwnCallToASilentHopTimedOutIsUpstreamFailure) {
+    const auto verdict = refusal_after_a_silent_own_call("bob");
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "placed its own INVITE to the same callee (bob) in frame 2"));
+    EXPECT_TRUE(HasEvidence(*verdict, "never answered it (sent 7 times, the last in frame 8)"));
+    EXPECT_GE(verdict->confidence, 60);
+}
+
+TEST(EvidenceRules, ASilentOwnCallToAnotherCalleeIsTiedByTimingOnly) {
+    const auto same = refusal_after_a_silent_own_call("bob");
+    const auto other = refusal_after_a_silent_own_call("carol");
+    ASSERT_TRUE(same && other);
+    EXPECT_TRUE(HasEvidence(*other, "never answered it")) << test::all_evidence(*other);
+    EXPECT_TRUE(HasEvidence(*other, "tied by timing only"));
+    EXPECT_LT(other->confidence, same->confidence);
+}
+
+TEST(EvidenceRules, AnOwnCallTheNextHopAnsweredIsNotSilent) {
+    const auto verdict = refusal_after_a_silent_own_call("bob", 100);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "never answered it")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ARefusalAtOnceIsNotASilentHopsTimeout) {
+    Capture capture;
+    capture.request(0, own_call(2, "bob"), kProxy, kNextHop);
+    capture.request(0.5, own_call(2, "bob"), kProxy, kNextHop);
+    capture.request(30, call(1, "alice", "bob"));
+    capture.request(30.5, own_call(2, "bob"), kProxy, kNextHop);
+    const auto verdict = capture.respond(30.501, call(1, "alice", "bob"), 503);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "never answered it")) << test::all_evidence(*verdict);
+}
+
 TEST(EvidenceRules, ImmediateUnforwardedRefusalRightAfterItsNextHopFailedHoldsTheHopsAsDown) {
     Capture capture;
     capture.request(0, call(1));                                       // frame 1
