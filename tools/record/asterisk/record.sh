@@ -55,7 +55,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down graceful_stop trunk_down
 	dialplan_congestion maxload kamailio_front unavailable_contact resolver_down maxcalls_ringing
-	registered_contact_gone carrier_proxy trunk_unreachable trunk_silent trunk_error)
+	registered_contact_gone carrier_proxy trunk_unreachable trunk_silent trunk_error
+	trunk_tls_rejected maintenance_switch)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
 SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
 # The cause of the PBX's 503s in each scenario
@@ -67,7 +68,7 @@ declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[resolver_down]=dns_failure [maxcalls_ringing]=capacity_limit
 	[registered_contact_gone]=registration_routing [carrier_proxy]=upstream_failure
 	[trunk_unreachable]=upstream_failure [trunk_silent]=upstream_failure
-	[trunk_error]=upstream_failure)
+	[trunk_error]=upstream_failure [trunk_tls_rejected]=tls_failure [maintenance_switch]=maintenance)
 for base in "${SBC_SCENARIOS[@]}"; do
 	SCENARIOS+=("sbc_$base") CAUSE[sbc_$base]=${CAUSE[$base]}
 done
@@ -265,7 +266,7 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		ALSO+=", the contacts it dials ($QUALIFIED) qualified (OPTIONS every $QUALIFY s, the first at start), the"
 		ALSO+=" calls beginning ${CALLS_AFTER:-0} s after Asterisk was up"
 	fi
-	if [[ $BASE_SCENARIO == trunk_tls ]]; then
+	if [[ $BASE_SCENARIO == trunk_tls* ]]; then
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@SIP_IP@|$SIP_IP|g" "$HERE/pjsip_tls.conf" \
 			>"$AST_DIR/etc/pjsip_tls.conf"
 	fi
@@ -440,6 +441,68 @@ check_trunk_tls() { # Asterisk refused the certificate, and closed the connectio
 	# PJSIP checks the certificate after the handshake, so its alert is encrypted
 	(($(count "$1" "ip.dst == $TLS_PEER_IP && tls.record.content_type == 21") > 0)) ||
 		die "the capture holds no TLS alert from the PBX to the carrier"
+}
+
+# trunk_tls_rejected: the carrier's certificate is one the PBX trusts, but the carrier speaks
+# TLS 1.3 only and the PBX's transport 1.2: the carrier ends each handshake with an alert.
+prepare_trunk_tls_rejected() {
+	need openssl
+	local etc=$AST_DIR/etc
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=PBX Ltd/CN=PBX Ltd CA" \
+			-keyout "$WORK/pbx-ca.key" -out "$etc/pbx-ca.crt"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=pbx.lan.test" -keyout "$etc/pbx.key" \
+			-out "$WORK/pbx.csr"
+		openssl x509 -req -in "$WORK/pbx.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
+			-CAcreateserial -days 2 -out "$etc/pbx.crt"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=sbc.carrier.test" \
+			-keyout "$WORK/carrier.key" -out "$WORK/carrier.csr"
+		openssl x509 -req -in "$WORK/carrier.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
+			-CAcreateserial -days 2 -out "$WORK/carrier.crt"
+	} 2>>"$WORK/openssl.log" || die "openssl failed, see $WORK/openssl.log"
+	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
+		-key "$WORK/carrier.key" -tls1_3 -www
+	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
+	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as the carrier's SIP"
+	ALSO+=" over TLS (2xxx) with a certificate the PBX trusts, accepting TLS 1.3 only while the"
+	ALSO+=" PBX's transport speaks 1.2"
+}
+
+traffic_trunk_tls_rejected() {
+	traffic_relayed_503
+}
+
+intended_trunk_tls_rejected() {
+	dial_failed carrier-tls | awk '{ print $1, "tls_failure" }'
+}
+
+check_trunk_tls_rejected() { # the carrier ended the PBX's handshakes with an alert in the clear
+	(($(count "$1" "ip.src == $TLS_PEER_IP && tls.alert_message") > 0)) ||
+		die "the capture holds no TLS alert from the carrier to the PBX"
+}
+
+# maintenance_switch: calls go through; the administrator turns the dialplan's maintenance switch on
+# (AstDB sys/maintenance); every later call is ended at once with Congestion(), which PJSIP answers 503.
+prepare_maintenance_switch() {
+	ALSO+=", the dialplan ending every call with Congestion() once the administrator turned its"
+	ALSO+=" maintenance switch (AstDB sys/maintenance) on, 3 s into the calls"
+}
+
+traffic_maintenance_switch() { # 2 calls/s of 2 s; the switch on after 3 s, while calls continue
+	csv calls.csv "4001;1101;" "4002;1102;" "4003;1103;" "4004;1104;" "4005;1105;" "4006;1106;" \
+		"4007;1107;" "4008;1108;" "4009;1109;" "4010;1110;"
+	csv more.csv "4101;1201;" "4102;1202;" "4103;1203;" "4104;1204;" "4105;1205;"
+	calls 11 calls.csv -d 2000 -r 2 -m 10
+	sleep 1.2
+	calls 12 more.csv -d 2000 -r 1 -m 5
+	sleep 1.8
+	"${IN_CHROOT[@]}" /usr/sbin/asterisk -C "$AST_RUN/etc/asterisk.conf" \
+		-rx "database put sys maintenance 1" >>"$WORK/cli.log" 2>&1
+	uacs_done
+}
+
+intended_maintenance_switch() {
+	refused maintenance | awk '{ print $1, "maintenance" }'
 }
 
 prepare_maxcalls() {
