@@ -30,6 +30,12 @@ CallCountFacts ServerContext::call_counts() const {
     calls.lowest_dialogs_at_a_503 = lowest_dialogs_at_a_503;
     calls.lowest_dialogs_503_frame = lowest_dialogs_503_frame;
     calls.peak_since_lowest_503 = peak_since_lowest_503;
+    calls.new_call_refusals = new_call_refusals;
+    calls.new_call_run_first_frame = new_call_run_first_frame;
+    calls.new_call_run_users = static_cast<std::uint32_t>(
+        std::count_if(new_call_run_users.begin(), new_call_run_users.end(), [](std::uint64_t user) { return user != 0; }));
+    calls.active_at_new_call_run_start = active_at_new_call_run_start;
+    calls.new_calls_taken_before_run = new_calls_taken_before_run;
     if (refusal_plateau && plateau_dialogs == active_dialogs) {
         calls.plateau_first_frame = plateau_first_frame;
         calls.plateau_first_us = plateau_first_us;
@@ -40,6 +46,27 @@ CallCountFacts ServerContext::call_counts() const {
 
 OnsetFacts ServerContext::onset() const {
     return {last_served_frame, last_served_us, failure_run_first_frame, failure_run_first_us, failures_in_run};
+}
+
+void ServerContext::note_new_call_taken() {
+    ++new_calls_taken;
+    new_call_refusals = 0;
+    new_call_run_first_frame = 0;
+    new_call_run_users = {};
+}
+
+void ServerContext::note_new_call_refused(std::uint32_t frame, std::uint64_t caller, std::uint64_t callee) {
+    if (new_call_refusals++ == 0) {
+        new_call_run_first_frame = frame;
+        active_at_new_call_run_start = active_dialogs;
+        new_calls_taken_before_run = new_calls_taken;
+    }
+    for (std::uint64_t user : {caller, callee}) {
+        if (user == 0) continue;
+        auto slot = std::find_if(new_call_run_users.begin(), new_call_run_users.end(),
+                                 [user](std::uint64_t known) { return known == 0 || known == user; });
+        if (slot != new_call_run_users.end()) *slot = user;
+    }
 }
 
 void ServerContext::record(const Outcome& outcome, std::size_t history_bound) {

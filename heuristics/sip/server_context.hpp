@@ -47,6 +47,12 @@ struct CallCountFacts {
     std::uint32_t lowest_dialogs_at_a_503 = UINT32_MAX;  // over the earlier 503s of this server
     std::uint32_t lowest_dialogs_503_frame = 0;
     std::uint32_t peak_since_lowest_503 = 0;  // the most calls in progress at once since that 503
+    // The current run of new calls (INVITEs outside a call) refused with 503, none taken since its first.
+    std::uint32_t new_call_refusals = 0;
+    std::uint32_t new_call_run_first_frame = 0;
+    std::uint32_t new_call_run_users = 0;          // distinct callers and callees refused in it, at most 4
+    std::uint32_t active_at_new_call_run_start = 0;  // calls in progress at its first refusal
+    std::uint64_t new_calls_taken_before_run = 0;  // new calls the server took before it
 };
 
 // When the server's current run of refusals began, and when it last served.
@@ -98,10 +104,21 @@ struct ServerContext {
     std::string own_agent;
     std::uint32_t own_agent_frame = 0;
 
+    // The current run of new calls refused (see CallCountFacts); a new call taken ends it.
+    std::uint32_t new_call_refusals = 0;
+    std::uint32_t new_call_run_first_frame = 0;
+    std::array<std::uint64_t, 4> new_call_run_users{};
+    std::uint32_t active_at_new_call_run_start = 0;
+    std::uint64_t new_calls_taken = 0;
+    std::uint64_t new_calls_taken_before_run = 0;
+
     std::uint32_t overload_signal_frame = 0;    // last response carrying RFC 7339 oc parameters
     std::int64_t overload_signal_us = 0;
 
     void record(const Outcome& outcome, std::size_t history_bound);
+    // A final answer to an INVITE that began a call: taken (any answer of service) or refused with 503.
+    void note_new_call_taken();
+    void note_new_call_refused(std::uint32_t frame, std::uint64_t caller, std::uint64_t callee);
 
     // Snapshots of what this context knows at `now_us`, for the classifier.
     LoadFacts load_at(std::int64_t now_us, const Settings& settings) const;

@@ -233,9 +233,14 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     transaction.final_frame = meta.frame;
 
     ServerContext& server = server_at(meta.source, meta);
+    const bool new_call = iequals(response.cseq_method, "INVITE") && !call_is_up_at(call_identity(response), server.key);
     // Before the 503 is judged: the refused call itself no longer counts as one in progress.
     if (transaction.setting_up_at != 0)
         end_call_setup(transaction, response.status_code, call_identity(response), meta.time_us);
+    if (new_call && response.status_code == 503)
+        server.note_new_call_refused(meta.frame, user_key(response.from_user), user_key(response.to_user));
+    else if (new_call && is_service(response.status_code))
+        server.note_new_call_taken();
     Outcome outcome;
     outcome.time_us = meta.time_us;
     outcome.frame = meta.frame;

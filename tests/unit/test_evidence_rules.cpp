@@ -756,6 +756,67 @@ TEST(EvidenceRules, ARefusalAtOnceIsNotASilentHopsTimeout) {
     EXPECT_FALSE(HasEvidence(*verdict, "never answered it")) << test::all_evidence(*verdict);
 }
 
+// A PBX taken out of service by a dialplan switch: four calls taken and up, then every new call is
+// refused at once (first in frame 12) while the calls up end one by one. `hang_up` false: the calls stay up (a ceiling).
+struct SwitchedOff {
+    bool hang_up = true;
+    Headers refusal_headers = {};
+    bool one_call_taken_between = false;
+};
+
+std::optional<Verdict> third_refusal_after_service_stopped(const SwitchedOff& how) {
+    Capture capture;
+    const std::vector<std::string> callers = {"ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"};
+    for (int n = 1; n <= 4; ++n) {
+        capture.request(n * 0.1, call(n, callers[n - 1], "10" + std::to_string(n)));
+        capture.respond(n * 0.1 + 0.05, call(n, callers[n - 1], "10" + std::to_string(n)), 200);
+    }
+    std::optional<Verdict> verdict;
+    for (int n = 5; n <= 7; ++n) {
+        const double at = n;
+        if (how.hang_up) {
+            const Txn bye = test::next_in_call(call(n - 4, callers[n - 5], "10" + std::to_string(n - 4)), "BYE");
+            capture.request(at - 0.5, bye);
+            capture.respond(at - 0.49, bye, 200);
+        }
+        if (how.one_call_taken_between && n == 6) {
+            capture.request(at - 0.3, call(20, "ivy", "120"));
+            capture.respond(at - 0.29, call(20, "ivy", "120"), 200);
+        }
+        const Txn refused = call(n, callers[n - 1], "10" + std::to_string(n));
+        capture.request(at, refused);
+        verdict = capture.respond(at + 0.002, refused, 503, how.refusal_headers);
+    }
+    return verdict;
+}
+
+TEST(EvidenceRules, EveryNewCallRefusedAtOnceWhileTheCallsUpEndIsAServerTakenOutOfService) {
+    const auto verdict = third_refusal_after_service_stopped({});
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::maintenance)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "Every new call since frame 12 was refused at once (3 in a row"));
+}
+
+TEST(EvidenceRules, NewCallsRefusedWhileTheCallsUpHoldStillFitACeiling) {
+    const auto verdict = third_refusal_after_service_stopped({.hang_up = false});
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "Every new call since")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ANewCallTakenMeanwhileEndsTheRunOfRefusals) {
+    const auto verdict = third_refusal_after_service_stopped({.one_call_taken_between = true});
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "Every new call since")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, RefusalsThatNameTheirCauseAreNotReadAsSilentMaintenance) {
+    for (const Headers& headers : {Headers{"Retry-After: 30"}, Headers{"Warning: 399 pbx \"Call Limit Reached\""}}) {
+        const auto verdict = third_refusal_after_service_stopped({.refusal_headers = headers});
+        ASSERT_TRUE(verdict);
+        EXPECT_FALSE(HasEvidence(*verdict, "Every new call since")) << headers.front() << "\n" << test::all_evidence(*verdict);
+    }
+}
+
 TEST(EvidenceRules, ImmediateUnforwardedRefusalRightAfterItsNextHopFailedHoldsTheHopsAsDown) {
     Capture capture;
     capture.request(0, call(1));                                       // frame 1
