@@ -58,7 +58,7 @@ SCENARIOS=(relayed_503 trunk_dns trunk_tls maxcalls group_limit odbc_down gracef
 	registered_contact_gone carrier_proxy trunk_unreachable trunk_silent trunk_error
 	trunk_tls_rejected maintenance_switch)
 # Scenarios also recorded behind Kamailio as an SBC, as sbc_<scenario>
-SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls)
+SBC_SCENARIOS=(maxcalls graceful_stop trunk_tls maintenance_switch)
 # The cause of the PBX's 503s in each scenario
 declare -A CAUSE=([relayed_503]=upstream_failure [trunk_dns]=dns_failure
 	[trunk_tls]=tls_failure [maxcalls]=capacity_limit [group_limit]=capacity_limit
