@@ -233,7 +233,9 @@ std::optional<Verdict> SipEngine::on_final_response(const PacketMeta& meta, cons
     transaction.final_frame = meta.frame;
 
     ServerContext& server = server_at(meta.source, meta);
-    const bool new_call = iequals(response.cseq_method, "INVITE") && !call_is_up_at(call_identity(response), server.key);
+    // A call whose set-up this server began is new; otherwise look for a call it already carries.
+    const bool new_call = iequals(response.cseq_method, "INVITE") &&
+                          (transaction.setting_up_at != 0 || !call_is_up_at(call_identity(response), server.key));
     // Before the 503 is judged: the refused call itself no longer counts as one in progress.
     if (transaction.setting_up_at != 0)
         end_call_setup(transaction, response.status_code, call_identity(response), meta.time_us);
