@@ -114,7 +114,42 @@ bool refused_with_no_call_up(const SipFacts& facts) {
            facts.downstream.frame == 0;
 }
 
-void q850_rules(const SipFacts& facts, Findings& findings) {
+// Words of the 503 that name a cause (its reason phrase, a Warning, a Reason's text), codes aside.
+bool words_name_a_cause(const SipMessage& response) {
+    if (cause_of_phrase(response.reason_phrase)) return true;
+    for (const auto& warning : response.warnings)
+        if (cause_of_phrase(warning.text)) return true;
+    for (const auto& reason : response.reasons)
+        if (cause_of_phrase(reason.text)) return true;
+    for (const auto& header : response.reason_headers)
+        if (cause_of_phrase(header)) return true;
+    return false;
+}
+
+bool some_text_names_a_cause(const SipMessage& response) {
+    if (words_name_a_cause(response)) return true;
+    for (const auto& reason : response.reasons)
+        if (reason.cause && cause_of_q850(*reason.cause)) return true;
+    return false;
+}
+
+// A server that stopped taking calls keeps the calls it has and refuses every new one at once; a ceiling
+// would take a new call once calls ended. Three or more new calls in a row from several users, refused
+// at once and not sent on, after the server had taken calls, while its calls in progress went on and ended.
+bool stopped_taking_new_calls(const SipFacts& facts, const Settings& settings) {
+    const CallCountFacts& calls = facts.calls;
+    using namespace sip_threshold;
+    if (!iequals(facts.method, "INVITE") || calls.new_call_refusals < everyone_min_refusals || calls.new_call_run_users < 2)
+        return false;
+    if (calls.new_calls_taken_before_run < settings.min_other_users_served || !onward_call_unseen(facts)) return false;
+    if (facts.hop_failure.frame != 0 && !facts.hop_failure.succeeded_since) return false;  // next hops held as down
+    const std::int64_t elapsed = facts.time_us - facts.request.time_us;
+    if (facts.request.frame == 0 || elapsed < 0 || elapsed > static_cast<std::int64_t>(settings.immediate_response_ms) * 1000)
+        return false;
+    return calls.active_dialogs < calls.active_at_new_call_run_start;  // a call ended meanwhile: no ceiling
+}
+
+void q850_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     const SipMessage& response = *facts.response;
     const std::uint32_t frame = facts.frame;
     // A back-to-back agent that lost its own onward call writes its own Reason, its mapping of "the onward
@@ -150,6 +185,10 @@ void q850_rules(const SipFacts& facts, Findings& findings) {
             else if (*cause == Cause::capacity_limit && refused_with_no_call_up(facts))
                 findings.add(rule(SipRule::q850_congestion_without_calls),
                              label + ": congestion named with no call up on the server, so its load, not a call limit.", {frame});
+            else if (*cause == Cause::capacity_limit && stopped_taking_new_calls(facts, settings))
+                findings.add(rule(SipRule::q850_congestion_without_calls),
+                             label + ": congestion named while every new call is refused though calls in progress ended, "
+                                     "so its load, not a call limit.", {frame});
             else if (*cause == Cause::capacity_limit)
                 findings.add(rule(SipRule::q850_congestion), label + ": no free circuit or congestion, as the server maps it "
                                                              "(some send it for any failed call).", {frame});
@@ -392,53 +431,6 @@ bool carried_beyond_an_earlier_refusal(const CallCountFacts& calls) {
     return calls.lowest_dialogs_503_frame != 0 && most_carried_since_earlier_refusal(calls) > calls.lowest_dialogs_at_a_503;
 }
 
-// Words of the 503 that name a cause (its reason phrase, a Warning, a Reason's text), codes aside.
-bool words_name_a_cause(const SipMessage& response) {
-    if (cause_of_phrase(response.reason_phrase)) return true;
-    for (const auto& warning : response.warnings)
-        if (cause_of_phrase(warning.text)) return true;
-    for (const auto& reason : response.reasons)
-        if (cause_of_phrase(reason.text)) return true;
-    for (const auto& header : response.reason_headers)
-        if (cause_of_phrase(header)) return true;
-    return false;
-}
-
-bool some_text_names_a_cause(const SipMessage& response) {
-    if (words_name_a_cause(response)) return true;
-    for (const auto& reason : response.reasons)
-        if (reason.cause && cause_of_q850(*reason.cause)) return true;
-    return false;
-}
-
-// A server taken out of service without a header (a dialplan switch, a proxy's maintenance route) keeps
-// the calls it has and refuses every new one at once; a ceiling would take a new call once calls ended.
-void stopped_taking_calls_rule(const SipFacts& facts, const Settings& settings, Findings& findings) {
-    const CallCountFacts& calls = facts.calls;
-    using namespace sip_threshold;
-    if (!iequals(facts.method, "INVITE") || calls.new_call_refusals < everyone_min_refusals || calls.new_call_run_users < 2)
-        return;
-    if (calls.new_calls_taken_before_run < settings.min_other_users_served || !onward_call_unseen(facts)) return;
-    // Maintenance without any header: a Retry-After or words naming a cause speak for themselves.
-    if (facts.response->retry_after.present || words_name_a_cause(*facts.response)) return;
-    if (facts.hop_failure.frame != 0 && !facts.hop_failure.succeeded_since) return;  // its next hops are held as down
-    const std::int64_t elapsed = facts.time_us - facts.request.time_us;
-    if (facts.request.frame == 0 || elapsed < 0 || elapsed > static_cast<std::int64_t>(settings.immediate_response_ms) * 1000)
-        return;
-    if (calls.active_dialogs >= calls.active_at_new_call_run_start) return;  // no call ended meanwhile: a ceiling still fits
-    const std::vector<std::uint32_t> frames = {calls.new_call_run_first_frame, facts.frame};
-    findings.add(rule(SipRule::new_calls_stopped),
-                 "Every new call since frame " + std::to_string(calls.new_call_run_first_frame) + " was refused at once (" +
-                     std::to_string(calls.new_call_refusals) + " in a row, callers and callees of several users), after the "
-                     "server had taken " + counted(static_cast<std::uint32_t>(std::min<std::uint64_t>(calls.new_calls_taken_before_run, 1000000)), "call", "calls") +
-                     " before; its calls in progress went on and ended: it stopped taking calls, as a server taken out of service does.",
-                 frames);
-    findings.add(rule(SipRule::new_calls_stopped_not_capacity),
-                 "Calls in progress went from " + std::to_string(calls.active_at_new_call_run_start) + " at the first of these "
-                     "refusals to " + std::to_string(calls.active_dialogs) + ", and new calls were still refused: no fixed ceiling.",
-                 frames);
-}
-
 void dialog_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     if (refused_with_no_call_up(facts)) {
         findings.add(rule(SipRule::no_call_up_not_capacity),
@@ -615,6 +607,26 @@ bool names_a_cause_by_code(const SipFacts& facts) {
     return false;
 }
 
+// A server taken out of service without a header (a dialplan switch, a proxy's maintenance route).
+void stopped_taking_calls_rule(const SipFacts& facts, const Settings& settings, Findings& findings) {
+    if (!stopped_taking_new_calls(facts, settings)) return;
+    // Maintenance without any header: a Retry-After, words or a code naming a cause speak for themselves.
+    if (facts.response->retry_after.present || words_name_a_cause(*facts.response) || names_a_cause_by_code(facts)) return;
+    const CallCountFacts& calls = facts.calls;
+    const std::vector<std::uint32_t> frames = {calls.new_call_run_first_frame, facts.frame};
+    findings.add(rule(SipRule::new_calls_stopped),
+                 "Every new call since frame " + std::to_string(calls.new_call_run_first_frame) + " was refused at once (" +
+                     std::to_string(calls.new_call_refusals) + " in a row, callers and callees of several users), after the "
+                     "server had taken " +
+                     counted(static_cast<std::uint32_t>(std::min<std::uint64_t>(calls.new_calls_taken_before_run, 1000000)), "call", "calls") +
+                     " before; its calls in progress went on and ended: it stopped taking calls, as a server taken out of service does.",
+                 frames);
+    findings.add(rule(SipRule::new_calls_stopped_not_capacity),
+                 "Calls in progress went from " + std::to_string(calls.active_at_new_call_run_start) + " at the first of these "
+                     "refusals to " + std::to_string(calls.active_dialogs) + ", and new calls were still refused: no fixed ceiling.",
+                 frames);
+}
+
 bool answered_at_once(const SipFacts& facts, const Settings& settings) {
     const std::int64_t elapsed = facts.time_us - facts.request.time_us;
     return facts.request.frame != 0 && elapsed >= 0 && elapsed <= static_cast<std::int64_t>(settings.immediate_response_ms) * 1000;
@@ -665,7 +677,7 @@ Verdict classify_sip(const SipFacts& facts, const Settings& settings) {
     Findings findings;
     const SipMessage& response = *facts.response;
     phrase_rules(response, facts.frame, findings);
-    q850_rules(facts, findings);
+    q850_rules(facts, settings, findings);
     // A cut 503 may have had a Retry-After among the headers the capture lost: no claim about its absence.
     if (response.retry_after.present || facts.response_cut_after_bytes == 0) retry_after_rules(response, facts.frame, settings, findings);
     overload_control_rules(facts, findings);

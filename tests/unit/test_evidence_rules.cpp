@@ -809,6 +809,15 @@ TEST(EvidenceRules, ANewCallTakenMeanwhileEndsTheRunOfRefusals) {
     EXPECT_FALSE(HasEvidence(*verdict, "Every new call since")) << test::all_evidence(*verdict);
 }
 
+TEST(EvidenceRules, CongestionNamedWhileNewCallsAreRefusedBelowTheCountWhereRefusalsBeganIsLoad) {
+    // Asterisk's maxload sends Q.850 42 like its maxcalls; calls ending without any new one taken rule out the limit.
+    const auto verdict = third_refusal_after_service_stopped({.refusal_headers = {"Reason: Q.850;cause=42"}});
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::overload)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "so its load, not a call limit"));
+    EXPECT_FALSE(HasEvidence(*verdict, "as a server taken out of service does"));
+}
+
 TEST(EvidenceRules, RefusalsThatNameTheirCauseAreNotReadAsSilentMaintenance) {
     for (const Headers& headers : {Headers{"Retry-After: 30"}, Headers{"Warning: 399 pbx \"Call Limit Reached\""}}) {
         const auto verdict = third_refusal_after_service_stopped({.refusal_headers = headers});
