@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sip/sip_message.hpp"
 
+#include <array>
 #include <limits>
 
 #include "wire/header_block.hpp"
@@ -73,6 +74,7 @@ ViaEntry& next_via(SipMessage& message, ViaEntry& spare) {
     return message.vias.back();
 }
 std::string name_addr_tag(std::string_view value);
+std::string_view uri_user_part(std::string_view uri);
 void read_name_addr(std::string_view value, std::string& user, std::string& tag);
 struct UriAndParameters {
     std::string_view uri;
@@ -82,13 +84,20 @@ UriAndParameters split_name_addr(std::string_view value);
 
 // The top entry of a Via value when nothing in it is quoted or bracketed, so that the first comma ends
 // it: the common case, read without tracking nesting. Empty when the general reading is needed.
-std::string_view plain_top_via_entry(std::string_view value) {
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        if (c == ',') return trim(value.substr(0, i));
-        if (c == '"' || c == '<' || c == '(') return {};
+// One table look-up per byte: the scan runs over the top Via of every message.
+struct ViaStopBytes {
+    std::array<bool, 256> stops{};
+    constexpr ViaStopBytes() {
+        for (const unsigned char c : {',', '"', '<', '('}) stops[c] = true;
     }
-    return trim(value);
+};
+constexpr ViaStopBytes kViaStopBytes;
+
+std::string_view plain_top_via_entry(std::string_view value) {
+    std::size_t i = 0;
+    while (i < value.size() && !kViaStopBytes.stops[static_cast<unsigned char>(value[i])]) ++i;
+    if (i == value.size()) return trim(value);
+    return value[i] == ',' ? trim(value.substr(0, i)) : std::string_view{};
 }
 
 // Reads Via entries until the stack holds `limit` of them.
@@ -139,49 +148,58 @@ struct ReadingDepth {
     ViaEntry* spare_via = nullptr;  // storage for the top Via entry, from the reused message
 };
 
-void read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
+// The headers every message is read for, as bits: a message that is not diagnosed is read only until
+// it has shown each of them once.
+enum RoutingHeader : unsigned { kViaHeader = 1, kCallIdHeader = 2, kCSeqHeader = 4, kFromHeader = 8, kToHeader = 16 };
+
+// Returns the routing header the line was, or 0.
+unsigned read_header(std::string_view name, std::string_view value, SipMessage& message, ReadingDepth depth) {
     name = canonical_header_name(trim(name));
-    if (name.empty()) return;
+    if (name.empty()) return 0;
     value = trim(value);
     switch (name[0] | 0x20) {  // the first letter picks the few names worth comparing
         case 'v':
-            if (!iequals(name, "Via")) return;
+            if (!iequals(name, "Via")) return 0;
             if (depth.diagnosed) read_via(value, message, kMaxVias, ViaDepth::whole, *depth.spare_via);
             else read_via(value, message, 1, ViaDepth::routing, *depth.spare_via);
-            return;
+            return kViaHeader;
         case 'c':
             if (iequals(name, "Call-ID")) {
                 if (!message.call_id.empty()) message.anomalies.push_back("Call-ID appears more than once.");
                 else store(message.call_id, value);
-            } else if (iequals(name, "CSeq")) {
-                read_cseq(value, message);
+                return kCallIdHeader;
             }
-            return;
+            if (iequals(name, "CSeq")) {
+                read_cseq(value, message);
+                return kCSeqHeader;
+            }
+            return 0;
         case 'f':
-            if (!depth.users || !iequals(name, "From")) return;
+            if (!depth.users || !iequals(name, "From")) return 0;
             if (depth.diagnosed) read_name_addr(value, message.from_user, message.from_tag);
-            else message.from_user = uri_user(split_name_addr(value).uri);
-            return;
+            else store(message.from_user, uri_user_part(split_name_addr(value).uri));
+            return kFromHeader;
         case 't':
-            if (!iequals(name, "To")) return;
+            if (!iequals(name, "To")) return 0;
             if (depth.diagnosed) read_name_addr(value, message.to_user, message.to_tag);
-            else if (depth.users) message.to_user = uri_user(split_name_addr(value).uri);
+            else if (depth.users) store(message.to_user, uri_user_part(split_name_addr(value).uri));
             else message.to_tag = name_addr_tag(value);
-            return;
+            return kToHeader;
         case 's':
             if (depth.agent && iequals(name, "Server")) store(message.server, value);
-            return;
+            return 0;
         case 'u':
             if (depth.agent && iequals(name, "User-Agent")) store(message.user_agent, value);
-            return;
+            return 0;
         default: break;
     }
-    if (!depth.diagnosed) return;
+    if (!depth.diagnosed) return 0;
     if (iequals(name, "Retry-After")) merge_retry_after(message.retry_after, value, message.anomalies);
     else if (iequals(name, "Reason")) append_capped(message.reasons, parse_reason_values(value));
     else if (iequals(name, "Warning")) append_capped(message.warnings, parse_warning_values(value));
     else if (is_vendor_reason_header(name) && message.reason_headers.size() < kMaxListedValues)
         message.reason_headers.push_back(stored(std::string(trim(name)) + ": " + std::string(value)));
+    return 0;
 }
 
 
@@ -288,8 +306,16 @@ bool parse_sip_message_into(std::string_view text, SipMessage& message) {
     depth.agent = depth.diagnosed || message.status_code == 100;
     depth.users = !message.is_request;
     depth.spare_via = &spare;
-    const HeaderBlock block = read_header_block(
-        text, [&](std::string_view name, std::string_view value) { read_header(name, value, message, depth); });
+    // Most of a message's lines (Contact, Allow, Supported, Content-*) serve no engine: a message that is
+    // neither diagnosed nor asked for its agent stops at the last routing header it is read for.
+    const unsigned wanted = depth.diagnosed || depth.agent
+                                ? ~0u
+                                : kViaHeader | kCallIdHeader | kCSeqHeader | kToHeader | (depth.users ? kFromHeader : 0u);
+    unsigned seen = 0;
+    const HeaderBlock block = read_header_block(text, [&](std::string_view name, std::string_view value) {
+        seen |= read_header(name, value, message, depth);
+        return (seen & wanted) != wanted;
+    });
     if (block.lines_without_colon > 0) message.anomalies.push_back("A header line without a colon was skipped.");
     if (message.status_code >= 200 && message.status_code < 300 && iequals(message.cseq_method, "REGISTER"))
         read_registered_contact(text, message);
@@ -428,20 +454,27 @@ std::size_t end_of_sip_uri(std::string_view rest) {
 
 }  // namespace
 
-std::string uri_user(std::string_view uri) {
+namespace {
+
+// The user part of a sip:, sips: or tel: URI, as it stands in the text; empty when there is none.
+std::string_view uri_user_part(std::string_view uri) {
     uri = trim(uri);
     const auto colon = uri.find(':');
     if (colon == std::string_view::npos) return {};
     const auto scheme = uri.substr(0, colon);
     std::string_view rest = uri.substr(colon + 1);
-    if (iequals(scheme, "tel")) return stored(rest.substr(0, rest.find_first_of(";>")));
+    if (iequals(scheme, "tel")) return rest.substr(0, rest.find_first_of(";>"));
     if (!iequals(scheme, "sip") && !iequals(scheme, "sips")) return {};
     const auto end_of_uri = end_of_sip_uri(rest);
     const auto at = rest.substr(0, end_of_uri).find('@');
     if (at == std::string_view::npos) return {};
     const auto userinfo = rest.substr(0, at);
-    return stored(userinfo.substr(0, userinfo.find(':')));  // user[:password]
+    return userinfo.substr(0, userinfo.find(':'));  // user[:password]
 }
+
+}  // namespace
+
+std::string uri_user(std::string_view uri) { return stored(uri_user_part(uri)); }
 
 std::string uri_host(std::string_view uri) {
     uri = trim(uri);

@@ -88,7 +88,8 @@ inline constexpr std::size_t kMaxStoredText = 200;     // bytes of any one heade
 // each message is used for: a 503 in full; other responses without Retry-After, Reason, Warning,
 // vendor reason headers or deeper Via entries (Server/User-Agent only for a 100); requests without
 // their From, To user and request-URI user (users are counted on responses), To tag kept; the tags
-// of a response only for a 503.
+// of a response only for a 503. A message other than a 503 or a 100 is read only until its first Via,
+// Call-ID, CSeq, To and (responses) From have all appeared: a repeated one after that is not seen.
 // Returns nullopt only when the start line is not SIP at all.
 std::optional<SipMessage> parse_sip_message(std::string_view text);
 // The same into a message kept between calls: its strings and vectors keep their storage, so that

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/text.hpp"
@@ -40,9 +41,18 @@ inline std::optional<RequestLine> split_request_line(std::string_view line, std:
 }
 
 // Calls on_header(name, value) for each header in order, with folded continuation lines joined
-// (RFC 3261 §7.3.1, RFC 2326 §4). Leading empty lines (keep-alives) are skipped.
+// (RFC 3261 §7.3.1, RFC 2326 §4). Leading empty lines (keep-alives) are skipped. An on_header that
+// returns bool ends the reading by returning false (the reader has what it wanted); the block then
+// has no body and counts only the skipped lines read.
 template <typename OnHeader>
 HeaderBlock read_header_block(std::string_view text, OnHeader&& on_header) {
+    auto deliver = [&on_header](std::string_view name, std::string_view value) {
+        if constexpr (std::is_same_v<decltype(on_header(name, value)), bool>) return on_header(name, value);
+        else {
+            on_header(name, value);
+            return true;
+        }
+    };
     auto next_line = [](std::string_view& rest) {
         const auto end = rest.find('\n');
         std::string_view line = rest.substr(0, end);
@@ -66,7 +76,7 @@ HeaderBlock read_header_block(std::string_view text, OnHeader&& on_header) {
         const std::string_view name = trim(line.substr(0, colon));
         const auto folded = [&rest] { return !rest.empty() && (rest.front() == ' ' || rest.front() == '\t'); };
         if (!folded()) {  // the usual case: no copy
-            on_header(name, trim(line.substr(colon + 1)));
+            if (!deliver(name, trim(line.substr(colon + 1)))) return block;
             continue;
         }
         value.assign(line.substr(colon + 1));
@@ -74,7 +84,7 @@ HeaderBlock read_header_block(std::string_view text, OnHeader&& on_header) {
             value += ' ';
             value += trim(next_line(rest));
         }
-        on_header(name, trim(std::string_view(value)));
+        if (!deliver(name, trim(std::string_view(value)))) return block;
     }
     block.body = rest;
     return block;

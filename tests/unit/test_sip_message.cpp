@@ -597,5 +597,55 @@ TEST(SipMessageNameAddr, FromAndToOfAParsedMessage) {
     EXPECT_EQ(response.to_tag, "");
 }
 
+// A message that is neither a 503 nor a 100 is read only until its routing headers have all appeared.
+const char* const kRingingWithLateHeaders =
+    "SIP/2.0 180 Ringing\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "CSeq: 271828 BYE\r\n"
+    "Server: Late/1.0\r\n"
+    "\r\n";
+
+TEST(SipMessageReadingDepth, AMessageOtherThanA503IsReadUntilItsRoutingHeadersHaveAppeared) {
+    const auto ringing = parse_sip_message(kRingingWithLateHeaders);
+    ASSERT_TRUE(ringing);
+    EXPECT_EQ(ringing->cseq_number, 314159u);  // the second CSeq came after every routing header
+    EXPECT_EQ(ringing->cseq_method, "INVITE");
+    EXPECT_EQ(ringing->from_user, "alice");
+    EXPECT_EQ(ringing->to_user, "bob");
+    EXPECT_TRUE(ringing->server.empty());
+}
+
+TEST(SipMessageReadingDepth, A503AndA100AreReadToTheEndOfTheirHeaders) {
+    std::string refused = kRingingWithLateHeaders;
+    refused.replace(refused.find("180 Ringing"), 11, "503 Service Unavailable");
+    const auto diagnosed = parse_sip_message(refused);
+    ASSERT_TRUE(diagnosed);
+    EXPECT_EQ(diagnosed->cseq_number, 271828u);  // every header read: the last CSeq stands
+    EXPECT_EQ(diagnosed->server, "Late/1.0");
+
+    std::string trying = kRingingWithLateHeaders;
+    trying.replace(trying.find("180 Ringing"), 11, "100 Trying");
+    const auto agent = parse_sip_message(trying);
+    ASSERT_TRUE(agent);
+    EXPECT_EQ(agent->server, "Late/1.0");
+}
+
+TEST(SipMessageReadingDepth, ARequestWithoutSomeRoutingHeaderIsReadToTheEnd) {
+    const auto request = parse_sip_message(
+        "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKopt\r\n"
+        "Call-ID: opt@pc33\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Contact: <sip:alice@pc33.atlanta.example.com>\r\n"
+        "To: <sip:bob@biloxi.example.com>;tag=late\r\n"
+        "\r\n");
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->to_tag, "late");
+}
+
 }  // namespace
 }  // namespace diag503
