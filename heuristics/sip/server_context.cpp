@@ -3,7 +3,6 @@
 #include "sip/server_context.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 #include <vector>
 
 namespace diag503 {
@@ -88,15 +87,24 @@ void ServerContext::record(const Outcome& outcome, std::size_t history_bound) {
 
 namespace {
 
-void insert_user(std::unordered_set<std::uint64_t>& users, std::uint64_t user) {
-    if (user != 0) users.insert(user);
+// Sets of hashed users and methods, as sorted vectors: built once per 503 from at most
+// Settings::outcome_history outcomes, where node-based sets cost an allocation per member.
+using KeySet = std::vector<std::uint64_t>;
+
+void insert_user(KeySet& users, std::uint64_t user) {
+    if (user != 0) users.push_back(user);
+}
+
+std::uint32_t settle(KeySet& keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return static_cast<std::uint32_t>(keys.size());
 }
 
 // A user present in every refused outcome and in no served one, or 0.
-std::uint64_t user_common_to_refusals(const std::deque<const Outcome*>& refused,
-                                      const std::unordered_set<std::uint64_t>& served_users) {
+std::uint64_t user_common_to_refusals(const std::vector<const Outcome*>& refused, const KeySet& served_users) {
     for (std::uint64_t candidate : {refused.back()->callee, refused.back()->caller}) {
-        if (candidate == 0 || served_users.count(candidate)) continue;
+        if (candidate == 0 || std::binary_search(served_users.begin(), served_users.end(), candidate)) continue;
         const bool in_all = std::all_of(refused.begin(), refused.end(), [&](const Outcome* outcome) {
             return outcome->caller == candidate || outcome->callee == candidate;
         });
@@ -113,8 +121,8 @@ ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::u
     // A single-user fault: every refusal (of any method) involves one user, while other users are
     // served requests of the 503's own kind. Served requests of other kinds do not clear the user:
     // a user whose REGISTER works can still be unreachable by INVITE.
-    std::deque<const Outcome*> refused;
-    std::unordered_set<std::uint64_t> refused_users, served_users_same_method, refused_methods;
+    std::vector<const Outcome*> refused;
+    KeySet refused_users, served_users_same_method, refused_methods;
     for (const Outcome& outcome : server.outcomes) {
         if (outcome.time_us < window_start || outcome.time_us > now_us) continue;
         const bool same_method = outcome.method == method;
@@ -128,13 +136,13 @@ ScopeFacts assess_scope(const ServerContext& server, std::int64_t now_us, std::u
             if (facts.refused_in_window++ == 0) facts.first_refused_frame = outcome.frame;
             insert_user(refused_users, outcome.caller);
             insert_user(refused_users, outcome.callee);
-            refused_methods.insert(outcome.method);
+            refused_methods.push_back(outcome.method);
             refused.push_back(&outcome);
         }
     }
-    facts.users_refused = static_cast<std::uint32_t>(refused_users.size());
-    facts.users_served = static_cast<std::uint32_t>(served_users_same_method.size());
-    facts.methods_refused = static_cast<std::uint32_t>(refused_methods.size());
+    facts.users_refused = settle(refused_users);
+    facts.users_served = settle(served_users_same_method);
+    facts.methods_refused = settle(refused_methods);
     if (facts.refused_in_window == 0 || facts.refused_in_window + facts.served_in_window < 2) return facts;
     if (facts.served_in_window == 0) {
         facts.kind = ScopeFacts::Kind::all_users;
