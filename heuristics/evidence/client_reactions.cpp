@@ -57,7 +57,7 @@ ClientReactions::ClientReactions(const Settings& settings)
 
 void ClientReactions::on_503(const PacketMeta& meta, const ClientRequest& refused, std::optional<std::uint64_t> retry_after_s) {
     Refusal refusal;
-    refusal.server = hash_text(meta.source.text());
+    refusal.server = meta.source.key();
     refusal.call = refused.call;
     refusal.refused_identity = refused.identity;
     refusal.frame = meta.frame;
@@ -80,7 +80,7 @@ std::optional<Reaction> ClientReactions::on_request(const ClientRequest& request
     // A retransmission of a refused request or of a counted retry, whichever 503 it crossed, is no reaction.
     for (const Refusal& refusal : client->refusals)
         if (refusal.knows(request.identity)) return std::nullopt;
-    const std::uint64_t server = hash_text(meta.destination.text());
+    const std::uint64_t server = meta.destination.key();  // no text built for each request
     if (Refusal* refused = latest_refusal_of_call(*client, server, request))
         if (auto retry = early_request(request, *refused)) return retry;
     const std::int64_t failover_window_us = static_cast<std::int64_t>(settings_.failover_window_s) * kMicrosecondsPerSecond;

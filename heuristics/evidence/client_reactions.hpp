@@ -53,7 +53,7 @@ public:
 
 private:
     struct Refusal {
-        std::uint64_t server = 0;        // hash of address:port
+        std::uint64_t server = 0;        // Endpoint::key() of the server that refused
         std::uint64_t call = 0;
         std::uint64_t refused_identity = 0;
         std::array<std::uint64_t, 8> retry_identities{};  // the latest retries already counted, ring

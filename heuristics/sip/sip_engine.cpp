@@ -176,8 +176,9 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
 
 void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key,
                                     std::uint64_t hop_key) {
-    if (!receivers_.find(hash_text(meta.source.address))) return;  // a client, not a proxy
-    last_onward_request_us_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {}) = meta.time_us;
+    const std::uint64_t sender = hash_text(meta.source.address);
+    if (!receivers_.find(sender)) return;  // a client, not a proxy
+    last_onward_request_us_.get_or_insert(sender, meta.time_us, [](auto&, auto&) {}) = meta.time_us;
     if (network_.has_recent_lookups()) network_.learn_resolver_of(meta.source.address, uri_host(request.request_uri), meta.frame, meta.time_us);
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
