@@ -88,7 +88,6 @@ std::uint64_t Endpoint::key() const {
 SipEngine::SipEngine(const Settings& settings)
     : settings_(settings),
       transactions_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
-      transactions_by_cseq_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       dialogs_(settings.max_dialogs, seconds_to_us(settings.dialog_lifetime_s)),
       servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       forgotten_servers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
@@ -143,7 +142,7 @@ SipEngine::Transaction& SipEngine::insert_transaction(std::uint64_t key, std::ui
     };
     Transaction& transaction = transactions_.get_or_insert(key, time_us, forget_cseq_index);
     transaction.by_cseq_key = by_cseq;
-    transactions_by_cseq_.get_or_insert(by_cseq, time_us, [](auto&, auto&) {}) = key;
+    transactions_by_cseq_.set(by_cseq, key);
     return transaction;
 }
 

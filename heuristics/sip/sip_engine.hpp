@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/bounded_map.hpp"
+#include "core/flat_index.hpp"
 #include "evidence/network_evidence.hpp"
 #include "core/packet_meta.hpp"
 #include "sip/server_context.hpp"
@@ -180,8 +181,10 @@ private:
     // Owner: this engine. Key: Call-ID, CSeq, method, top-Via branch (or the server endpoint when the
     // branch is missing). Lifetime: Settings::transaction_lifetime_s. Bound: Settings::max_transactions.
     BoundedMap<std::uint64_t, Transaction> transactions_;
-    // Same transactions keyed without the branch, for responses whose branch does not match. Same bounds.
-    BoundedMap<std::uint64_t, std::uint64_t> transactions_by_cseq_;
+    // The latest transaction of each Call-ID, CSeq, method and server, for responses whose branch does
+    // not match: its key in transactions_. Erased when that transaction leaves transactions_, so it has
+    // that map's lifetime and bound.
+    FlatIndex transactions_by_cseq_;
     // Key: Call-ID. Lifetime: Settings::dialog_lifetime_s (a dialog whose BYE was not captured). Bound: max_dialogs.
     BoundedMap<std::uint64_t, DialogLegs> dialogs_;
     // Key: server endpoint. Lifetime: Settings::context_lifetime_s since last written. Bound: Settings::max_servers.
