@@ -11,6 +11,9 @@ pass, under callgrind, as the harness's unprivileged user with a private HOME:
     a_1  with the plugin, first packet only               b_1  without any plugin, first packet only
 
     plugin share per packet = ((a_N - a_1) - (b_N - b_1)) / (N - 1)      (start-up and registration cancel out)
+
+GLib's random numbers are fixed in every run (a preloaded library built at test time), so that Wireshark's map
+hash seeds, and with them the counts, repeat from run to run.
     tshark per packet       = (b_N - b_1) / (N - 1)                      (for information, with the ratio)
 
 The share is everything the plugin makes the process execute: its own code (shown apart as "diag503.so self") and
@@ -104,11 +107,38 @@ def without_plugin(plugin):
     return tshark
 
 
+# Wireshark seeds the hash of every wmem map with g_random_int(), so the same run probes its maps a
+# different number of times each time: about 4 M instructions of a run, seen as one capture's share
+# moving by 17 % on 4 911 packets. GLib's two random-number entry points are replaced (LD_PRELOAD) by
+# fixed values in every run, with and without the plugin alike; the runs then agree to a few thousand.
+FIXED_RANDOM_SOURCE = """
+unsigned int g_random_int(void) { return 0x9e3779b9u; }
+int g_random_int_range(int begin, int end) { (void)end; return begin; }
+"""
+fixed_random = {"library": None}  # set by main when a C compiler is there to build it
+
+
+def build_fixed_random(directory):
+    """The preload library, readable by the harness's unprivileged user; None without a C compiler."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return None
+    directory.mkdir(mode=0o755)
+    source, library = directory / "fixed_random.c", directory / "fixed_random.so"
+    source.write_text(FIXED_RANDOM_SOURCE)
+    built = subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(library), str(source)], capture_output=True)
+    if built.returncode != 0:
+        return None
+    library.chmod(0o644)
+    return library
+
+
 def callgrind_command(tshark, args, out_file):
     command = tshark.command(args)
     at = command.index("tshark")  # setpriv ... env -i HOME=... PATH=... | tshark args...
-    return (command[:at] + ["LC_ALL=C", "TZ=UTC",
-            "valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out_file}"] + command[at:])
+    preload = [f"LD_PRELOAD={fixed_random['library']}"] if fixed_random["library"] else []
+    return (command[:at] + ["LC_ALL=C", "TZ=UTC"] + preload +
+            ["valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out_file}"] + command[at:])
 
 
 def parse_callgrind(out_file, plugin_name="diag503.so"):
@@ -305,7 +335,12 @@ def main():
     old = json.loads(budget_path.read_text()) if budget_path.exists() else {}
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="diag503-callgrind-"))
+    shared = Path(tempfile.mkdtemp(prefix="diag503-callgrind-random-"))
+    shared.chmod(0o755)
     try:
+        fixed_random["library"] = build_fixed_random(shared / "lib")
+        if not fixed_random["library"]:
+            print("note: no C compiler to fix GLib's random seeds: counts vary by a few million instructions per run")
         # One snapshot for every run: the build may be rewritten while this test runs.
         snapshot = workdir / "diag503.so"
         shutil.copy2(args.plugin, snapshot)
@@ -316,6 +351,7 @@ def main():
         measurements = [measure_once(args, workloads) for _ in range(max(1, args.runs))]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)
 
     # With several runs, the mean of each number; the spread is reported beside it.
     measured = {}
