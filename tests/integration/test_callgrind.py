@@ -11,10 +11,10 @@ pass, under callgrind, as the harness's unprivileged user with a private HOME:
     a_1  with the plugin, first packet only               b_1  without any plugin, first packet only
 
     plugin share per packet = ((a_N - a_1) - (b_N - b_1)) / (N - 1)      (start-up and registration cancel out)
+    tshark per packet       = (b_N - b_1) / (N - 1)                      (for information, with the ratio)
 
 GLib's random numbers are fixed in every run (a preloaded library built at test time), so that Wireshark's map
 hash seeds, and with them the counts, repeat from run to run.
-    tshark per packet       = (b_N - b_1) / (N - 1)                      (for information, with the ratio)
 
 The share is everything the plugin makes the process execute: its own code (shown apart as "diag503.so self") and
 the Wireshark, GLib and libc work it asks for. The test fails when a share exceeds budget x (1 + margin) from
