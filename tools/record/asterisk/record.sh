@@ -14,6 +14,13 @@
 #            also: the PBX qualifies every contact (OPTIONS every <s> seconds, the first at start)
 #            and the calls begin CALLS_AFTER seconds after Asterisk is up; a contact that failed
 #            its qualify is not dialled, so Dial() fails at once; writes ast-auth_tcp_qualify<s>_<scenario>
+#        ONE_CALLER=1 ... (with any CALLERS): every call comes from one SIPp host (one address,
+#            one port per SIPp run) as one user, "sipp", as a load test with SIPp's defaults
+#            does; writes ast-[<callers>_][qualify<s>_]one_caller_<scenario>
+#        SINGLE_HOST=1 ... (with any CALLERS): every program on one address, 127.0.0.1, each on
+#            a port of its own, as on a lab machine where SIPp, the gateway, the resolver and the
+#            database run beside the PBX; writes ast-[...]single_host_<scenario> (not for the
+#            scenarios with Kamailio: sbc_*, kamailio_front, carrier_proxy)
 # Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
 #
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
@@ -130,6 +137,35 @@ auth_tcp | auth_udp)
 	;;
 *) die "CALLERS must be anonymous, auth_tcp or auth_udp" ;;
 esac
+ONE_CALLER=${ONE_CALLER:-0}
+case $ONE_CALLER in
+0) ;;
+1)
+	[[ $SCENARIO != registered_contact_gone ]] || die "ONE_CALLER is for the scenarios whose callers only call"
+	NAME=${NAME%"$SCENARIO"}one_caller_$SCENARIO PREFIX_CALLERS+="ONE_CALLER=1 " ;;
+*) die "ONE_CALLER must be 0 or 1" ;;
+esac
+# Each program's port; the callers' is where their first SIPp binds
+GW_PORT=5060 DEAD_PORT=5060 SILENT_PORT=5060 TLS_PEER_PORT=5061 PHONE_PORT=5060 CALLER_PORT=5060
+NAMED_PORT=''  # after a trunk's host name: none, so the name alone decides where it goes
+CALLER_MATCH=$CALLER_NET.0/24  # the callers' addresses, as PJSIP identifies them
+CALLER_FILTER="ip.dst == $CALLER_NET.0/24"  # where the PBX's answers to the callers go
+SINGLE_HOST=${SINGLE_HOST:-0}
+case $SINGLE_HOST in
+0) ;;
+1)
+	case $SCENARIO in sbc_* | kamailio_front | carrier_proxy | registered_contact_gone)
+		die "SINGLE_HOST is not for $SCENARIO" ;;
+	esac
+	PBX_HOST_IP=127.0.0.1 SIP_IP=127.0.0.1 DNS_IP=127.0.0.1 DB_IP=127.0.0.1 CALLER_NET=''
+	PHONE_IP=127.0.0.1 GW_IP=127.0.0.1 DEAD_IP=127.0.0.1 TLS_PEER_IP=127.0.0.1 SILENT_IP=127.0.0.1
+	TRUNK_IP=$GW_IP TARGET_IP=$SIP_IP
+	GW_PORT=5080 DEAD_PORT=5090 SILENT_PORT=5100 TLS_PEER_PORT=5161 PHONE_PORT=5200 CALLER_PORT=5070
+	NAMED_PORT=:$GW_PORT CALLER_MATCH=127.0.0.1/32
+	CALLER_FILTER="(udp.srcport == 5060 || tcp.srcport == 5060)"  # the gateway answers from its own
+	NAME=${NAME%"$SCENARIO"}single_host_$SCENARIO PREFIX_CALLERS+="SINGLE_HOST=1 " ;;
+*) die "SINGLE_HOST must be 0 or 1" ;;
+esac
 CALLER_TRANSPORT=${CALLERS#auth_}  # tcp or udp for the authenticating callers
 # Dial() failing as CHANUNAVAIL or CONGESTION gets a 503 only through autofallthrough's Congestion():
 # a stock Hangup() answers a gateway's 500 with 500 and a silent or bounced trunk with 408 or 480
@@ -189,6 +225,7 @@ netns_create() { # netns_create: the namespace, lo up with the addresses of the 
 	IN_NS=(ip netns exec "$NS")
 	ip -n "$NS" link set lo up
 	local addr
+	((SINGLE_HOST)) && return  # 127.0.0.1 is lo's own
 	for addr in "$PBX_HOST_IP/24" "$SIP_IP/32" "$CALLER_NET.1/24" "${GW_IP%.*}.1/24"; do
 		ip -n "$NS" addr add "$addr" dev lo
 	done
@@ -229,9 +266,9 @@ gateway_start() { # the carrier's gateway; its message log says which calls it r
 		sed -i -e "s|SIP/2.0 503 Service Unavailable|SIP/2.0 $GW_ERROR|" -e '/^ *Reason: Q.850/d' \
 			"$WORK/uas-carrier.xml"
 	fi
-	start gateway sipp -sf "$WORK/uas-carrier.xml" -i "$GW_IP" -p 5060 -nostdin \
+	start gateway sipp -sf "$WORK/uas-carrier.xml" -i "$GW_IP" -p "$GW_PORT" -nostdin \
 		-trace_msg -message_file "$WORK/gateway-messages.log" -timeout 300s
-	wait_for 5 "the carrier's gateway" listening "$GW_IP" 5060
+	wait_for 5 "the carrier's gateway" listening "$GW_IP" "$GW_PORT"
 }
 
 configure() { # configure: Asterisk's configuration, from this folder into the run dir
@@ -249,12 +286,14 @@ configure() { # configure: Asterisk's configuration, from this folder into the r
 		sed -e "s|@RUN@|$AST_RUN|g" -e "s|@OPTIONS@|$options|" -e "s|@SIP_IP@|$SIP_IP|g" \
 			-e "s|@GW_IP@|$TRUNK_IP|g" -e "s|@DEAD_IP@|$DEAD_IP|g" -e "s|@SILENT_IP@|$SILENT_IP|g" -e "s|@PHONE_IP@|$PHONE_IP|g" \
 			-e "s|@TLS_PEER_IP@|$TLS_PEER_IP|g" -e "s|@SCENARIO@|$BASE_SCENARIO|g" \
+			-e "s|@GW_PORT@|$GW_PORT|g" -e "s|@DEAD_PORT@|$DEAD_PORT|g" -e "s|@SILENT_PORT@|$SILENT_PORT|g" \
+			-e "s|@TLS_PEER_PORT@|$TLS_PEER_PORT|g" -e "s|@PHONE_PORT@|$PHONE_PORT|g" -e "s|@NAMED_PORT@|$NAMED_PORT|g" \
 			-e "s|@GROUP_MAX@|$GROUP_MAX|g" -e "s|@DB_IP@|$DB_IP|g" -e "s|@ODBC_ENABLED@|$odbc|" \
 			"$HERE/$file" >"$AST_DIR/etc/$file"
 	done
 	: >"$AST_DIR/etc/odbcinst.ini"
 	if [[ $CALLERS == auth_* ]]; then
-		sed -e "s|@SCENARIO@|$BASE_SCENARIO|g" -e "s|@CALLER_NET@|$CALLER_NET|g" \
+		sed -e "s|@SCENARIO@|$BASE_SCENARIO|g" -e "s|@CALLER_MATCH@|$CALLER_MATCH|g" \
 			-e "s|@TRANSPORT@|$CALLER_TRANSPORT|g" \
 			"$HERE/pjsip_callers.conf" >"$AST_DIR/etc/pjsip_callers.conf"
 		sed -i '/; end of a failed dial$/d' "$AST_DIR/etc/extensions.conf"
@@ -316,19 +355,25 @@ asterisk_start() {
 csv() { # csv <file> <line...>: a SIPp injection file (-inf) in the work dir, read in order
 	local file=$WORK/$1
 	shift
-	printf '%s\n' SEQUENTIAL "$@" >"$file"
+	if ((ONE_CALLER)); then  # the caller's number, the first field, is SIPp's default user
+		printf '%s\n' SEQUENTIAL "$@" | sed '2,$s/^[^;]*;/sipp;/' >"$file"
+	else
+		printf '%s\n' SEQUENTIAL "$@" >"$file"
+	fi
 }
 
 UACS=()
 UAC_RUNS=0
 calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calling through the PBX
-	local ip=$CALLER_NET.$1 inf=$2
+	local ip=$CALLER_NET.$1 port=$CALLER_PORT inf=$2
 	shift 2
+	((ONE_CALLER)) && ip=$CALLER_NET.11 port=$((CALLER_PORT + UAC_RUNS))
+	((SINGLE_HOST)) && ip=127.0.0.1 port=$((CALLER_PORT + UAC_RUNS))
 	local how=(-sf "$HERE/uac-call.xml")
 	[[ $CALLERS == auth_* ]] &&
 		how=(-sf "$HERE/uac-call-auth.xml" -t "${CALLER_TRANSPORT:0:1}1" -au office -ap diag503-office)
 	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" "${how[@]}" \
-		-inf "$WORK/$inf" -i "$ip" -p 5060 -nostdin -timeout 60s -timeout_error "$@"
+		-inf "$WORK/$inf" -i "$ip" -p "$port" -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
 }
 
@@ -365,7 +410,7 @@ intended_relayed_503() { # the trunk leg ended with the gateway's 503
 }
 
 check_relayed_503() { # the gateway refused with 503 itself
-	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 503") > 0)) ||
+	(($(count "$1" "ip.src == $GW_IP && udp.srcport == $GW_PORT && sip.Status-Code == 503") > 0)) ||
 		die "the gateway sent no 503"
 }
 
@@ -420,9 +465,9 @@ prepare_trunk_tls() { # certificates: the PBX trusts its own CA; the carrier's i
 		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sbc.carrier.test" \
 			-keyout "$WORK/carrier.key" -out "$WORK/carrier.crt"
 	} 2>>"$WORK/openssl.log" || die "openssl failed, see $WORK/openssl.log"
-	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
+	start tls-peer openssl s_server -accept "$TLS_PEER_IP:$TLS_PEER_PORT" -cert "$WORK/carrier.crt" \
 		-key "$WORK/carrier.key" -www
-	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
+	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:$TLS_PEER_PORT" listening "$TLS_PEER_IP" "$TLS_PEER_PORT" tcp
 	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as the carrier's SIP"
 	ALSO+=" over TLS (2xxx) with a self-signed certificate the PBX does not trust"
 }
@@ -439,7 +484,7 @@ check_trunk_tls() { # Asterisk refused the certificate, and closed the connectio
 	grep -q "Transport 'transport-tls' to remote '$TLS_PEER_IP' .* The certificate is untrusted" \
 		"$AST_DIR/log/full" || die "Asterisk did not log the carrier's certificate as untrusted"
 	# PJSIP checks the certificate after the handshake, so its alert is encrypted
-	(($(count "$1" "ip.dst == $TLS_PEER_IP && tls.record.content_type == 21") > 0)) ||
+	(($(count "$1" "ip.dst == $TLS_PEER_IP && tcp.dstport == $TLS_PEER_PORT && tls.record.content_type == 21") > 0)) ||
 		die "the capture holds no TLS alert from the PBX to the carrier"
 }
 
@@ -460,9 +505,9 @@ prepare_trunk_tls_rejected() {
 		openssl x509 -req -in "$WORK/carrier.csr" -CA "$etc/pbx-ca.crt" -CAkey "$WORK/pbx-ca.key" \
 			-CAcreateserial -days 2 -out "$WORK/carrier.crt"
 	} 2>>"$WORK/openssl.log" || die "openssl failed, see $WORK/openssl.log"
-	start tls-peer openssl s_server -accept "$TLS_PEER_IP:5061" -cert "$WORK/carrier.crt" \
+	start tls-peer openssl s_server -accept "$TLS_PEER_IP:$TLS_PEER_PORT" -cert "$WORK/carrier.crt" \
 		-key "$WORK/carrier.key" -tls1_3 -www
-	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:5061" listening "$TLS_PEER_IP" 5061 tcp
+	wait_for 5 "the carrier's TLS on $TLS_PEER_IP:$TLS_PEER_PORT" listening "$TLS_PEER_IP" "$TLS_PEER_PORT" tcp
 	ALSO+=", an OpenSSL $(openssl version | awk '{ print $2 }') s_server as the carrier's SIP"
 	ALSO+=" over TLS (2xxx) with a certificate the PBX trusts, accepting TLS 1.3 only while the"
 	ALSO+=" PBX's transport speaks 1.2"
@@ -477,7 +522,7 @@ intended_trunk_tls_rejected() {
 }
 
 check_trunk_tls_rejected() { # the carrier ended the PBX's handshakes with an alert in the clear
-	(($(count "$1" "ip.src == $TLS_PEER_IP && tls.alert_message") > 0)) ||
+	(($(count "$1" "ip.src == $TLS_PEER_IP && tcp.srcport == $TLS_PEER_PORT && tls.alert_message") > 0)) ||
 		die "the capture holds no TLS alert from the carrier to the PBX"
 }
 
@@ -667,8 +712,8 @@ intended_trunk_down() {
 }
 
 check_trunk_down() { # the gateway's host refused the PBX's connections
-	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
-		die "no TCP connection to $DEAD_IP:5060 was refused"
+	(($(count "$1" "ip.src == $DEAD_IP && tcp.srcport == $DEAD_PORT && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to $DEAD_IP:$DEAD_PORT was refused"
 }
 
 # trunk_unreachable: trunk_down over UDP, where the gateway host's kernel bounces each INVITE
@@ -687,8 +732,8 @@ intended_trunk_unreachable() {
 }
 
 check_trunk_unreachable() { # the gateway's host bounced the PBX's requests
-	(($(count "$1" "icmp.type == 3 && icmp.code == 3 && ip.src == $DEAD_IP") > 0)) ||
-		die "no request to $DEAD_IP:5060 was bounced"
+	(($(count "$1" "icmp.type == 3 && icmp.code == 3 && ip.src == $DEAD_IP && udp.dstport == $DEAD_PORT") > 0)) ||
+		die "no request to $DEAD_IP:$DEAD_PORT was bounced"
 }
 
 # trunk_silent: a gateway whose SIP process hangs: its socket takes every INVITE and nothing
@@ -701,10 +746,10 @@ prepare_trunk_silent() {
 traffic_trunk_silent() { # the silent socket; then 2 calls/s, every third to it
 	start silent-gateway python3 -c 'import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 5060))
+s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
-    s.recv(65535)' "$SILENT_IP"
-	wait_for 5 "the silent gateway" listening "$SILENT_IP" 5060
+    s.recv(65535)' "$SILENT_IP" "$SILENT_PORT"
+	wait_for 5 "the silent gateway" listening "$SILENT_IP" "$SILENT_PORT"
 	traffic_relayed_503
 }
 
@@ -713,9 +758,9 @@ intended_trunk_silent() {
 }
 
 check_trunk_silent() { # the PBX sent the gateway INVITEs, and nothing came back from it
-	(($(count "$1" "ip.dst == $SILENT_IP && sip.Method == INVITE") > 0)) ||
+	(($(count "$1" "ip.dst == $SILENT_IP && udp.dstport == $SILENT_PORT && sip.Method == INVITE") > 0)) ||
 		die "the PBX sent the silent gateway no INVITE"
-	(($(count "$1" "ip.src == $SILENT_IP") == 0)) || die "the silent gateway answered"
+	(($(count "$1" "ip.src == $SILENT_IP && udp.srcport == $SILENT_PORT") == 0)) || die "the silent gateway answered"
 }
 
 # trunk_error: the carrier's gateway answers callees 2xxx with 500 Server Internal Error, a
@@ -735,7 +780,7 @@ intended_trunk_error() { # the trunk leg ended with the gateway's 500
 }
 
 check_trunk_error() { # the gateway answered 500 itself
-	(($(count "$1" "ip.src == $GW_IP && sip.Status-Code == 500") > 0)) ||
+	(($(count "$1" "ip.src == $GW_IP && udp.srcport == $GW_PORT && sip.Status-Code == 500") > 0)) ||
 		die "the gateway sent no 500"
 }
 
@@ -762,7 +807,7 @@ intended_dialplan_congestion() {
 }
 
 check_dialplan_congestion() { # no INVITE of a callee without a route went to the carrier
-	(($(count "$1" "ip.dst == $GW_IP && sip.Method == INVITE \
+	(($(count "$1" "ip.dst == $GW_IP && udp.dstport == $GW_PORT && sip.Method == INVITE \
 && !(sip.r-uri.user matches \"^1\")") == 0)) ||
 		die "a callee without a route reached the carrier"
 }
@@ -915,8 +960,8 @@ intended_unavailable_contact() {
 }
 
 check_unavailable_contact() { # the phone's host refused the PBX's connections
-	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == 5060 && tcp.flags.reset == 1") > 0)) ||
-		die "no TCP connection to the phone $PHONE_IP:5060 was refused"
+	(($(count "$1" "ip.src == $PHONE_IP && tcp.srcport == $PHONE_PORT && tcp.flags.reset == 1") > 0)) ||
+		die "no TCP connection to the phone $PHONE_IP:$PHONE_PORT was refused"
 }
 
 # A desk phone registers itself over TCP from $PHONE_IP, then is gone (nothing listens there): its
@@ -1054,7 +1099,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 		while IFS='|' read -r frame src udp tcp callid; do
 			[[ $callid != *,* ]] || die "frame $frame holds more than one 503"
 			sport=$udp$tcp
-			if [[ $src == "$GW_IP" ]]; then
+			if [[ $src == "$GW_IP" && $sport == "$GW_PORT" ]]; then
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
 				cause=$GATEWAY_CAUSE
@@ -1070,7 +1115,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: the carrier's proxy's 503 relays no 503 of the gateway"
 				cause=$SBC_CAUSE
-			elif [[ $src == "$SIP_IP" ]]; then
+			elif [[ $src == "$SIP_IP" && $sport =~ ^506[01]$ ]]; then
 				cause=$(awk -v id="$callid" '$1 == id { print $2; exit }' "$WORK/intended")
 				[[ -n $cause ]] ||
 					die "frame $frame: a 503 the scenario did not mean (Call-ID $callid)"
@@ -1084,7 +1129,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 
 check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
 	local pcap=$1 answered others
-	answered=$(count "$pcap" "ip.src == $TARGET_IP && ip.dst == $CALLER_NET.0/24 \
+	answered=$(count "$pcap" "ip.src == $TARGET_IP && $CALLER_FILTER \
 && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
