@@ -112,6 +112,11 @@ struct SipFacts {
     };
     std::vector<RegisteredAddress> registered_addresses;
     std::string client_address;              // where the 503 went: its own transport events are not a next hop
+    // Where several SIP agents share the client's address (one lab host), only the client's own ports are it:
+    // the one the 503 went to and the one its top Via names.
+    bool client_address_shared = false;
+    std::uint16_t client_port = 0;
+    std::uint16_t client_sip_port = 0;
     bool onward_requests_seen = false;       // the capture shows this server sending requests onward lately
 
     // The server's own Server/User-Agent, from its 100 Trying.

@@ -65,8 +65,8 @@ bool is_failure_worth_relaying(int status) { return status >= 500 || status == 4
 // challenges every INVITE of its users first, also while it shuts down or sits at its call limit.
 bool is_service(int status) { return (status < 500 && status != 401 && status != 407) || status >= 600; }
 
-std::uint64_t forwarding_key(const SipMessage& message, const std::string& sender_address) {
-    return hash_text(sender_address, cseq_identity(message));
+std::uint64_t forwarding_key(const SipMessage& message, std::uint64_t sender_node) {
+    return hash_text(std::string_view(reinterpret_cast<const char*>(&sender_node), sizeof sender_node), cseq_identity(message));
 }
 
 const std::string& agent_of(const SipMessage& message) {
@@ -94,6 +94,7 @@ SipEngine::SipEngine(const Settings& settings)
       downstream_failures_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       forwardings_(settings.max_transactions, seconds_to_us(settings.transaction_lifetime_s)),
       registrations_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
+      shared_addresses_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       receivers_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       last_onward_request_us_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
       onward_failures_(settings.max_servers, seconds_to_us(settings.context_lifetime_s)),
@@ -107,6 +108,7 @@ SipEngine::Counters SipEngine::counters() const {
 
 std::optional<Verdict> SipEngine::observe(const PacketMeta& meta, const SipMessage& message) {
     dialogs_.advance_clock(meta.time_us, [this](const std::uint64_t&, const DialogLegs& legs) { release(legs, false); });
+    note_shared_address(meta);
     if (message.is_request) {
         on_request(meta, message);
         return std::nullopt;
@@ -169,20 +171,50 @@ void SipEngine::on_request(const PacketMeta& meta, const SipMessage& request) {
     ServerContext& hop = server_at(meta.destination, meta);
     hop.requests.add(meta.time_us);
     remember_forwarding(meta, request, key, hop.key);
-    receivers_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {}) = true;
+    receivers_.get_or_insert(node_key(meta.destination.address, meta.destination.port), meta.time_us, [](auto&, auto&) {}) = true;
     if (iequals(request.method, "BYE")) close_dialogs(call_identity(request));
 }
 
 void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key,
                                     std::uint64_t hop_key) {
-    const std::uint64_t sender = hash_text(meta.source.address);
+    const std::uint64_t sender = sender_node(meta, request);
     if (!receivers_.find(sender)) return;  // a client, not a proxy
     last_onward_request_us_.get_or_insert(sender, meta.time_us, [](auto&, auto&) {}) = meta.time_us;
     if (network_.has_recent_lookups()) network_.learn_resolver_of(meta.source.address, uri_host(request.request_uri), meta.frame, meta.time_us);
     Forwarding& forwarding =
-        forwardings_.get_or_insert(forwarding_key(request, meta.source.address), meta.time_us, [](auto&, auto&) {});
+        forwardings_.get_or_insert(forwarding_key(request, sender), meta.time_us, [](auto&, auto&) {});
     if (forwarding.count < kMaxForwardedAttempts)
         forwarding.attempts[forwarding.count++] = {transaction_key, hop_key, meta.frame};
+}
+
+void SipEngine::note_shared_address(const PacketMeta& meta) {
+    if (meta.source.address == meta.destination.address && meta.source.port != meta.destination.port)
+        shared_addresses_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {}) = true;
+}
+
+// A host's address, which covers its onward requests over TCP from ports of the kernel's choosing; on an
+// address several agents share, the address and the agent's SIP port.
+std::uint64_t SipEngine::node_key(const std::string& address, std::uint16_t port) const {
+    const std::uint64_t host = hash_text(address);
+    if (!shared_addresses_.find(host)) return host;
+    const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
+    return hash_text(std::string_view(port_bytes, 2), host);
+}
+
+// A request's sender: the port its top Via names for answers (over TCP its connection's port is the kernel's).
+std::uint64_t SipEngine::sender_node(const PacketMeta& meta, const SipMessage& request) const {
+    const std::uint16_t via_port = request.vias.empty() ? 0 : request.vias.front().sent_by_port;
+    return node_key(meta.source.address, via_port != 0 ? via_port : meta.source.port);
+}
+
+// A response's receiver: the agent its top Via names, which sent the request.
+std::uint64_t SipEngine::requester_node(const PacketMeta& meta, const SipMessage& response) const {
+    const std::uint16_t via_port = response.vias.empty() ? 0 : response.vias.front().sent_by_port;
+    return node_key(meta.destination.address, via_port != 0 ? via_port : meta.destination.port);
+}
+
+std::uint64_t SipEngine::responder_node(const PacketMeta& meta) const {
+    return node_key(meta.source.address, meta.source.port);
 }
 
 SipEngine::Transaction* SipEngine::find_transaction(const PacketMeta& meta, const SipMessage& response) {
@@ -394,7 +426,7 @@ void SipEngine::remember_downstream_failure(const PacketMeta& meta, const SipMes
     DownstreamFailure& failure =
         downstream_failures_.get_or_insert(cseq_identity(response), meta.time_us, [](auto&, auto&) {});
     const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
-    failure.receiver_address = stream ? hash_text(meta.destination.address) : meta.destination.key();
+    failure.receiver_address = stream ? requester_node(meta, response) : meta.destination.key();
     failure.frame = meta.frame;
     failure.status = response.status_code;
     failure.hop = meta.source.text();
@@ -416,7 +448,7 @@ DownstreamFacts SipEngine::downstream_facts(const DownstreamFailure& failure) {
 // A 503 whose request this server sent on and whose hops failed or stayed silent (no failure on the wire
 // when the hop never answered) marks its hops as failed just like a hop's own 5xx would.
 void SipEngine::note_failed_hops(const PacketMeta& meta, const SipFacts::Forwarded& attempt) {
-    HopHealth& health = hop_health_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {});
+    HopHealth& health = hop_health_.get_or_insert(responder_node(meta), meta.time_us, [](auto&, auto&) {});
     if (health.failed_us >= meta.time_us) return;
     health.failed_us = meta.time_us;
     health.failed_frame = meta.frame;
@@ -428,8 +460,9 @@ void SipEngine::note_hop_outcome(const PacketMeta& meta, const SipMessage& respo
     const bool failed = is_failure_worth_relaying(response.status_code);
     const bool succeeded = response.status_code >= 200 && response.status_code < 300;
     if ((!failed && !succeeded) || transaction.request_frame == 0) return;
-    if (!receivers_.find(hash_text(meta.destination.address))) return;  // a client's own request, not a server's onward one
-    HopHealth& health = hop_health_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
+    const std::uint64_t requester = requester_node(meta, response);
+    if (!receivers_.find(requester)) return;  // a client's own request, not a server's onward one
+    HopHealth& health = hop_health_.get_or_insert(requester, meta.time_us, [](auto&, auto&) {});
     if (succeeded) {
         health.succeeded_us = meta.time_us;
         return;
@@ -443,10 +476,11 @@ void SipEngine::note_hop_outcome(const PacketMeta& meta, const SipMessage& respo
 void SipEngine::remember_onward_failure(const PacketMeta& meta, const SipMessage& response, const Transaction& transaction) {
     // Only a host that is itself asked for service sends requests of its own on behalf of its callers.
     if (!has_identity(response) || transaction.request_frame == 0) return;
-    if (!receivers_.find(hash_text(meta.destination.address))) return;
+    const std::uint64_t requester = requester_node(meta, response);
+    if (!receivers_.find(requester)) return;
     const DownstreamFailure* failure = downstream_failures_.find(cseq_identity(response));
     if (!failure) return;
-    OnwardFailures& failures = onward_failures_.get_or_insert(hash_text(meta.destination.address), meta.time_us, [](auto&, auto&) {});
+    OnwardFailures& failures = onward_failures_.get_or_insert(requester, meta.time_us, [](auto&, auto&) {});
     OnwardFailure& slot = failures.latest[failures.next++ % kOnwardFailuresPerServer];
     slot.call = call_identity(response);
     slot.method = hash_text(response.cseq_method);
@@ -463,7 +497,7 @@ void SipEngine::remember_onward_failure(const PacketMeta& meta, const SipMessage
 std::optional<DownstreamFacts> SipEngine::failed_onward_call(const PacketMeta& meta, const SipMessage& response,
                                                              const Transaction& transaction) const {
     if (transaction.request_frame == 0 || !has_identity(response)) return std::nullopt;
-    const OnwardFailures* failures = onward_failures_.find(hash_text(meta.source.address));
+    const OnwardFailures* failures = onward_failures_.find(responder_node(meta));
     if (!failures) return std::nullopt;
     const std::uint64_t call = call_identity(response);
     const std::uint64_t method = hash_text(response.cseq_method);
@@ -490,9 +524,9 @@ std::optional<DownstreamFacts> SipEngine::failed_onward_call(const PacketMeta& m
 void SipEngine::remember_unanswered_onward(const PacketMeta& meta, const SipMessage& request, std::uint64_t key,
                                            const Transaction& transaction) {
     if (transaction.provisional_frame != 0 || transaction.final_status != 0) return;
-    if (!receivers_.find(hash_text(meta.source.address))) return;  // a client's own request, not a server's
-    UnansweredOnwards& onwards =
-        unanswered_onward_.get_or_insert(hash_text(meta.source.address), meta.time_us, [](auto&, auto&) {});
+    const std::uint64_t sender = sender_node(meta, request);
+    if (!receivers_.find(sender)) return;  // a client's own request, not a server's
+    UnansweredOnwards& onwards = unanswered_onward_.get_or_insert(sender, meta.time_us, [](auto&, auto&) {});
     UnansweredOnward* slot = &onwards.latest[0];
     for (UnansweredOnward& candidate : onwards.latest) {
         if (candidate.transaction == key) {
@@ -525,7 +559,7 @@ std::optional<DownstreamFacts> SipEngine::silent_onward_call(const PacketMeta& m
     if (transaction.request_frame == 0 || !has_identity(response)) return std::nullopt;
     const std::int64_t long_wait_us = static_cast<std::int64_t>(settings_.delayed_response_ms) * 1000;
     if (meta.time_us - transaction.request_time_us < long_wait_us) return std::nullopt;
-    const UnansweredOnwards* onwards = unanswered_onward_.find(hash_text(meta.source.address));
+    const UnansweredOnwards* onwards = unanswered_onward_.find(responder_node(meta));
     if (!onwards) return std::nullopt;
     const std::uint64_t call = call_identity(response);
     const std::uint64_t method = hash_text(response.cseq_method);
@@ -560,7 +594,7 @@ std::optional<DownstreamFacts> SipEngine::silent_onward_call(const PacketMeta& m
 
 void SipEngine::gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts) {
     if (!has_identity(response)) return;
-    const Forwarding* forwarding = forwardings_.find(forwarding_key(response, meta.source.address));
+    const Forwarding* forwarding = forwardings_.find(forwarding_key(response, responder_node(meta)));
     if (!forwarding) return;
     for (std::size_t i = 0; i < forwarding->count; ++i) {
         const ForwardedAttempt& attempt = forwarding->attempts[i];
@@ -718,7 +752,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     const DownstreamFailure* failure = has_identity(response) ? downstream_failures_.find(cseq_identity(response)) : nullptr;
     if (failure) {
         const bool stream = meta.transport == Transport::tcp || meta.transport == Transport::tls;
-        if (failure->receiver_address == (stream ? hash_text(meta.source.address) : meta.source.key())) {
+        if (failure->receiver_address == (stream ? responder_node(meta) : meta.source.key())) {
             facts.downstream = downstream_facts(*failure);
         }
     }
@@ -729,16 +763,19 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     }
     facts.network_events = tied_failures(meta, transaction, facts.downstream.frame != 0 && facts.downstream.status == 503);
     gather_registered_addresses(facts);
-    if (const HopHealth* health = hop_health_.find(hash_text(meta.source.address)); health && health->failed_frame != 0) {
+    if (const HopHealth* health = hop_health_.find(responder_node(meta)); health && health->failed_frame != 0) {
         facts.hop_failure.frame = health->failed_frame;
         facts.hop_failure.time_us = health->failed_us;
         facts.hop_failure.hop = health->failed_hop;
         facts.hop_failure.hop_address = health->failed_hop_address;
         facts.hop_failure.succeeded_since = health->succeeded_us > health->failed_us;
     }
-    if (const std::int64_t* onward = last_onward_request_us_.find(hash_text(meta.source.address)))
+    if (const std::int64_t* onward = last_onward_request_us_.find(responder_node(meta)))
         facts.onward_requests_seen = now - *onward <= seconds_to_us(settings_.evidence_window_s);
     facts.client_address = meta.destination.address;
+    facts.client_address_shared = shared_addresses_.find(hash_text(meta.destination.address)) != nullptr;
+    facts.client_port = meta.destination.port;
+    facts.client_sip_port = response.vias.empty() ? 0 : response.vias.front().sent_by_port;
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;
 

@@ -157,6 +157,12 @@ private:
     void remember_downstream_failure(const PacketMeta& meta, const SipMessage& response, const Verdict* verdict_503);
     void remember_forwarding(const PacketMeta& meta, const SipMessage& request, std::uint64_t transaction_key,
                              std::uint64_t hop_key);
+    // The SIP agent at one end of a message, for the maps keyed by host: see shared_addresses_.
+    void note_shared_address(const PacketMeta& meta);
+    std::uint64_t node_key(const std::string& address, std::uint16_t port) const;
+    std::uint64_t sender_node(const PacketMeta& meta, const SipMessage& request) const;      // who sent a request
+    std::uint64_t requester_node(const PacketMeta& meta, const SipMessage& response) const;  // who a response goes to
+    std::uint64_t responder_node(const PacketMeta& meta) const;                              // who sent a response
     void gather_forwarding(const PacketMeta& meta, const SipMessage& response, SipFacts& facts);
     static DownstreamFacts downstream_facts(const DownstreamFailure& failure);
     void note_failed_hops(const PacketMeta& meta, const SipFacts::Forwarded& attempt);
@@ -201,7 +207,12 @@ private:
     // Key: the host of the contact a 2xx to REGISTER accepted (where the 2xx went when it lists none).
     // The latest user registered there. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, Registration> registrations_;
-    // Key: address of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
+    // Key: address of a host that carried SIP between two of its own ports: several SIP agents share it (a lab
+    // host running SIPp, a gateway and a PBX side by side). The maps below keyed by a host's address key such a
+    // host's agents by address and SIP port instead (node_key), lest a caller's requests read as the PBX's own
+    // onward ones. Lifetime: Settings::context_lifetime_s since last seen. Bound: max_servers.
+    BoundedMap<std::uint64_t, bool> shared_addresses_;
+    // Key: node_key of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
     // Key: address of a host that receives requests and sent one onward. Value: when it last did, so a
     // 503 can tell a request that was not forwarded from onward legs the capture does not show.

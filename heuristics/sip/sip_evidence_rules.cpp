@@ -81,12 +81,17 @@ std::string consequence(EvidenceKind kind, const SipFacts& facts, const Settings
     return hop_consequence(facts, settings, peer_address);
 }
 
+// The client's own connection: its address, or on an address several agents share, one of its ports.
+bool concerns_client(const NetworkEvent& event, const SipFacts& facts) {
+    if (event.peer_address != facts.client_address) return false;
+    return !facts.client_address_shared || event.peer_port == facts.client_port || event.peer_port == facts.client_sip_port;
+}
+
 // A transport failure counts when it concerns a hop this request was forwarded to, or, when no
 // onward attempt is visible (it may have failed before any byte was sent), a peer other than the client.
 bool transport_event_counts(const NetworkEvent& event, const SipFacts& facts) {
     if (!facts.forwarded.empty()) return concerns_some_attempt(event, facts);
-    return event.peer_address != facts.client_address &&
-           (facts.request.frame == 0 || event.time_us >= facts.request.time_us);
+    return !concerns_client(event, facts) && (facts.request.frame == 0 || event.time_us >= facts.request.time_us);
 }
 
 }  // namespace
@@ -140,7 +145,7 @@ bool may_be_remembered(const NetworkEvent& event, const SipFacts& facts) {
 bool own_attempt_failed_before(const NetworkEvent& event, const SipFacts& facts) {
     if (event.kind != EvidenceKind::transport || (event.attempt_frame == 0 && !event.bounced) ||
         (event.tie != Tie::same_address && event.tie != Tie::another_address_of_host) ||
-        event.peer_address == facts.client_address || facts.request.frame == 0 || event.time_us >= facts.request.time_us)
+        concerns_client(event, facts) || facts.request.frame == 0 || event.time_us >= facts.request.time_us)
         return false;
     const auto* phone = registered_at(facts, event.peer_address);
     return !phone || phone->user == facts.response->to_user;

@@ -24,7 +24,8 @@ struct OverloadControl {
 
 struct ViaEntry {
     std::string transport;  // "UDP", "TCP", "TLS", ...
-    std::string sent_by;    // host[:port]
+    std::string sent_by;    // host[:port]; read only for the Vias of a diagnosed message
+    std::uint16_t sent_by_port = 0;  // the port sent-by names, 0 when it names none (read for every Via)
     std::string branch;
     std::string received;
     std::optional<OverloadControl> overload_control;

@@ -413,6 +413,72 @@ TEST(EvidenceRules, TransportFailureTowardsAnotherPeerCountsWhenNothingWasForwar
     EXPECT_EQ(refused->frames, (std::vector<std::uint32_t>{2, 3}));
 }
 
+// ---- several SIP agents on one address (a lab host: SIPp, a gateway and a PBX side by side) ----
+
+const Endpoint kLabPbx = test::endpoint("127.0.0.1", 5060);
+const Endpoint kLabCaller = test::endpoint("127.0.0.1", 5070);
+const Endpoint kLabGateway = test::endpoint("127.0.0.1", 5080);
+
+Txn lab_call(int n) {
+    Txn txn = call(n);
+    txn.vias = {test::via("127.0.0.1:5070", "z9hG4bK-lab-" + std::to_string(n))};
+    return txn;
+}
+
+// The PBX's own call to the gateway for the caller's call `n`: a new Call-ID, its own Via.
+Txn lab_own_call(int n) {
+    Txn txn = call(100 + n);
+    txn.vias = {test::via("127.0.0.1:5060", "z9hG4bK-pbx-" + std::to_string(n))};
+    return txn;
+}
+
+// A call served before: the PBX is known to receive requests by then.
+void lab_call_served(Capture& capture) {
+    capture.request(0, lab_call(0), kLabCaller, kLabPbx);
+    capture.respond(0.001, lab_call(0), 200, {}, kLabPbx, kLabCaller);
+}
+
+TEST(EvidenceRules, ACallerOnThePbxsAddressIsNotThePbxForwardingToItself) {
+    Capture capture;
+    lab_call_served(capture);
+    capture.request(1, lab_call(1), kLabCaller, kLabPbx);
+    const auto verdict = capture.respond(1.002, lab_call(1), 503, {}, kLabPbx, kLabCaller);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "Forwarded to")) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ThePbxsOwnCallRefusedByAGatewayOnTheSameAddressIsUpstreamFailure) {
+    Capture capture;
+    lab_call_served(capture);
+    capture.request(1, lab_call(1), kLabCaller, kLabPbx);
+    capture.request(1.002, lab_own_call(1), kLabPbx, kLabGateway);
+    capture.respond(1.004, lab_own_call(1), 503, {}, kLabGateway, kLabPbx);
+    const auto verdict = capture.respond(1.006, lab_call(1), 503, {}, kLabPbx, kLabCaller);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+}
+
+TEST(EvidenceRules, ARefusedConnectionToAnotherPortOfTheSharedAddressIsANextHopFailure) {
+    Capture capture;
+    capture.request(0, lab_call(1), kLabCaller, kLabPbx);
+    capture.tcp(0.002, test::endpoint("127.0.0.1", 40001), test::endpoint("127.0.0.1", 5090), TcpFlags::syn);
+    capture.tcp(0.003, test::endpoint("127.0.0.1", 5090), test::endpoint("127.0.0.1", 40001), TcpFlags::reset | TcpFlags::ack);
+    const auto verdict = capture.respond(0.5, lab_call(1), 503, {}, kLabPbx, kLabCaller);
+    ASSERT_TRUE(verdict);
+    EXPECT_TRUE(IsCause(*verdict, Cause::upstream_failure)) << test::all_evidence(*verdict);
+    EXPECT_TRUE(HasEvidence(*verdict, "TCP connection to 127.0.0.1:5090 (frame 2) refused"));
+}
+
+TEST(EvidenceRules, ARefusedConnectionToTheCallersOwnPortOnASharedAddressDoesNotCount) {
+    Capture capture;
+    capture.request(0, lab_call(1), kLabCaller, kLabPbx);
+    capture.tcp(0.002, test::endpoint("127.0.0.1", 40001), kLabCaller, TcpFlags::syn);
+    capture.tcp(0.003, kLabCaller, test::endpoint("127.0.0.1", 40001), TcpFlags::reset | TcpFlags::ack);
+    const auto verdict = capture.respond(0.5, lab_call(1), 503, {}, kLabPbx, kLabCaller);
+    ASSERT_TRUE(verdict);
+    EXPECT_FALSE(HasEvidence(*verdict, "TCP connection")) << test::all_evidence(*verdict);
+}
+
 TEST(EvidenceRules, FailuresOfAnotherHostDoNotCount) {
     Capture capture;
     const Endpoint other_host = test::endpoint("192.0.2.21", 40001);

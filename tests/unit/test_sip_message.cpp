@@ -302,6 +302,27 @@ TEST(SipMessage, AMessageThatIsNotDiagnosedKeepsOnlyItsTopViaAcrossHeaderLines) 
                                "Call-ID: a@b", "CSeq: 1 INVITE"}).vias.size(), 2u);
 }
 
+TEST(SipMessage, EveryViaNamesItsSentByPortEvenWhenTheMessageIsNotDiagnosed) {
+    const auto ringing = parse_sip_message("SIP/2.0 180 Ringing\r\nVia: " + test::via("127.0.0.1:5070", "z9hG4bKtop") +
+                                           "\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\n\r\n");
+    ASSERT_TRUE(ringing);
+    EXPECT_EQ(ringing->vias.at(0).sent_by_port, 5070);
+    EXPECT_EQ(ringing->vias.at(0).sent_by, "");  // the text only for a diagnosed message
+}
+
+TEST(SipMessage, ViaSentByPortIsZeroWhenItNamesNoValidPort) {
+    auto port_of = [](const std::string& sent_by) {
+        return parse_503_vias({"SIP/2.0/TCP " + sent_by + ";branch=z9hG4bK1"}).vias.at(0).sent_by_port;
+    };
+    EXPECT_EQ(port_of("[2001:db8::1]:5071"), 5071);
+    EXPECT_EQ(port_of("pbx.example.com:5080"), 5080);
+    EXPECT_EQ(port_of("pbx.example.com"), 0);
+    EXPECT_EQ(port_of("[2001:db8::1]"), 0);
+    EXPECT_EQ(port_of("2001:db8::1"), 0);  // no brackets: no port can be told from the address
+    EXPECT_EQ(port_of("192.0.2.1:65536"), 0);
+    EXPECT_EQ(port_of("192.0.2.1:50x0"), 0);
+}
+
 // ---- Call-ID, CSeq, missing headers ----
 
 TEST(SipMessage, CSeqWithoutMethodIsKeptAndNoted) {
