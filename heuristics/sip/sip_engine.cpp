@@ -196,7 +196,7 @@ void SipEngine::note_shared_address(const PacketMeta& meta) {
 // address several agents share, the address and the agent's SIP port.
 std::uint64_t SipEngine::node_key(const std::string& address, std::uint16_t port) const {
     const std::uint64_t host = hash_text(address);
-    if (!shared_addresses_.find(host)) return host;
+    if (shared_addresses_.size() == 0 || !shared_addresses_.find(host)) return host;
     const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
     return hash_text(std::string_view(port_bytes, 2), host);
 }

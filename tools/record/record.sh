@@ -23,7 +23,8 @@
 #   127.0.0.53  (dns_failure, dns_failure_quiet) the resolver: dnsmasq
 #   127.0.0.60  (database_failure) the proxy's database: PostgreSQL on port 5432, from a data
 #               directory in the work dir, stopped midway
-# Scenario overload_ipv6 puts every role on [::1], told apart by port; scenarios dns_failure,
+# Scenario overload_ipv6 puts every role on [::1], told apart by port (SINGLE_HOST=1 does so on
+# 127.0.0.1 for most scenarios: writes kam-single_host_<scenario>); scenarios dns_failure,
 # dns_failure_quiet and database_failure run everything in a network namespace of their
 # own, whose resolv.conf names the dnsmasq; in dns_failure_quiet and database_failure a
 # route there makes the proxy's lookups or database connections come from its own
@@ -129,6 +130,25 @@ REACTION=''        # the reaction the scenario is about: there must be some
 SIDE_IP=''         # the *_other_address and sbc_chain_dns scenarios: the address the kernel
                    # picks for the proxy's DNS, database or TLS traffic (kernel_source)
 declare -A SENDER_CAUSE=() # "<ip> <port>" of each server whose 503s are meant -> cause
+
+# SINGLE_HOST=1: every role on 127.0.0.1, told apart by port, as on a lab machine where SIPp and
+# Kamailio run side by side; writes kam-single_host_<scenario>. Only for the scenarios that need
+# no address of their own for a role (no namespace, no second caller address).
+NAME=$SCENARIO
+if [[ ${SINGLE_HOST:-0} == 1 ]]; then
+	case $SCENARIO in
+	overload | capacity | capacity_phrase | upstream | maintenance | registration | overload_tcp | \
+		tls_failure | chain | retransmit | responses_only | capacity_q850_tcp | upstream_gateways | \
+		tls_failure_quiet | dead_tcp | capacity_ringing) ;;
+	*) die "SINGLE_HOST is not for $SCENARIO" ;;
+	esac
+	UAC_IP=127.0.0.1 PROXY_IP=127.0.0.1 INNER_IP=127.0.0.1 GW_IP=127.0.0.1 DEAD_IP=127.0.0.1
+	PEER_IP=127.0.0.1 BACKUP_IP=127.0.0.1
+	WHERE="loopback, every role on 127.0.0.1 told apart by port"
+	NAME=single_host_$SCENARIO
+elif [[ ${SINGLE_HOST:-0} != 0 ]]; then
+	die "SINGLE_HOST must be 0 or 1"
+fi
 
 hook() { # hook <kind> [args...]: run <kind>_<scenario> [args...] if the scenario has one
 	local kind=$1
@@ -872,7 +892,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 	sipp=$(sipp -v 2>&1 | grep -o 'v[0-9][0-9.]*[0-9]' | head -n 1 || true)
 	wireshark=$(dumpcap -v | awk 'NR == 1 { print $3 }')
 	{
-		echo "# how: tools/record/record.sh $SCENARIO: Kamailio $kam (${PROXY_CFG:-$SCENARIO}.cfg) between" \
+		echo "# how: ${SINGLE_HOST:+SINGLE_HOST=$SINGLE_HOST }tools/record/record.sh $SCENARIO: Kamailio $kam (${PROXY_CFG:-$SCENARIO}.cfg) between" \
 			"SIPp ${sipp#v} UACs and a SIPp UAS on $WHERE$ALSO, captured by dumpcap $wireshark"
 		echo "# scenario: $SCENARIO"
 		while IFS='|' read -r frame ip4 ip6 udp tcp callid; do
@@ -917,8 +937,8 @@ proxy_start
 sleep 0.5 # the last relayed ACKs and 200s
 stop_capture_last
 
-PCAP=$OUTDIR/kam-$SCENARIO.pcapng
-TRUTH=$OUTDIR/kam-$SCENARIO.truth
+PCAP=$OUTDIR/kam-$NAME.pcapng
+TRUTH=$OUTDIR/kam-$NAME.truth
 answered=$(check_capture "$WORK/capture.pcapng")
 write_truth "$WORK/capture.pcapng" "$WORK/truth"
 keep_capture "$PCAP" "$TRUTH"
