@@ -351,21 +351,22 @@ ViaParameter* via_parameter_slot(std::string_view key, ViaParameter& branch, Via
     }
 }
 
-// The port of a Via's "host[:port]" ("[2001:db8::1]:5070" for IPv6), 0 when it has none or it is no port.
-std::uint16_t sent_by_port(std::string_view host_and_port) {
-    host_and_port = trim(host_and_port);
-    const auto colon = host_and_port.rfind(':');
-    if (colon == std::string_view::npos) return 0;
-    const bool bracketed = !host_and_port.empty() && host_and_port.front() == '[';
-    if (bracketed ? host_and_port[colon - 1] != ']' : host_and_port.find(':') != colon) return 0;
-    const auto digits = host_and_port.substr(colon + 1);
-    if (digits.empty() || digits.size() > 5) return 0;
-    std::uint32_t port = 0;
-    for (const char c : digits) {
-        if (c < '0' || c > '9') return 0;
-        port = port * 10 + static_cast<std::uint32_t>(c - '0');
+// The port a Via's "SIP/2.0/UDP host[:port]" names ("[2001:db8::1]:5070" for IPv6), 0 when it names none or
+// no valid one. Read from the end, on every message's top Via: no search of the whole text.
+std::uint16_t sent_by_port(std::string_view protocol_and_host) {
+    auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
+    std::size_t end = protocol_and_host.size();
+    while (end > 0 && is_blank(protocol_and_host[end - 1])) --end;
+    std::size_t digits = end;
+    std::uint32_t port = 0, scale = 1;
+    while (digits > 0 && protocol_and_host[digits - 1] >= '0' && protocol_and_host[digits - 1] <= '9' && end - digits < 6) {
+        port += scale * static_cast<std::uint32_t>(protocol_and_host[--digits] - '0');
+        scale *= 10;
     }
-    return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
+    if (digits == end || end - digits > 5 || digits < 2 || protocol_and_host[digits - 1] != ':' || port > 65535) return 0;
+    // An IPv6 address without brackets is not a valid sent-by (RFC 3261 §25.1); its last group would read as
+    // a port here, and is not looked for: the port only tells apart agents that share one address.
+    return static_cast<std::uint16_t>(port);
 }
 
 // One Via entry, its parameters read in a single pass (the first of a repeated parameter counts).
@@ -383,9 +384,9 @@ void read_via_entry(std::string_view item, ViaDepth depth, bool plain, ViaEntry&
     via.received.clear();
     via.overload_control.reset();
     const auto [protocol_and_host, parameters] = split_parameters(item);
-    const auto space = protocol_and_host.find_first_of(" \t");
-    via.sent_by_port = space == std::string_view::npos ? 0 : sent_by_port(protocol_and_host.substr(space + 1));
+    via.sent_by_port = sent_by_port(protocol_and_host);
     if (depth == ViaDepth::whole) {
+        const auto space = protocol_and_host.find_first_of(" \t");
         const auto protocol = protocol_and_host.substr(0, space);
         const auto slash = protocol.rfind('/');
         store(via.transport, slash == std::string_view::npos ? protocol : protocol.substr(slash + 1));
