@@ -200,7 +200,7 @@ private:
     BoundedMap<std::uint64_t, bool> forgotten_servers_;
     // Key: Call-ID, CSeq and method. Last 5xx/408 answered to a hop for that transaction. Same bounds as transactions.
     BoundedMap<std::uint64_t, DownstreamFailure> downstream_failures_;
-    // Key: Call-ID, CSeq, method and the sending host's address. The requests that host sent for that
+    // Key: Call-ID, CSeq, method and the sending host's node_key. The requests that host sent for that
     // transaction: a proxy's onward attempts. Kept only for hosts that also receive requests (a
     // client that only sends forwards nothing). Same bounds as transactions.
     BoundedMap<std::uint64_t, Forwarding> forwardings_;
@@ -214,18 +214,18 @@ private:
     BoundedMap<std::uint64_t, bool> shared_addresses_;
     // Key: node_key of a host that was sent a SIP request. Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, bool> receivers_;
-    // Key: address of a host that receives requests and sent one onward. Value: when it last did, so a
+    // Key: node_key of a host that receives requests and sent one onward. Value: when it last did, so a
     // 503 can tell a request that was not forwarded from onward legs the capture does not show.
     // Lifetime: Settings::context_lifetime_s. Bound: max_servers.
     BoundedMap<std::uint64_t, std::int64_t> last_onward_request_us_;
-    // Key: address of a host that receives requests. The last kOnwardFailuresPerServer failures answered
+    // Key: node_key of a host that receives requests. The last kOnwardFailuresPerServer failures answered
     // to requests it sent. Lifetime: Settings::context_lifetime_s since the last one. Bound: max_servers.
     BoundedMap<std::uint64_t, OnwardFailures> onward_failures_;
-    // Key: address of a host that receives requests. The kUnansweredOnwardPerServer requests it sent
+    // Key: node_key of a host that receives requests. The kUnansweredOnwardPerServer requests it sent
     // again most lately without any answer (a request the next hop answers stays there until a 503
     // looks it up, which skips it). Lifetime: Settings::context_lifetime_s since the last. Bound: max_servers.
     BoundedMap<std::uint64_t, UnansweredOnwards> unanswered_onward_;
-    // Key: address of a host that receives requests. Its next hops' latest failure and success, so a
+    // Key: node_key of a host that receives requests. Its next hops' latest failure and success, so a
     // later refusal at once can be read as "its hops are marked down". Lifetime: Settings::context_lifetime_s.
     // Bound: max_servers.
     BoundedMap<std::uint64_t, HopHealth> hop_health_;
