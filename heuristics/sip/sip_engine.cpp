@@ -651,6 +651,9 @@ std::vector<NetworkEvent> SipEngine::tied_failures(const PacketMeta& meta, const
     const std::int64_t now = meta.time_us;
     const std::int64_t since = now - seconds_to_us(settings_.evidence_window_s);
     const std::string& server = meta.source.address;
+    // A 503 passed on from a next hop, by an agent whose address other agents share (its next hop among them
+    // on one lab host): the address's failures cannot be told apart from that hop's, where the 503 began.
+    if (relays_a_503 && shared_addresses_.find(hash_text(server))) return {};
     std::vector<NetworkEvent> tied = network_.failures_of(server, since, now);
     const std::vector<NetworkEvidence::SameHostAddress> same_host = network_.other_addresses_of(server);
     for (const auto& other : same_host) {

@@ -479,6 +479,25 @@ TEST(EvidenceRules, ARefusedConnectionToTheCallersOwnPortOnASharedAddressDoesNot
     EXPECT_FALSE(HasEvidence(*verdict, "TCP connection")) << test::all_evidence(*verdict);
 }
 
+TEST(EvidenceRules, AnSbcOnThePbxsAddressRelayingItsDnsRefusalReadsItsNextHopNotTheLookup) {
+    const Endpoint sbc = test::endpoint("127.0.0.1", 5065);
+    const Endpoint resolver_client = test::endpoint("127.0.0.1", 40000), resolver = test::endpoint("127.0.0.1", 53);
+    Txn at_sbc = lab_call(1);
+    const Txn at_pbx = test::forwarded(at_sbc, "127.0.0.1:5065", "z9hG4bK-sbc-1");
+    Capture capture;
+    lab_call_served(capture);
+    capture.request(1, at_sbc, kLabCaller, sbc);
+    capture.request(1.001, at_pbx, sbc, kLabPbx);
+    capture.dns(1.002, resolver_client, resolver, dns_query(dns::a, "sbc.carrier.example"));
+    capture.dns(1.003, resolver, resolver_client, dns_answer(dns::a, "sbc.carrier.example", dns::nxdomain));
+    const auto pbx_refusal = capture.respond(1.004, at_pbx, 503, {}, kLabPbx, sbc);
+    const auto relayed = capture.respond(1.005, at_sbc, 503, {}, sbc, kLabCaller);
+    ASSERT_TRUE(pbx_refusal && relayed);
+    EXPECT_TRUE(IsCause(*pbx_refusal, Cause::dns_failure)) << test::all_evidence(*pbx_refusal);
+    EXPECT_TRUE(IsCause(*relayed, Cause::upstream_failure)) << test::all_evidence(*relayed);
+    EXPECT_FALSE(HasEvidence(*relayed, "DNS"));
+}
+
 TEST(EvidenceRules, FailuresOfAnotherHostDoNotCount) {
     Capture capture;
     const Endpoint other_host = test::endpoint("192.0.2.21", 40001);

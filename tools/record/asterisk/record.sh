@@ -19,8 +19,8 @@
 #            does; writes ast-[<callers>_][qualify<s>_]one_caller_<scenario>
 #        SINGLE_HOST=1 ... (with any CALLERS): every program on one address, 127.0.0.1, each on
 #            a port of its own, as on a lab machine where SIPp, the gateway, the resolver and the
-#            database run beside the PBX; writes ast-[...]single_host_<scenario> (not for the
-#            scenarios with Kamailio: sbc_*, kamailio_front, carrier_proxy)
+#            database run beside the PBX; writes ast-[...]single_host_<scenario> (the SBC of
+#            sbc_* and kamailio_front on 5065; not for carrier_proxy, registered_contact_gone)
 # Without <outdir> it writes to captures/sip-asterisk/. Runs as root (netns, chroot, mounts).
 #
 # Asterisk is not in Debian 12, so it runs from a Debian sid chroot made with mmdebstrap at
@@ -93,6 +93,7 @@ SBC_IP=10.20.0.5 # kamailio_front: Kamailio, the SBC in front of the PBX
 CARRIER_PROXY_IP=198.51.100.20 # carrier_proxy: Kamailio, the carrier's proxy the PBX's trunk reaches
 TRUNK_IP=$GW_IP # where the PBX's carrier trunk sends its calls
 TARGET_IP=$SIP_IP # where the callers send their calls (the SBC in kamailio_front)
+TARGET_PORT=5060 SBC_PORT=5060
 CHROOT=${DIAG503_ASTERISK_CHROOT:-/var/tmp/diag503/sid-asterisk}
 MIRROR=${DIAG503_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GROUP_MAX=3 # group_limit: calls at once on the trunk
@@ -154,15 +155,14 @@ SINGLE_HOST=${SINGLE_HOST:-0}
 case $SINGLE_HOST in
 0) ;;
 1)
-	case $SCENARIO in sbc_* | kamailio_front | carrier_proxy | registered_contact_gone)
+	case $SCENARIO in carrier_proxy | registered_contact_gone)
 		die "SINGLE_HOST is not for $SCENARIO" ;;
 	esac
 	PBX_HOST_IP=127.0.0.1 SIP_IP=127.0.0.1 DNS_IP=127.0.0.1 DB_IP=127.0.0.1 CALLER_NET=''
 	PHONE_IP=127.0.0.1 GW_IP=127.0.0.1 DEAD_IP=127.0.0.1 TLS_PEER_IP=127.0.0.1 SILENT_IP=127.0.0.1
 	TRUNK_IP=$GW_IP TARGET_IP=$SIP_IP
 	GW_PORT=5080 DEAD_PORT=5090 SILENT_PORT=5100 TLS_PEER_PORT=5161 PHONE_PORT=5200 CALLER_PORT=5070
-	NAMED_PORT=:$GW_PORT CALLER_MATCH=127.0.0.1/32
-	CALLER_FILTER="(udp.srcport == 5060 || tcp.srcport == 5060)"  # the gateway answers from its own
+	NAMED_PORT=:$GW_PORT CALLER_MATCH=127.0.0.1/32 SBC_IP=127.0.0.1 SBC_PORT=5065
 	NAME=${NAME%"$SCENARIO"}single_host_$SCENARIO PREFIX_CALLERS+="SINGLE_HOST=1 " ;;
 *) die "SINGLE_HOST must be 0 or 1" ;;
 esac
@@ -372,7 +372,7 @@ calls() { # calls <caller number 11..> <csv> <sipp options...>: a SIPp UAC calli
 	local how=(-sf "$HERE/uac-call.xml")
 	[[ $CALLERS == auth_* ]] &&
 		how=(-sf "$HERE/uac-call-auth.xml" -t "${CALLER_TRANSPORT:0:1}1" -au office -ap diag503-office)
-	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:5060" "${how[@]}" \
+	start "uac-$((++UAC_RUNS))" sipp "$TARGET_IP:$TARGET_PORT" "${how[@]}" \
 		-inf "$WORK/$inf" -i "$ip" -p "$port" -nostdin -timeout 60s -timeout_error "$@"
 	UACS+=("$LAST_PID")
 }
@@ -814,27 +814,33 @@ check_dialplan_congestion() { # no INVITE of a callee without a route went to th
 
 sbc_address() { # sbc_address: the SBC's address, where the callers send their calls
 	need kamailio
-	ip -n "$NS" addr add "$SBC_IP/32" dev lo
-	TARGET_IP=$SBC_IP
+	((SINGLE_HOST)) || ip -n "$NS" addr add "$SBC_IP/32" dev lo
+	TARGET_IP=$SBC_IP TARGET_PORT=$SBC_PORT
 }
 
 sbc_start() { # sbc_start: Kamailio in front of the PBX, relaying every call to it
 	start sbc kamailio -f "$HERE/kamailio_front.cfg" -DD -E -m 32 -M 8 -P "$WORK/sbc.pid" \
-		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:5060" \
+		-Y "$WORK" -w "$WORK" -A "PROXY_LISTEN=udp:$SBC_IP:$SBC_PORT" \
 		-A "INNER_URI=\"sip:$SIP_IP:5060\""
-	wait_for 10 "Kamailio on $SBC_IP:5060" listening "$SBC_IP" 5060
+	wait_for 10 "Kamailio on $SBC_IP:$SBC_PORT" listening "$SBC_IP" "$SBC_PORT"
 }
 
 sbc_relayed_the_pbx() { # sbc_relayed_the_pbx <pcap>: each 503 of the SBC relays the PBX's
 	local pbx sbc
-	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && ip.dst == $SBC_IP && sip.Status-Code == 503" \
+	local to_callers="ip.dst == $CALLER_NET.0/24" from_callers="ip.src == $CALLER_NET.0/24"
+	if ((SINGLE_HOST)); then
+		to_callers="udp.dstport >= $CALLER_PORT && udp.dstport < $GW_PORT"
+		from_callers="udp.srcport >= $CALLER_PORT && udp.srcport < $GW_PORT"
+	fi
+	pbx=$(tshark -r "$1" -Y "ip.src == $SIP_IP && udp.srcport == 5060 && ip.dst == $SBC_IP \
+&& udp.dstport == $SBC_PORT && sip.Status-Code == 503" \
 		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
-	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && ip.dst == $CALLER_NET.0/24 \
+	sbc=$(tshark -r "$1" -Y "ip.src == $SBC_IP && udp.srcport == $SBC_PORT && $to_callers \
 && sip.Status-Code == 503" \
 		-T fields -e sip.Call-ID 2>>"$WORK/tshark.log" | sort -u)
 	[[ -n $pbx ]] || die "the PBX sent the SBC no 503"
 	[[ $pbx == "$sbc" ]] || die "the SBC's 503s are not the PBX's relayed"
-	(($(count "$1" "ip.src == $CALLER_NET.0/24 && ip.dst == $SIP_IP") == 0)) ||
+	(($(count "$1" "$from_callers && ip.dst == $SIP_IP && udp.dstport == 5060") == 0)) ||
 		die "a caller reached the PBX around the SBC"
 }
 
@@ -1103,7 +1109,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 				grep -qxF -- "$callid" "$WORK/gateway-refused" ||
 					die "frame $frame: a 503 of the gateway its log does not show (Call-ID $callid)"
 				cause=$GATEWAY_CAUSE
-			elif [[ $TARGET_IP == "$SBC_IP" && $src == "$SBC_IP" ]]; then
+			elif [[ $TARGET_IP == "$SBC_IP" && $TARGET_PORT == "$SBC_PORT" && $src == "$SBC_IP" && $sport == "$SBC_PORT" ]]; then
 				grep -qxF -- "intended-503 $callid" "$WORK/sbc-intended" ||
 					die "frame $frame: a 503 of the SBC its log does not show (Call-ID $callid)"
 				awk -v id="$callid" '$1 == id { found = 1 } END { exit !found }' \
@@ -1129,6 +1135,7 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 
 check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
 	local pcap=$1 answered others
+	((SINGLE_HOST)) && CALLER_FILTER="(udp.srcport == $TARGET_PORT || tcp.srcport == $TARGET_PORT)"
 	answered=$(count "$pcap" "ip.src == $TARGET_IP && $CALLER_FILTER \
 && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
