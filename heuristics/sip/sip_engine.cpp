@@ -69,6 +69,18 @@ std::uint64_t forwarding_key(const SipMessage& message, std::uint64_t sender_nod
     return hash_text(std::string_view(reinterpret_cast<const char*>(&sender_node), sizeof sender_node), cseq_identity(message));
 }
 
+// A host's key (hash_text of its address) narrowed to one of its ports.
+std::uint64_t with_port(std::uint64_t host_key, std::uint16_t port) {
+    const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
+    return hash_text(std::string_view(port_bytes, 2), host_key);
+}
+
+// The port a message's top Via names for answers, or `otherwise` when it names none.
+std::uint16_t top_via_port_or(const SipMessage& message, std::uint16_t otherwise) {
+    const std::uint16_t via_port = message.vias.empty() ? 0 : message.vias.front().sent_by_port;
+    return via_port != 0 ? via_port : otherwise;
+}
+
 const std::string& agent_of(const SipMessage& message) {
     return message.server.empty() ? message.user_agent : message.server;
 }
@@ -80,10 +92,7 @@ std::string Endpoint::text() const {
     return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
-std::uint64_t Endpoint::key() const {
-    const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
-    return hash_text(std::string_view(port_bytes, 2), hash_text(address));
-}
+std::uint64_t Endpoint::key() const { return with_port(hash_text(address), port); }
 
 SipEngine::SipEngine(const Settings& settings)
     : settings_(settings),
@@ -197,20 +206,17 @@ void SipEngine::note_shared_address(const PacketMeta& meta) {
 std::uint64_t SipEngine::node_key(const std::string& address, std::uint16_t port) const {
     const std::uint64_t host = hash_text(address);
     if (shared_addresses_.size() == 0 || !shared_addresses_.find(host)) return host;
-    const char port_bytes[2] = {static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
-    return hash_text(std::string_view(port_bytes, 2), host);
+    return with_port(host, port);
 }
 
 // A request's sender: the port its top Via names for answers (over TCP its connection's port is the kernel's).
 std::uint64_t SipEngine::sender_node(const PacketMeta& meta, const SipMessage& request) const {
-    const std::uint16_t via_port = request.vias.empty() ? 0 : request.vias.front().sent_by_port;
-    return node_key(meta.source.address, via_port != 0 ? via_port : meta.source.port);
+    return node_key(meta.source.address, top_via_port_or(request, meta.source.port));
 }
 
 // A response's receiver: the agent its top Via names, which sent the request.
 std::uint64_t SipEngine::requester_node(const PacketMeta& meta, const SipMessage& response) const {
-    const std::uint16_t via_port = response.vias.empty() ? 0 : response.vias.front().sent_by_port;
-    return node_key(meta.destination.address, via_port != 0 ? via_port : meta.destination.port);
+    return node_key(meta.destination.address, top_via_port_or(response, meta.destination.port));
 }
 
 std::uint64_t SipEngine::responder_node(const PacketMeta& meta) const {
@@ -778,7 +784,7 @@ Verdict SipEngine::diagnose(const PacketMeta& meta, const SipMessage& response, 
     facts.client_address = meta.destination.address;
     facts.client_address_shared = shared_addresses_.find(hash_text(meta.destination.address)) != nullptr;
     facts.client_port = meta.destination.port;
-    facts.client_sip_port = response.vias.empty() ? 0 : response.vias.front().sent_by_port;
+    facts.client_sip_port = top_via_port_or(response, 0);
     facts.own_agent = server.own_agent;
     facts.own_agent_frame = server.own_agent_frame;
 

@@ -150,7 +150,6 @@ esac
 GW_PORT=5060 DEAD_PORT=5060 SILENT_PORT=5060 TLS_PEER_PORT=5061 PHONE_PORT=5060 CALLER_PORT=5060
 NAMED_PORT=''  # after a trunk's host name: none, so the name alone decides where it goes
 CALLER_MATCH=$CALLER_NET.0/24  # the callers' addresses, as PJSIP identifies them
-CALLER_FILTER="ip.dst == $CALLER_NET.0/24"  # where the PBX's answers to the callers go
 SINGLE_HOST=${SINGLE_HOST:-0}
 case $SINGLE_HOST in
 0) ;;
@@ -1134,9 +1133,10 @@ write_truth() { # write_truth <pcap> <truth>: label each 503 frame, after checki
 }
 
 check_capture() { # check_capture <pcap>: calls got through; other error answers are reported
-	local pcap=$1 answered others
-	((SINGLE_HOST)) && CALLER_FILTER="(udp.srcport == $TARGET_PORT || tcp.srcport == $TARGET_PORT)"
-	answered=$(count "$pcap" "ip.src == $TARGET_IP && $CALLER_FILTER \
+	local pcap=$1 answered others to_callers="ip.dst == $CALLER_NET.0/24"
+	# on one host, the answers to the callers are those from where they call (the gateway answers from its own port)
+	((SINGLE_HOST)) && to_callers="(udp.srcport == $TARGET_PORT || tcp.srcport == $TARGET_PORT)"
+	answered=$(count "$pcap" "ip.src == $TARGET_IP && $to_callers \
 && sip.Status-Code == 200 && sip.CSeq.method == INVITE")
 	((answered > 0)) || die "no call was answered"
 	others=$(tshark -r "$pcap" -Y "sip.Status-Code >= 300 && sip.Status-Code != 503" -T fields \
