@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 #include "core/findings.hpp"
@@ -382,6 +383,18 @@ void timing_rules(const SipFacts& facts, const Settings& settings, Findings& fin
     }
 }
 
+// The chance that requests arriving at random at `expected` per window give at least `observed` in one
+// window (the Poisson upper tail). Past an expectation of 30 a threefold rise is never chance.
+double chance_of_at_least(std::uint32_t observed, double expected) {
+    if (expected >= 30.0) return 0.0;
+    double term = std::exp(-expected), below = 0.0;
+    for (std::uint32_t count = 0; count < observed; ++count) {
+        below += term;
+        term *= expected / (count + 1);
+    }
+    return std::max(0.0, 1.0 - below);
+}
+
 void load_rules(const SipFacts& facts, const Settings& settings, Findings& findings) {
     if (facts.load.baseline_seconds < sip_threshold::surge_min_baseline_seconds ||
         facts.load.recent_requests < static_cast<std::uint32_t>(sip_threshold::surge_min_requests))
@@ -389,6 +402,9 @@ void load_rules(const SipFacts& facts, const Settings& settings, Findings& findi
     const double recent_rate = static_cast<double>(facts.load.recent_requests) / settings.surge_window_s;
     const double baseline_rate = std::max(facts.load.baseline_per_second, 1.0 / facts.load.baseline_seconds);
     if (recent_rate < settings.surge_factor * baseline_rate) return;
+    if (chance_of_at_least(facts.load.recent_requests, baseline_rate * settings.surge_window_s) * 1000.0 >=
+        sip_threshold::surge_chance_per_thousand)
+        return;
     char sentence[200];
     std::snprintf(sentence, sizeof sentence,
                   "Request rate at the server surged to %.1f/s against a median of %.1f/s over the %d s before", recent_rate,

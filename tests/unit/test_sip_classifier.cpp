@@ -375,6 +375,16 @@ TEST(Classifier, SteadyRateIsNoSurge) {
     EXPECT_FALSE(HasEvidence(verdict, "surged"));
 }
 
+TEST(Classifier, AFewRequestsInOneSecondAtALowUsualRateAreNoSurge) {
+    // 6 requests in 2 s against 1/s: three times the rate, but one window in sixty holds as many by chance.
+    EXPECT_FALSE(HasEvidence(Case().surge(6, 1.0, 30, 2).verdict(), "surged"));
+}
+
+TEST(Classifier, TheSameRiseThatChanceCannotGiveIsASurge) {
+    EXPECT_TRUE(HasEvidence(Case().surge(6, 0.1, 30, 2).verdict(), "surged to 3.0/s against a median of 0.1/s"));
+    EXPECT_TRUE(HasEvidence(Case().surge(60, 10, 30, 2).verdict(), "surged to 30.0/s against a median of 10.0/s"));
+}
+
 TEST(Classifier, TooLittleBaselineHistoryIsNoSurge) {
     EXPECT_FALSE(HasEvidence(Case().surge(20, 0, 3, 6).verdict(), "surged"));
 }
