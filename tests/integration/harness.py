@@ -172,27 +172,43 @@ class Tshark:
         return self._memo[key]
 
     def reactions(self, capture, two_pass=False):
-        """[(request frame, reaction, 503 frame)] as the plugin marks them."""
-        return list(self._remembered(("reactions", str(capture), two_pass), lambda: self._reactions(capture, two_pass)))
-
-    def _reactions(self, capture, two_pass):
-        args = self.reading(capture) + ["-Y", "diag503.reaction", "-T", "fields", "-E", "separator=/t",
-                "-e", "frame.number", "-e", "diag503.reaction", "-e", "diag503.reaction_to"]
-        if two_pass:
-            args.insert(0, "-2")
-        found = []
-        for line in self.run(args).splitlines():
-            frame, reaction, refusal = line.split("\t")
-            found.append((int(frame), reaction, int(refusal)))
-        return found
+        """[(request frame, reaction, 503 frame)] as the plugin marks them, read from the marked table."""
+        table = self.marked_table(capture, two_pass=two_pass)
+        return [(frame, row["diag503.reaction"], int(row["diag503.reaction_to"]))
+                for frame, row in table if row["diag503.reaction"]]
 
     def forward_links(self, capture):
-        """{503 frame: failover attempt frame} from two-pass tshark."""
-        args = ["-2"] + self.reading(capture) + ["-Y", "diag503.failover", "-T", "fields", "-E", "separator=/t",
-                "-e", "frame.number", "-e", "diag503.failover"]
-        return {int(line.split("\t")[0]): int(line.split("\t")[1]) for line in self.run(args).splitlines()}
+        """{503 frame: failover attempt frame} from two-pass tshark, read from its marked table."""
+        return {frame: int(row["diag503.failover"]) for frame, row in self.marked_table(capture, two_pass=True)
+                if row["diag503.failover"]}
+
+    def marked_table(self, capture, two_pass=False):
+        """[(frame, {field: value})] of every diag503 field, each frame diag503 marks: one tshark run per reading
+        that the goldens, reactions and forward links all read (each run costs tshark's start-up)."""
+        fields = self.diag503_fields()
+        text = self.diag503_table_of_every_field(capture, two_pass=two_pass)
+        rows = []
+        for line in text.splitlines():
+            values = line.split("\t") + [""] * (len(fields) + 1)
+            rows.append((int(values[0]), dict(zip(fields, values[1:]))))
+        return rows
+
+    def diag503_table_of_every_field(self, capture, two_pass=False, through_pipe=False):
+        """diag503_table of every field diag503 registers, remembered."""
+        return self._remembered(("table", str(capture), two_pass, through_pipe),
+                                lambda: self.diag503_table(capture, self.diag503_fields(), two_pass, through_pipe))
 
     def golden_rows(self, capture, two_pass=False, display_filter=MARKED):
+        """The text of a .expected golden file: GOLDEN_FIELDS with a header, a row per frame of display_filter.
+        For the marked frames it is cut from the table of every field, as tshark would print it itself."""
+        fields = self.diag503_fields()
+        if display_filter == MARKED and all(field in fields for field in GOLDEN_FIELDS[1:]):
+            columns = [0] + [1 + fields.index(field) for field in GOLDEN_FIELDS[1:]]
+            lines = ["\t".join(GOLDEN_FIELDS)]
+            for line in self.diag503_table_of_every_field(capture, two_pass=two_pass).splitlines():
+                values = line.split("\t") + [""] * (len(fields) + 1)
+                lines.append("\t".join(values[i] for i in columns))
+            return "\n".join(lines) + "\n"
         args = self.reading(capture) + ["-Y", display_filter, "-T", "fields",
                 "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
         if two_pass:
@@ -228,24 +244,33 @@ class Tshark:
 
     def per_frame_counts(self, capture, two_pass=False):
         """{frame: (number of 503 status codes, number of diag503.cause values)} for frames with either."""
-        return dict(self._remembered(("counts", str(capture), two_pass), lambda: self._per_frame_counts(capture, two_pass)))
+        return dict(self.overview(capture, two_pass)[0])
 
-    def _per_frame_counts(self, capture, two_pass):
+    def stats_tree(self, capture, two_pass=False):
+        """The text of `-q -z diag503,tree`."""
+        return self.overview(capture, two_pass)[1]
+
+    def expert_summary(self, capture, two_pass=False):
+        """The text of `-q -z expert`."""
+        return self.overview(capture, two_pass)[2]
+
+    def overview(self, capture, two_pass=False):
+        """(per-frame counts, statistics tree, expert summary) of one tshark run, remembered: every frame's
+        status codes and causes as fields, then the two taps' texts, which tshark prints after the last frame."""
+        return self._remembered(("overview", str(capture), two_pass), lambda: self._overview(capture, two_pass))
+
+    def _overview(self, capture, two_pass):
         args = self.reading(capture) + ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
                 "-E", "aggregator=,", "-e", "frame.number", "-e", "sip.Status-Code", "-e", "rtsp.status",
-                "-e", "diag503.cause", "-e", "icmp.type", "-e", "icmpv6.type"]
+                "-e", "diag503.cause", "-e", "icmp.type", "-e", "icmpv6.type", "-z", "diag503,tree", "-z", "expert"]
         if two_pass:
             args.insert(0, "-2")
-        counts = {}
-        for line in self.run(args).splitlines():
-            frame, sip_codes, rtsp_codes, causes, icmp, icmpv6 = (line.split("\t") + [""] * 5)[:6]
-            # An ICMP error quotes the message it is about: a quoted 503 was not sent again.
-            codes = [] if icmp or icmpv6 else [c for c in (sip_codes.split(",") + rtsp_codes.split(",")) if c]
-            n503 = sum(1 for c in codes if c == "503")
-            ncause = len([c for c in causes.split(",") if c])
-            if n503 or ncause:
-                counts[int(frame)] = (n503, ncause)
-        return counts
+        output = self.run(args)
+        lines = output.splitlines(keepends=True)
+        first_tap_line = next((i for i, line in enumerate(lines) if not FRAME_ROW.match(line)), len(lines))
+        taps = "".join(lines[first_tap_line:])
+        stats, expert = split_stats_tree(taps)
+        return _frame_counts(lines[:first_tap_line]), stats, expert
 
     def diag503_fields(self):
         """Every field diag503 registers, from `tshark -G fields` in registration order (expert info included).
@@ -275,11 +300,39 @@ class Tshark:
         args = (["-2"] if two_pass else []) + args + diag503_table_args(fields)
         return self.run(args, stdin=stdin)
 
-    def stats_tree(self, capture, two_pass=False):
-        args = self.reading(capture) + ["-q", "-z", "diag503,tree"]
-        if two_pass:
-            args.insert(0, "-2")
-        return self.run(args)
+
+FRAME_ROW = re.compile(r"^\d+\t")  # a row of `-T fields` output, which starts with frame.number
+STATS_TREE_TITLE = "503 Diagnostics:\n"
+
+
+def _frame_counts(rows):
+    """{frame: (503 status codes, diag503.cause values)} of the frames with either, from rows of frame.number,
+    sip.Status-Code, rtsp.status, diag503.cause, icmp.type and icmpv6.type."""
+    counts = {}
+    for line in rows:
+        frame, sip_codes, rtsp_codes, causes, icmp, icmpv6 = (line.rstrip("\n").split("\t") + [""] * 5)[:6]
+        # An ICMP error quotes the message it is about: a quoted 503 was not sent again.
+        codes = [] if icmp or icmpv6 else [c for c in (sip_codes.split(",") + rtsp_codes.split(",")) if c]
+        n503 = sum(1 for c in codes if c == "503")
+        ncause = len([c for c in causes.split(",") if c])
+        if n503 or ncause:
+            counts[int(frame)] = (n503, ncause)
+    return counts
+
+
+def split_stats_tree(text):
+    """(diag503's statistics tree, the rest) of tap output holding it: the tree runs from the blank line and the
+    rule above its title to the rule that closes it (the second dashed line after the title)."""
+    title = text.find(STATS_TREE_TITLE)
+    if title < 0:
+        return "", text
+    start = text.rfind("\n", 0, text.rfind("\n", 0, title))  # the blank line before the '=' rule
+    start = 0 if start < 0 else start
+    end = title
+    for _ in range(2):
+        end = text.index("\n---", end) + 1
+    end = text.index("\n", end) + 1
+    return text[start:end], text[:start] + text[end:]
 
 
 def parse_stats_tree(text):
