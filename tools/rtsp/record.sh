@@ -33,6 +33,12 @@
 # the right to capture on lo, and root for port 554 and 80.
 # Work files go to a temp dir (diag503-rtsp-<scenario>.XXXXXX), removed on success unless
 # KEEP_WORK=1, kept with every log on failure.
+#
+# CLIENT_MIX=rotated: every client of a story but the killed ghost is swapped for another kind
+# (FFmpeg over TCP for GStreamer over UDP and back, FFmpeg over UDP for GStreamer over TCP and
+# back, ffprobe for GStreamer over TCP): the same devices and stories, asked by clients that send
+# other requests in another order over another transport. Writes rtsp-rotated_<scenario>
+# (vlc-rotated_<name>).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,13 +75,18 @@ pkg-config --exists gstreamer-rtsp-server-1.0 ||
 # second configure finds it cached (no C compiler enabled); --build still rebuilds what changed
 { cmake -S "$HERE" -B "$HERE/build" >/dev/null &&
 	cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
+CLIENT_MIX=${CLIENT_MIX:-}
+[[ -z $CLIENT_MIX || $CLIENT_MIX == rotated ]] || die "CLIENT_MIX is empty or rotated"
+MIX_PREFIX=${CLIENT_MIX:+${CLIENT_MIX}_}
 if [[ $SCENARIO == vlc_* ]]; then
 	OUTDIR=$(output_dir rtsp-vlc "${2-}")
-	STEM=vlc-${SCENARIO#vlc_}
+	STEM=vlc-$MIX_PREFIX${SCENARIO#vlc_}
 else
 	OUTDIR=$(output_dir rtsp-gstreamer "${2-}")
-	STEM=rtsp-$SCENARIO
+	STEM=rtsp-$MIX_PREFIX$SCENARIO
 fi
+declare -A ROTATED=([ffmpeg-tcp]=gst-udp [gst-udp]=ffmpeg-tcp [ffmpeg-udp]=gst-tcp
+	[gst-tcp]=ffmpeg-udp [ffprobe]=gst-tcp)
 PCAP=$OUTDIR/$STEM.pcapng
 TRUTH=$OUTDIR/$STEM.truth
 
@@ -202,6 +213,7 @@ client_cmd() { # client_cmd <kind> <url> [seconds]: CMD, the client command line
 
 spawn() { # spawn <ok|refused|any> <kind> <device> <path> [seconds]: start a client
 	local expect=$1 kind=$2 dev=$3 path=$4
+	[[ $CLIENT_MIX != rotated ]] || kind=${ROTATED[$kind]}
 	client_cmd "$kind" "$(url "$dev" "$path")" "${5-}"
 	start "client-$((++CLIENTS))-$kind" "${CMD[@]}"
 	EXPECT[$LAST_PID]=$expect
@@ -712,7 +724,7 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 		how+=" 127.0.0.1, outside the capture) as $name ${DEV_IP[$name]}:${DEV_PORT[$name]},"
 		how+=" ${DEV_WHAT[$name]};"
 	done
-	if [[ $SCENARIO == hammer ]]; then
+	if [[ $SCENARIO == hammer && -z $CLIENT_MIX ]]; then
 		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe"
 	else
 		how+=" clients FFmpeg $ffmpeg ffmpeg/ffprobe and GStreamer $gst rtspsrc (gst-launch-1.0)"
@@ -728,7 +740,7 @@ write_truth() { # label each 503 frame with the cause the emulator logged for it
 		how+=", curl $(curl --version | awk 'NR == 1 { print $2 }') for the encoder changes"
 	fi
 	{
-		echo "# how: tools/rtsp/record.sh $SCENARIO: $how, on loopback, captured by dumpcap $dumpcap_v$TRUTH_NOTE"
+		echo "# how: ${CLIENT_MIX:+CLIENT_MIX=$CLIENT_MIX }tools/rtsp/record.sh $SCENARIO: $how, on loopback, captured by dumpcap $dumpcap_v$TRUTH_NOTE"
 		echo "# scenario: $SCENARIO"
 		while read -r frame src dport cseq; do
 			key="$src $dport $cseq"
