@@ -201,13 +201,10 @@ class Tshark:
     def golden_rows(self, capture, two_pass=False, display_filter=MARKED):
         """The text of a .expected golden file: GOLDEN_FIELDS with a header, a row per frame of display_filter.
         For the marked frames it is cut from the table of every field, as tshark would print it itself."""
-        fields = self.diag503_fields()
-        if display_filter == MARKED and all(field in fields for field in GOLDEN_FIELDS[1:]):
-            columns = [0] + [1 + fields.index(field) for field in GOLDEN_FIELDS[1:]]
+        if display_filter == MARKED and set(GOLDEN_FIELDS[1:]) <= set(self.diag503_fields()):
             lines = ["\t".join(GOLDEN_FIELDS)]
-            for line in self.diag503_table_of_every_field(capture, two_pass=two_pass).splitlines():
-                values = line.split("\t") + [""] * (len(fields) + 1)
-                lines.append("\t".join(values[i] for i in columns))
+            for frame, row in self.marked_table(capture, two_pass=two_pass):
+                lines.append("\t".join([str(frame)] + [row[field] for field in GOLDEN_FIELDS[1:]]))
             return "\n".join(lines) + "\n"
         args = self.reading(capture) + ["-Y", display_filter, "-T", "fields",
                 "-E", "header=y", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]

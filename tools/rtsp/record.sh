@@ -76,7 +76,7 @@ pkg-config --exists gstreamer-rtsp-server-1.0 ||
 { cmake -S "$HERE" -B "$HERE/build" >/dev/null &&
 	cmake --build "$HERE/build" >/dev/null; } >&2 || die "could not build the emulator"
 CLIENT_MIX=${CLIENT_MIX:-}
-[[ -z $CLIENT_MIX || $CLIENT_MIX == rotated ]] || die "CLIENT_MIX is empty or rotated"
+[[ -z $CLIENT_MIX || $CLIENT_MIX == rotated ]] || die "CLIENT_MIX must be empty or rotated, not $CLIENT_MIX"
 MIX_PREFIX=${CLIENT_MIX:+${CLIENT_MIX}_}
 if [[ $SCENARIO == vlc_* ]]; then
 	OUTDIR=$(output_dir rtsp-vlc "${2-}")
