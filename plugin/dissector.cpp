@@ -403,9 +403,12 @@ constexpr guint32 kRenderMark = 0;
 
 int dissect_diag503(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (!capture) return 0;
-    if (!pinfo->fd->visited && analyse_frame(tvb, pinfo) && capture->has_output(pinfo->num))
+    if (!pinfo->fd->visited) {  // the first pass knows at once whether this frame has output
+        if (!analyse_frame(tvb, pinfo) || !capture->has_output(pinfo->num)) return 0;
         p_add_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark, GINT_TO_POINTER(1));
-    if (!p_get_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark)) return 0;
+    } else if (!p_get_proto_data(wmem_file_scope(), pinfo, fields.protocol_item, kRenderMark)) {
+        return 0;
+    }
     const auto* verdicts = capture->verdicts_of(pinfo->num);
     const FinishedReaction* reaction = capture->reaction_of(pinfo->num);
     if (!verdicts && !reaction) return 0;

@@ -4,9 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -18,10 +19,13 @@ namespace diag503 {
 // aged out nor pushed out (an approximate least-recently-written order at one slot per renewal). Times may arrive out of order;
 // the newest one seen is the clock, so an old frame can never evict newer state.
 //
-// Layout, for the cache: values live in a pool whose addresses never move (a pointer from find() stays
-// valid until that entry is erased or evicted); a flat, linearly probed index of 8-byte buckets maps a
-// key's hash to its place in the pool. A look-up reads one bucket line and one entry, where a node-based
-// map read a bucket, a node pointer and a node, each likely a cache miss on maps of 100 000 entries.
+// Layout, for the cache: values live in a pool of large chunks whose addresses never move (a pointer
+// from find() stays valid until that entry is erased or evicted); a flat, linearly probed index of 8-byte
+// buckets maps a key's hash to its place in the pool. A look-up reads one bucket line and one entry, where
+// a node-based map read a bucket, a node pointer and a node, each likely a cache miss on maps of 100 000
+// entries. Chunks of about 16 KiB keep the table of chunks small enough to stay cached (a std::deque's
+// 512-byte blocks made it one pointer per few entries) and cost one allocation per many entries; the
+// eviction order is a ring in one array for the same reason.
 template <typename Key, typename Value>
 class BoundedMap {
 public:
@@ -32,7 +36,7 @@ public:
 
     Value* find(const Key& key) {
         const std::size_t bucket = bucket_of(key, hash_of(key));
-        return bucket == kAbsent ? nullptr : &pool_[buckets_[bucket].entry].value;
+        return bucket == kAbsent ? nullptr : &entry_at(buckets_[bucket].entry).value;
     }
     const Value* find(const Key& key) const { return const_cast<BoundedMap*>(this)->find(key); }
 
@@ -45,13 +49,13 @@ public:
         const bool inserted = bucket == kAbsent;
         if (inserted) bucket = insert_new(key, hash);
         const std::uint32_t index = buckets_[bucket].entry;
-        Entry& entry = pool_[index];
+        Entry& entry = entry_at(index);
         const bool renew = !inserted && (sequence_ - entry.sequence > max_entries_ / 2 ||
                                          (lifetime_us_ != kForever && now_us - entry.written_us > lifetime_us_ / 2));
         if (inserted || renew) {
             entry.sequence = ++sequence_;
             entry.written_us = now_us;
-            order_.push_back({now_us, index, sequence_});  // a renewed entry's older slot becomes stale
+            order_.push({now_us, index, sequence_});  // a renewed entry's older slot becomes stale
             while (size_ > max_entries_) {
                 if (evict_front(evicted)) ++evicted_for_room_count_;
             }
@@ -111,7 +115,7 @@ private:
         for (std::size_t bucket = hash & mask();; bucket = (bucket + 1) & mask()) {
             const Bucket& candidate = buckets_[bucket];
             if (candidate.entry == kEmpty) return kAbsent;
-            if (candidate.hash == hash && pool_[candidate.entry].key == key) return bucket;
+            if (candidate.hash == hash && entry_at(candidate.entry).key == key) return bucket;
         }
     }
 
@@ -122,10 +126,9 @@ private:
             index = free_.back();
             free_.pop_back();
         } else {
-            index = static_cast<std::uint32_t>(pool_.size());
-            pool_.emplace_back();
+            index = pool_.add();
         }
-        pool_[index].key = key;
+        entry_at(index).key = key;
         ++size_;
         return place(index, hash);
     }
@@ -147,7 +150,7 @@ private:
     // Frees the entry and closes the gap in its probe run (backward-shift deletion: no tombstones).
     void release(std::size_t bucket) {
         const std::uint32_t index = buckets_[bucket].entry;
-        pool_[index] = Entry{};  // gives its strings and vectors back now
+        entry_at(index) = Entry{};  // gives its strings and vectors back now
         free_.push_back(index);
         --size_;
         std::size_t hole = bucket;
@@ -164,8 +167,8 @@ private:
     template <typename OnEvict>
     bool evict_front(OnEvict&& evicted) {  // false when the front slot was stale
         const Slot slot = order_.front();
-        order_.pop_front();
-        Entry& entry = pool_[slot.entry];
+        order_.pop();
+        Entry& entry = entry_at(slot.entry);
         if (entry.sequence != slot.sequence) return false;
         evicted(std::as_const(entry.key), entry.value);
         ++evicted_count_;
@@ -175,21 +178,98 @@ private:
     }
 
     void drop_stale_slots() {
-        std::deque<Slot> live;
-        for (const Slot& slot : order_)
-            if (pool_[slot.entry].sequence == slot.sequence) live.push_back(slot);
-        order_.swap(live);
+        order_.keep_only([this](const Slot& slot) { return entry_at(slot.entry).sequence == slot.sequence; });
     }
+
+    Entry& entry_at(std::uint32_t index) { return pool_.at(index); }
+    const Entry& entry_at(std::uint32_t index) const { return const_cast<Pool&>(pool_).at(index); }
+
+    // Entries in chunks that never move; an entry is built when first used and lives until the map goes.
+    class Pool {
+    public:
+        Pool() = default;
+        Pool(const Pool&) = delete;
+        Pool& operator=(const Pool&) = delete;
+        Pool(Pool&& other) noexcept : chunks_(std::move(other.chunks_)), size_(std::exchange(other.size_, 0)) {}
+        Pool& operator=(Pool&& other) noexcept {
+            if (this != &other) {
+                destroy();
+                chunks_ = std::move(other.chunks_);
+                size_ = std::exchange(other.size_, 0);
+            }
+            return *this;
+        }
+        ~Pool() { destroy(); }
+        Entry& at(std::uint32_t index) {
+            return *std::launder(reinterpret_cast<Entry*>(chunks_[index / kPerChunk].get()) + index % kPerChunk);
+        }
+        std::uint32_t add() {
+            if (size_ % kPerChunk == 0) chunks_.push_back(std::make_unique<Storage[]>(kPerChunk));
+            const auto index = static_cast<std::uint32_t>(size_);
+            new (reinterpret_cast<Entry*>(chunks_.back().get()) + index % kPerChunk) Entry{};
+            ++size_;
+            return index;
+        }
+
+    private:
+        void destroy() {
+            for (std::size_t index = 0; index < size_; ++index) at(static_cast<std::uint32_t>(index)).~Entry();
+            size_ = 0;
+        }
+        static constexpr std::size_t kPerChunk = sizeof(Entry) >= 16384 ? 1 : 16384 / sizeof(Entry);
+        struct Storage {
+            alignas(Entry) unsigned char bytes[sizeof(Entry)];
+        };
+        std::vector<std::unique_ptr<Storage[]>> chunks_;
+        std::size_t size_ = 0;
+    };
+
+    // A first-in, first-out queue in one array that doubles when full.
+    class Ring {
+    public:
+        bool empty() const { return count_ == 0; }
+        std::size_t size() const { return count_; }
+        const Slot& front() const { return slots_[head_]; }
+        void pop() {
+            head_ = (head_ + 1) & (slots_.size() - 1);
+            --count_;
+        }
+        void push(const Slot& slot) {
+            if (count_ == slots_.size()) grow();
+            slots_[(head_ + count_) & (slots_.size() - 1)] = slot;
+            ++count_;
+        }
+        template <typename Keep>
+        void keep_only(Keep&& keep) {
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < count_; ++i) {
+                const Slot slot = slots_[(head_ + i) & (slots_.size() - 1)];
+                if (keep(slot)) slots_[(head_ + kept++) & (slots_.size() - 1)] = slot;
+            }
+            count_ = kept;
+        }
+
+    private:
+        void grow() {
+            std::vector<Slot> bigger(std::max<std::size_t>(16, slots_.size() * 2));
+            for (std::size_t i = 0; i < count_; ++i) bigger[i] = slots_[(head_ + i) & (slots_.size() - 1)];
+            slots_.swap(bigger);
+            head_ = 0;
+        }
+        std::vector<Slot> slots_;  // a power of two
+        std::size_t head_ = 0;
+        std::size_t count_ = 0;
+    };
 
     std::size_t max_entries_;
     std::int64_t lifetime_us_;
     std::int64_t clock_us_ = std::numeric_limits<std::int64_t>::min();
     std::uint64_t sequence_ = 0;
-    std::deque<Entry> pool_;            // stable addresses; freed entries are reused through free_
+    Pool pool_;                         // stable addresses; freed entries are reused through free_
     std::vector<std::uint32_t> free_;
     std::vector<Bucket> buckets_;       // a power of two, at most half full
     std::size_t size_ = 0;
-    std::deque<Slot> order_;
+    Ring order_;
     std::uint64_t evicted_count_ = 0;
     std::uint64_t evicted_for_room_count_ = 0;
 };

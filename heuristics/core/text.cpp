@@ -142,11 +142,30 @@ std::size_t utf8_sequence_length(std::string_view text) {
 
 namespace {
 
-bool plain_and_short(std::string_view text, std::size_t max_length) {
-    return text.size() <= max_length && std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+// Whether any of the eight bytes of `word` is below 0x20 or at or above 0x7f (bit-twiddling "hasless"
+// and its mirror: exact for "any", which is all a check of every stored header value needs).
+bool word_has_unprintable(std::uint64_t word) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+    const std::uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHighBits;
+    const std::uint64_t delete_or_high = (word + kOnes) | word;  // 0x7f + 1 sets the high bit; 0x80 and up have it
+    return (below_space | (delete_or_high & kHighBits)) != 0;
 }
 
+bool printable_byte(char c) { return c >= 0x20 && c < 0x7f; }
+
 }  // namespace
+
+bool plain_and_short(std::string_view text, std::size_t max_length) {
+    if (text.size() > max_length) return false;
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data() + i, 8);
+        if (word_has_unprintable(word)) return false;
+    }
+    return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i), text.end(), printable_byte);
+}
 
 void assign_printable(std::string& into, std::string_view text, std::size_t max_length) {
     if (plain_and_short(text, max_length)) into.assign(text);

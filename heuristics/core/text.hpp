@@ -77,5 +77,7 @@ std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 146959810393
 std::string printable(std::string_view text, std::size_t max_length);
 // The same, written into `into` so that its storage is reused.
 void assign_printable(std::string& into, std::string_view text, std::size_t max_length);
+// True when printable(text, max_length) would be text itself: short, printable ASCII.
+bool plain_and_short(std::string_view text, std::size_t max_length);
 
 }  // namespace diag503

@@ -98,10 +98,11 @@ void NetworkEvidence::learn_same_host(const std::string& server_address, const s
     }
 }
 
-void NetworkEvidence::learn_resolver_of(const std::string& server_address, const std::string& name, std::uint32_t frame,
+void NetworkEvidence::learn_resolver_of(const std::string& server_address, std::string_view name, std::uint32_t frame,
                                         std::int64_t time_us) {
     if (recent_resolutions_.empty() || name.empty()) return;
     const std::uint64_t key = hash_text(name);
+    if (resolved_name_counts_[name_slot(key)] == 0) return;  // no recent lookup of it: skip the scan
     for (auto lookup = recent_resolutions_.rbegin(); lookup != recent_resolutions_.rend(); ++lookup) {
         if (time_us - lookup->time_us > kLookupToRequestUs) return;
         if (lookup->name != key || lookup->time_us > time_us) continue;
@@ -112,7 +113,7 @@ void NetworkEvidence::learn_resolver_of(const std::string& server_address, const
             if (other.address != lookup->address) continue;
             if (other.ties < kTiesToLearn) {
                 other.ties = kTiesToLearn;
-                other.how = "it looked " + name + " up in frame " + std::to_string(lookup->frame) +
+                other.how = "it looked " + std::string(name) + " up in frame " + std::to_string(lookup->frame) +
                             " and this server sent a request to that name in frame " + std::to_string(frame);
             }
             return;
@@ -142,7 +143,11 @@ void NetworkEvidence::note_resolved(const std::string& address, const std::strin
     Host& owner = host(address, time_us);
     const std::uint64_t key = hash_text(name);
     recent_resolutions_.push_back({key, address, frame, time_us});
-    if (recent_resolutions_.size() > kRecentResolutions) recent_resolutions_.pop_front();
+    ++resolved_name_counts_[name_slot(key)];
+    if (recent_resolutions_.size() > kRecentResolutions) {
+        --resolved_name_counts_[name_slot(recent_resolutions_.front().name)];
+        recent_resolutions_.pop_front();
+    }
     auto known = std::find_if(owner.resolved.begin(), owner.resolved.end(), [&](const auto& entry) { return entry.first == key; });
     if (known != owner.resolved.end()) owner.resolved.erase(known);
     owner.resolved.emplace_back(key, time_us);

@@ -189,7 +189,12 @@ void SipEngine::remember_forwarding(const PacketMeta& meta, const SipMessage& re
     const std::uint64_t sender = sender_node(meta, request);
     if (!receivers_.find(sender)) return;  // a client, not a proxy
     last_onward_request_us_.get_or_insert(sender, meta.time_us, [](auto&, auto&) {}) = meta.time_us;
-    if (network_.has_recent_lookups()) network_.learn_resolver_of(meta.source.address, uri_host(request.request_uri), meta.frame, meta.time_us);
+    if (network_.has_recent_lookups()) {
+        // The host as uri_host stores it, without copying it in the usual case where it is plain text.
+        const std::string_view host = uri_host_text(request.request_uri);
+        if (plain_and_short(host, kMaxStoredText)) network_.learn_resolver_of(meta.source.address, host, meta.frame, meta.time_us);
+        else network_.learn_resolver_of(meta.source.address, uri_host(request.request_uri), meta.frame, meta.time_us);
+    }
     Forwarding& forwarding =
         forwardings_.get_or_insert(forwarding_key(request, sender), meta.time_us, [](auto&, auto&) {});
     if (forwarding.count < kMaxForwardedAttempts)

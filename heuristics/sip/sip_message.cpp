@@ -495,7 +495,7 @@ std::string_view uri_user_part(std::string_view uri) {
 
 std::string uri_user(std::string_view uri) { return stored(uri_user_part(uri)); }
 
-std::string uri_host(std::string_view uri) {
+std::string_view uri_host_text(std::string_view uri) {
     uri = trim(uri);
     const auto colon = uri.find(':');
     if (colon == std::string_view::npos) return {};
@@ -506,10 +506,12 @@ std::string uri_host(std::string_view uri) {
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
     if (!rest.empty() && rest.front() == '[') {
         const auto close = rest.find(']');
-        return close == std::string_view::npos ? std::string{} : stored(rest.substr(1, close - 1));
+        return close == std::string_view::npos ? std::string_view{} : trim(rest.substr(1, close - 1));
     }
-    return stored(rest.substr(0, rest.find(':')));
+    return trim(rest.substr(0, rest.find(':')));
 }
+
+std::string uri_host(std::string_view uri) { return stored(uri_host_text(uri)); }
 
 namespace {
 

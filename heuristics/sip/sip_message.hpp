@@ -112,6 +112,8 @@ struct NameAddr {
 NameAddr parse_name_addr(std::string_view value);
 std::string uri_user(std::string_view uri);
 std::string uri_host(std::string_view uri);  // without port; an IPv6 reference without its brackets
+// The same as it stands in the URI, unsanitised: uri_host is printable(uri_host_text, kMaxStoredText).
+std::string_view uri_host_text(std::string_view uri);
 std::string name_addr_host(std::string_view value);  // of the first name-addr in a Contact list
 
 }  // namespace diag503

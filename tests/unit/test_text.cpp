@@ -137,6 +137,22 @@ TEST(Text, PrintableReplacesControlBytes) {
               "a..b.c.d.e");
 }
 
+// The check reads eight bytes at a time: every byte value, at every place in and after a word,
+// must be judged as a byte-by-byte reading would.
+TEST(Text, PlainAndShortJudgesEveryByteAtEveryPlace) {
+    for (int value = 0; value < 256; ++value) {
+        const bool printable_byte = value >= 0x20 && value < 0x7f;
+        for (std::size_t place = 0; place < 19; ++place) {
+            std::string text(19, 'a');
+            text[place] = static_cast<char>(value);
+            EXPECT_EQ(plain_and_short(text, 100), printable_byte) << "byte " << value << " at " << place;
+        }
+    }
+    EXPECT_TRUE(plain_and_short("", 0));
+    EXPECT_FALSE(plain_and_short("abc", 2));
+    EXPECT_TRUE(plain_and_short(" ~~~~~~~ ~~~~~~~~", 100));  // the edges of the printable range, in words
+}
+
 TEST(Text, PrintableKeepsBytesAboveAscii) { EXPECT_EQ(printable("caf\xc3\xa9", 100), "caf\xc3\xa9"); }
 
 TEST(Text, PrintableCutsAtMaxLengthAndAddsAnEllipsis) {
