@@ -156,6 +156,30 @@ bool printable_byte(char c) { return c >= 0x20 && c < 0x7f; }
 
 }  // namespace
 
+namespace {
+
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+
+// Whether any byte of `word` equals `byte` ("haszero" of the word with that byte cleared: exact for "any").
+bool word_has_byte(std::uint64_t word, char byte) {
+    const std::uint64_t cleared = word ^ (kEveryByte * static_cast<unsigned char>(byte));
+    return ((cleared - kEveryByte) & ~cleared & (kEveryByte << 7)) != 0;
+}
+
+}  // namespace
+
+std::size_t find_first_of_four(std::string_view text, char a, char b, char c, char d) {
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data() + i, 8);
+        if (word_has_byte(word, a) || word_has_byte(word, b) || word_has_byte(word, c) || word_has_byte(word, d)) break;
+    }
+    for (; i < text.size(); ++i)
+        if (text[i] == a || text[i] == b || text[i] == c || text[i] == d) return i;
+    return std::string_view::npos;
+}
+
 bool plain_and_short(std::string_view text, std::size_t max_length) {
     if (text.size() > max_length) return false;
     std::size_t i = 0;

@@ -70,6 +70,10 @@ std::string_view unquote(std::string_view text);
 // A `name=value` parameter out of a `;`-separated list; nullopt when absent.
 std::optional<std::string_view> find_parameter(std::string_view parameters, std::string_view name);
 
+// Position of the first of the bytes a, b, c or d in `text`, or npos: the scans that end a Via entry or
+// a URI, eight bytes at a time.
+std::size_t find_first_of_four(std::string_view text, char a, char b, char c, char d);
+
 // A 64-bit hash for compact keys, eight bytes per step. Case-sensitive, as Call-IDs and branches are.
 std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 14695981039346656037ull);
 

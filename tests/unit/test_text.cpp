@@ -153,6 +153,23 @@ TEST(Text, PlainAndShortJudgesEveryByteAtEveryPlace) {
     EXPECT_TRUE(plain_and_short(" ~~~~~~~ ~~~~~~~~", 100));  // the edges of the printable range, in words
 }
 
+// The scan reads eight bytes at a time: each byte value at each place, with the sought bytes before,
+// inside and after a word, must be found exactly where a byte-by-byte scan finds it.
+TEST(Text, FindFirstOfFourFindsTheFirstSoughtByteAtEveryPlace) {
+    for (int value = 0; value < 256; ++value) {
+        const char byte = static_cast<char>(value);
+        const bool sought = byte == ',' || byte == '"' || byte == '<' || byte == '(';
+        for (std::size_t place = 0; place < 19; ++place) {
+            std::string text(19, 'x');
+            text[place] = byte;
+            EXPECT_EQ(find_first_of_four(text, ',', '"', '<', '('), sought ? place : std::string_view::npos)
+                << "byte " << value << " at " << place;
+        }
+    }
+    EXPECT_EQ(find_first_of_four("SIP/2.0/UDP h;branch=z9<x,y", ',', '"', '<', '('), 23u);  // the first of two
+    EXPECT_EQ(find_first_of_four("", 'a', 'b', 'c', 'd'), std::string_view::npos);
+}
+
 TEST(Text, PrintableKeepsBytesAboveAscii) { EXPECT_EQ(printable("caf\xc3\xa9", 100), "caf\xc3\xa9"); }
 
 TEST(Text, PrintableCutsAtMaxLengthAndAddsAnEllipsis) {
