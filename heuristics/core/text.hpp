@@ -13,7 +13,10 @@
 namespace diag503 {
 
 // Inline: the parsers call these for every header of every message.
-inline bool is_text_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+// Nearly every byte tested is above the space: one comparison decides.
+inline bool is_text_space(char c) {
+    return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 inline std::string_view trim(std::string_view text) {
@@ -24,8 +27,8 @@ inline std::string_view trim(std::string_view text) {
 
 inline bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)  // most names arrive in the case they are compared with
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     return true;
 }
 

@@ -222,6 +222,24 @@ std::optional<TransportPayload> walk_transport(std::uint8_t ip_protocol, std::st
     return walked;
 }
 
+namespace {
+
+// Where the headers end: the first "\r\n\r\n" or "\n\n", whichever comes first, found in one walk
+// from line end to line end (searching for each separately read the whole payload twice).
+struct HeaderEnd {
+    std::size_t at = std::string_view::npos;
+    std::size_t blank_line_bytes = 0;  // 4 after "\r\n\r\n", 2 after "\n\n"
+};
+HeaderEnd find_header_end(std::string_view text) {
+    for (std::size_t newline = text.find('\n'); newline != std::string_view::npos; newline = text.find('\n', newline + 1)) {
+        if (newline + 1 < text.size() && text[newline + 1] == '\n') return {newline, 2};
+        if (newline > 0 && text[newline - 1] == '\r' && text.compare(newline + 1, 2, "\r\n") == 0) return {newline - 1, 4};
+    }
+    return {};
+}
+
+}  // namespace
+
 StreamSplit split_stream_messages(std::string_view payload) {
     StreamSplit split;
     while (split.consumed < payload.size() && split.messages.size() < kMaxMessagesPerPayload) {
@@ -237,11 +255,10 @@ StreamSplit split_stream_messages(std::string_view payload) {
             split.consumed += length;
             continue;
         }
-        const auto crlf = rest.find("\r\n\r\n");
-        const auto lf = rest.find("\n\n");
-        const std::size_t header_end = crlf <= lf ? crlf : lf;
-        if (header_end == std::string_view::npos) break;
-        const std::size_t body_start = header_end + (header_end == crlf ? 4 : 2);
+        const HeaderEnd end = find_header_end(rest);
+        if (end.at == std::string_view::npos) break;
+        const std::size_t header_end = end.at;
+        const std::size_t body_start = header_end + end.blank_line_bytes;
         const auto body_length = content_length(rest.substr(0, header_end));
         if (!body_length || *body_length > rest.size() - body_start) break;
         const std::size_t length = body_start + static_cast<std::size_t>(*body_length);

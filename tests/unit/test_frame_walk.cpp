@@ -872,6 +872,17 @@ TEST(StreamSplit, LfOnlyLineEnds) {
     EXPECT_EQ(split.consumed, payload.size());
 }
 
+// Headers end at the first blank line, whichever line end it is written with.
+TEST(StreamSplit, MixedLineEndsEndTheHeadersAtTheFirstBlankLine) {
+    const std::string lf_blank_after_crlf = "SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\nxy";  // "\n\n" ends it, no body
+    EXPECT_EQ(split_of(lf_blank_after_crlf).texts, (std::vector<std::string>{"SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\n"}));
+    const std::string crlf_blank_after_lf = "SIP/2.0 200 OK\nCSeq: 2 BYE\nContent-Length: 2\r\n\r\nxy";
+    EXPECT_EQ(split_of(crlf_blank_after_lf).texts, (std::vector<std::string>{crlf_blank_after_lf}));
+    const std::string crlf_before_a_later_lf_pair = "SIP/2.0 200 OK\r\nContent-Length: 4\r\n\r\na\n\nb";
+    EXPECT_EQ(split_of(crlf_before_a_later_lf_pair).texts, (std::vector<std::string>{crlf_before_a_later_lf_pair}));
+    EXPECT_TRUE(split_of("SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\r").texts.empty());  // the blank line not yet complete
+}
+
 TEST(StreamSplit, ContentLengthInTheBodyIsNotRead) {
     const std::string body = "Content-Length: 999\r\n";
     const std::string message =
