@@ -322,15 +322,34 @@ std::string ipv6_text(std::string_view sixteen_bytes) {
     return text;
 }
 
+namespace {
+
+// Each octet's decimal digits, made once: two addresses are written for every analysed frame.
+struct OctetDigits {
+    std::array<std::array<char, 4>, 256> digits{};  // up to three digits, then their count
+    constexpr OctetDigits() {
+        for (unsigned value = 0; value < 256; ++value) {
+            auto& entry = digits[value];
+            char count = 0;
+            if (value >= 100) entry[count++] = static_cast<char>('0' + value / 100);
+            if (value >= 10) entry[count++] = static_cast<char>('0' + value / 10 % 10);
+            entry[count++] = static_cast<char>('0' + value % 10);
+            entry[3] = count;
+        }
+    }
+};
+constexpr OctetDigits kOctetDigits;
+
+}  // namespace
+
 std::string ipv4_text(std::string_view four_bytes) {
-    char text[16];
+    char text[20];  // room for four whole table entries and their dots
     char* end = text;
     for (std::size_t i = 0; i < 4 && i < four_bytes.size(); ++i) {
         if (i > 0) *end++ = '.';
-        const unsigned value = static_cast<unsigned char>(four_bytes[i]);
-        if (value >= 100) *end++ = static_cast<char>('0' + value / 100);
-        if (value >= 10) *end++ = static_cast<char>('0' + value / 10 % 10);
-        *end++ = static_cast<char>('0' + value % 10);
+        const auto& entry = kOctetDigits.digits[static_cast<unsigned char>(four_bytes[i])];
+        std::memcpy(end, entry.data(), 3);
+        end += entry[3];
     }
     return std::string(text, end);
 }

@@ -455,6 +455,19 @@ TEST(Ipv4Text, FourBytesReadAsWiresharkPrintsThem) {
     EXPECT_EQ(ipv4_text(std::string("\x0a\x64\x09\x6e", 4)), "10.100.9.110");
 }
 
+// Octets are written from a table: every value, in every place, reads as its decimal number.
+TEST(Ipv4Text, EveryOctetValueInEveryPlaceReadsAsItsDecimalNumber) {
+    for (int value = 0; value < 256; ++value)
+        for (int place = 0; place < 4; ++place) {
+            std::string bytes("\x01\x02\x03\x04", 4);
+            bytes[place] = static_cast<char>(value);
+            std::string expected;
+            for (int i = 0; i < 4; ++i)
+                expected += (i ? "." : "") + std::to_string(static_cast<unsigned char>(bytes[i]));
+            EXPECT_EQ(ipv4_text(bytes), expected);
+        }
+}
+
 TEST(IcmpError, PortUnreachableQuotesTheUdpDatagramItRefused) {
     const auto error = parse_icmp_error(icmp_header(3, 3) + kQuotedSipUdp, false);
     ASSERT_TRUE(error);
