@@ -138,41 +138,38 @@ std::size_t utf8_sequence_length(std::string_view text) {
     return length;
 }
 
-}  // namespace
+// Word-at-a-time tests ("haszero"/"hasless" bit tricks): exact for whether any byte of the word matches,
+// which is all the scans below ask before they look at single bytes.
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = kEveryByte << 7;
 
-namespace {
+std::uint64_t word_at(std::string_view text, std::size_t offset) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + offset, sizeof word);
+    return word;
+}
 
-// Whether any of the eight bytes of `word` is below 0x20 or at or above 0x7f (bit-twiddling "hasless"
-// and its mirror: exact for "any", which is all a check of every stored header value needs).
+// Whether any byte of `word` is below 0x20 or at or above 0x7f.
 bool word_has_unprintable(std::uint64_t word) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-    constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
-    const std::uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHighBits;
-    const std::uint64_t delete_or_high = (word + kOnes) | word;  // 0x7f + 1 sets the high bit; 0x80 and up have it
+    const std::uint64_t below_space = (word - 0x20 * kEveryByte) & ~word & kHighBits;
+    const std::uint64_t delete_or_high = (word + kEveryByte) | word;  // 0x7f + 1 sets the high bit; 0x80 and up have it
     return (below_space | (delete_or_high & kHighBits)) != 0;
+}
+
+// Whether any byte of `word` equals `byte`.
+bool word_has_byte(std::uint64_t word, char byte) {
+    const std::uint64_t cleared = word ^ (kEveryByte * static_cast<unsigned char>(byte));
+    return ((cleared - kEveryByte) & ~cleared & kHighBits) != 0;
 }
 
 bool printable_byte(char c) { return c >= 0x20 && c < 0x7f; }
 
 }  // namespace
 
-namespace {
-
-constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
-
-// Whether any byte of `word` equals `byte` ("haszero" of the word with that byte cleared: exact for "any").
-bool word_has_byte(std::uint64_t word, char byte) {
-    const std::uint64_t cleared = word ^ (kEveryByte * static_cast<unsigned char>(byte));
-    return ((cleared - kEveryByte) & ~cleared & (kEveryByte << 7)) != 0;
-}
-
-}  // namespace
-
 std::size_t find_first_of_four(std::string_view text, char a, char b, char c, char d) {
     std::size_t i = 0;
     for (; i + 8 <= text.size(); i += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, text.data() + i, 8);
+        const std::uint64_t word = word_at(text, i);
         if (word_has_byte(word, a) || word_has_byte(word, b) || word_has_byte(word, c) || word_has_byte(word, d)) break;
     }
     for (; i < text.size(); ++i)
@@ -183,11 +180,8 @@ std::size_t find_first_of_four(std::string_view text, char a, char b, char c, ch
 bool plain_and_short(std::string_view text, std::size_t max_length) {
     if (text.size() > max_length) return false;
     std::size_t i = 0;
-    for (; i + 8 <= text.size(); i += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, text.data() + i, 8);
-        if (word_has_unprintable(word)) return false;
-    }
+    for (; i + 8 <= text.size(); i += 8)
+        if (word_has_unprintable(word_at(text, i))) return false;
     return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i), text.end(), printable_byte);
 }
 

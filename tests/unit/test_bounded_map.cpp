@@ -220,6 +220,23 @@ TEST(BoundedMap, AnEntrysAddressSurvivesGrowthAndOtherEntriesComingAndGoing) {
     EXPECT_EQ(*kept, 42);
 }
 
+// A map moved into another keeps its entries, their values and its eviction order; the emptied one
+// can be given a new map.
+TEST(BoundedMap, AMovedMapKeepsItsEntriesAndEvictionOrder) {
+    Map source(3, Map::kForever);
+    for (const char* key : {"a", "b", "c"}) source.get_or_insert(key, 0, [](auto&, auto&) {}) = 7;
+    Map moved(std::move(source));
+    ASSERT_NE(moved.find("b"), nullptr);
+    EXPECT_EQ(*moved.find("b"), 7);
+    Keys evicted;
+    moved.get_or_insert("d", 1, [&](const std::string& key, int&) { evicted.push_back(key); });
+    EXPECT_EQ(evicted, Keys{"a"});
+    source = Map(2, Map::kForever);
+    source.get_or_insert("x", 2, [](auto&, auto&) {}) = 1;
+    EXPECT_EQ(*source.find("x"), 1);
+    EXPECT_EQ(moved.size(), 3u);
+}
+
 // An erased entry gives its room back: a value put there later starts from the default.
 TEST(BoundedMap, AnEntryPutWhereAnErasedOneWasStartsFromTheDefault) {
     Recorded recorded(4, Map::kForever);
